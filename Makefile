@@ -1,0 +1,52 @@
+# hcc-nomogram: two commands do everything (see README.md).
+#   make run   -> set up .venv, generate the demo cohort if absent, `kedro run`
+#   make test  -> set up .venv, ruff over src/ and tests/, the whole pytest suite
+# Both are idempotent; the second call skips the install (stamp file).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.hcc-installed
+LOCK := requirements-lock.txt
+
+# Medical software may run inside hospital networks: no telemetry, ever.
+export KEDRO_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export KEDRO_LOGGING_CONFIG := $(CURDIR)/conf/logging.yml
+
+.PHONY: run test install demo lint report viz clean-demo
+
+run: install demo
+	$(BIN)/kedro run
+
+test: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest
+
+install: $(STAMP)
+
+# pymrmr's setup.py imports Cython and numpy, so it is built after them without build
+# isolation; every package is pinned through the constraints file $(LOCK).
+$(STAMP): pyproject.toml $(LOCK)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" "setuptools>=68" wheel
+	$(BIN)/python -m pip install --quiet -c $(LOCK) Cython numpy
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --no-build-isolation pymrmr
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[dev]"
+	touch $(STAMP)
+
+# The demo cohort is deterministic: generate it once; `make clean-demo` forces a rebuild.
+demo: install data/01_raw/demo/manifest.csv
+
+data/01_raw/demo/manifest.csv:
+	$(BIN)/kedro run --pipeline=demo_cohort
+
+clean-demo:
+	rm -rf data/01_raw/demo
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+viz: install
+	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser

@@ -1,0 +1,169 @@
+"""The cohort manifest: one row per patient, naming the CT phases and tumour masks.
+
+:class:`CohortManifestDataset` loads a CSV or Excel manifest and returns a
+:class:`CohortManifest`, which loads images *lazily*, one patient at a time (the
+manifest-driven equivalent of a ``PartitionedDataset``), so a cohort of thousands of CTs
+never has to sit in memory. Relative image paths are resolved against the manifest's folder.
+See ``docs/data_contract.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+import SimpleITK as sitk
+from kedro.io import AbstractDataset
+
+from hcc_nomogram.datasets.image import read_image
+from hcc_nomogram.errors import InputDataError
+
+
+@dataclass(frozen=True)
+class CohortManifest:
+    """A validated manifest table plus the folder its relative paths are resolved against."""
+
+    table: pd.DataFrame
+    root: Path
+    id_column: str = "patient_id"
+    source: str = "manifest"
+
+    def __post_init__(self):
+        self.require_columns([self.id_column])
+        ids = self.table[self.id_column].astype(str)
+        if ids.str.strip().eq("").any() or self.table[self.id_column].isna().any():
+            rows = list(self.table.index[ids.str.strip().eq("") | self.table[self.id_column].isna()])
+            raise InputDataError(
+                f"empty patient ID in row(s) {rows}.",
+                file=self.source,
+                column=self.id_column,
+                fix="give every row a unique, non-empty patient ID.",
+            )
+        dup = ids[ids.duplicated()].unique().tolist()
+        if dup:
+            raise InputDataError(
+                f"duplicate patient ID(s) {dup}: each patient must appear exactly once.",
+                patient=", ".join(dup),
+                file=self.source,
+                column=self.id_column,
+                fix="remove or rename the duplicated rows (one row per patient).",
+            )
+
+    @property
+    def patient_ids(self) -> list[str]:
+        return self.table[self.id_column].astype(str).tolist()
+
+    def require_columns(self, columns: Iterable[str]) -> None:
+        missing = [c for c in columns if c not in self.table.columns]
+        if missing:
+            raise InputDataError(
+                f"manifest lacks required column(s) {missing}; it has {list(self.table.columns)}.",
+                file=self.source,
+                column=", ".join(missing),
+                fix="add the columns, or map your own column names in "
+                "conf/base/parameters.yml (data_contract).",
+            )
+
+    def row(self, patient_id: str) -> pd.Series:
+        match = self.table[self.table[self.id_column].astype(str) == str(patient_id)]
+        if match.empty:
+            raise InputDataError(
+                "patient is not in the manifest.",
+                patient=patient_id,
+                file=self.source,
+                fix="check the patient ID spelling.",
+            )
+        return match.iloc[0]
+
+    def path(self, patient_id: str, column: str) -> Path:
+        self.require_columns([column])
+        value = self.row(patient_id)[column]
+        if pd.isna(value) or str(value).strip() == "":
+            raise InputDataError(
+                "no path given for this image.",
+                patient=patient_id,
+                file=self.source,
+                column=column,
+                fix="fill in the path of the image (relative to the manifest's folder).",
+            )
+        path = Path(PurePosixPath(str(value).strip()))
+        return path if path.is_absolute() else self.root / path
+
+    def image(self, patient_id: str, column: str) -> sitk.Image:
+        """Load one image of one patient (geometry kept, metadata stripped)."""
+        return read_image(self.path(patient_id, column), patient=patient_id)
+
+    def missing_files(self, columns: Iterable[str]) -> list[tuple[str, str, Path]]:
+        """(patient, column, path) for every referenced image that does not exist."""
+        out = []
+        for pid in self.patient_ids:
+            for column in columns:
+                p = self.path(pid, column)
+                if not p.exists():
+                    out.append((pid, column, p))
+        return out
+
+    def subset(self, patient_ids: Iterable[str]) -> CohortManifest:
+        keep = set(map(str, patient_ids))
+        table = self.table[self.table[self.id_column].astype(str).isin(keep)].reset_index(drop=True)
+        return CohortManifest(table, self.root, self.id_column, self.source)
+
+
+class CohortManifestDataset(AbstractDataset[CohortManifest, pd.DataFrame]):
+    """Load a manifest (``.csv``, ``.xlsx``/``.xls``) as a lazily-loading :class:`CohortManifest`.
+
+    Saving writes the table (CSV/Excel by suffix); paths inside should be relative to the
+    manifest's folder.
+
+    Example::
+
+        cohort_manifest:
+          type: hcc_nomogram.datasets.CohortManifestDataset
+          filepath: data/01_raw/demo/manifest.csv
+          id_column: patient_id
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        id_column: str = "patient_id",
+        load_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
+        self._filepath = Path(PurePosixPath(filepath))
+        self._id_column = id_column
+        self._load_args = dict(load_args or {})
+        self.metadata = metadata
+
+    def load(self) -> CohortManifest:
+        if not self._filepath.exists():
+            raise InputDataError(
+                "manifest file does not exist.",
+                file=self._filepath,
+                fix="create it as described in docs/data_contract.md, or run "
+                "`kedro run --pipeline=demo_cohort` to generate the demo cohort.",
+            )
+        if self._filepath.suffix.lower() in (".xlsx", ".xls"):
+            table = pd.read_excel(self._filepath, dtype={self._id_column: str}, **self._load_args)
+        else:
+            table = pd.read_csv(self._filepath, dtype={self._id_column: str}, **self._load_args)
+        return CohortManifest(
+            table, self._filepath.parent.resolve(), self._id_column, str(self._filepath)
+        )
+
+    def save(self, data: pd.DataFrame | CohortManifest) -> None:
+        table = data.table if isinstance(data, CohortManifest) else data
+        self._filepath.parent.mkdir(parents=True, exist_ok=True)
+        if self._filepath.suffix.lower() in (".xlsx", ".xls"):
+            table.to_excel(self._filepath, index=False)
+        else:
+            table.to_csv(self._filepath, index=False)
+
+    def _exists(self) -> bool:
+        return self._filepath.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "id_column": self._id_column}

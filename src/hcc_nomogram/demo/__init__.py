@@ -1,0 +1,2 @@
+"""Deterministic synthetic multi-center demo cohort (images, masks, clinical, outcomes)."""
+

@@ -1,0 +1,2 @@
+"""Deep features: DenseNet-121 extractor, weights provenance, class activation maps."""
+

@@ -1,0 +1,2 @@
+"""Image handling: validation, registration, representative slice, crops."""
+

@@ -1,0 +1,22 @@
+"""Project pipelines.
+
+``__default__`` is the analysis on an existing cohort: preprocessing -> deep_features ->
+signature -> nomogram -> reporting. ``demo_cohort`` (writes the synthetic cohort to
+``data/01_raw/demo``) and ``predict`` (applies frozen models to new patients) are run
+explicitly, e.g. ``kedro run --pipeline=demo_cohort``.
+"""
+
+from __future__ import annotations
+
+from kedro.framework.project import find_pipelines
+from kedro.pipeline import Pipeline
+
+NOT_IN_DEFAULT = ("demo_cohort", "predict")
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    pipelines = find_pipelines(raise_errors=True)
+    pipelines["__default__"] = sum(
+        (p for name, p in pipelines.items() if name not in NOT_IN_DEFAULT), Pipeline([])
+    )
+    return pipelines

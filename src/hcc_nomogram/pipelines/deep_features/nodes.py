@@ -1,0 +1,1 @@
+"""Nodes of the `deep_features` pipeline: pure functions, no I/O."""

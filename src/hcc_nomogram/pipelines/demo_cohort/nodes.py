@@ -1,0 +1,1 @@
+"""Nodes of the `demo_cohort` pipeline: pure functions, no I/O."""

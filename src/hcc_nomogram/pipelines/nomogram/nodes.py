@@ -1,0 +1,1 @@
+"""Nodes of the `nomogram` pipeline: pure functions, no I/O."""

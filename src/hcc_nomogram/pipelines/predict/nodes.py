@@ -1,0 +1,1 @@
+"""Nodes of the `predict` pipeline: pure functions, no I/O."""

@@ -1,0 +1,1 @@
+"""Nodes of the `preprocessing` pipeline: pure functions, no I/O."""

@@ -1,0 +1,1 @@
+"""Nodes of the `reporting` pipeline: pure functions, no I/O."""

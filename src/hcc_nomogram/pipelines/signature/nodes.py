@@ -1,0 +1,1 @@
+"""Nodes of the `signature` pipeline: pure functions, no I/O."""

@@ -1,0 +1,13 @@
+"""Project settings (Kedro). See https://docs.kedro.org/en/stable/configure/."""
+
+from kedro.config import OmegaConfigLoader
+
+from hcc_nomogram.hooks import ProvenanceHooks
+
+HOOKS = (ProvenanceHooks(),)
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+}
