@@ -1,7 +1,12 @@
 """Custom Kedro datasets: medical images (SimpleITK), cohort manifests, NumPy archives."""
 
 from hcc_nomogram.datasets.cohort import CohortManifest, CohortManifestDataset
-from hcc_nomogram.datasets.image import SimpleITKImageDataset, read_image, strip_metadata, write_image
+from hcc_nomogram.datasets.image import (
+    SimpleITKImageDataset,
+    read_image,
+    strip_metadata,
+    write_image,
+)
 from hcc_nomogram.datasets.npz import NpzDataset
 
 __all__ = [

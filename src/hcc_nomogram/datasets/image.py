@@ -112,8 +112,12 @@ def write_image(image: sitk.Image, path: str | Path) -> None:
             fix=f"use one of {', '.join(WRITABLE_SUFFIXES)} (DICOM is read-only here).",
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = sitk.Image(image)  # shallow copy; do not mutate the caller's image
-    strip_metadata(out)
+    # A fresh image holding only pixels + geometry: no metadata can be written, and the
+    # caller's image (and its metadata) is left untouched.
+    out = sitk.GetImageFromArray(
+        sitk.GetArrayViewFromImage(image), isVector=image.GetNumberOfComponentsPerPixel() > 1
+    )
+    out.CopyInformation(image)
     sitk.WriteImage(out, str(path), useCompression=True)
 
 

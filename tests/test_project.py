@@ -1,0 +1,70 @@
+"""Project-level checks: registry, catalog resolution, telemetry off, set-up files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+KEDRO = str(Path(sys.executable).with_name("kedro"))
+ENV = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"}
+
+EXPECTED = {"__default__", "demo_cohort", "preprocessing", "deep_features", "signature",
+            "nomogram", "reporting", "predict"}
+
+
+def test_registry_lists_every_pipeline():
+    from kedro.framework.project import configure_project, pipelines
+
+    configure_project("hcc_nomogram")
+    assert EXPECTED <= set(pipelines)
+    default = pipelines["__default__"]
+    assert not (set(default.nodes) & set(pipelines["demo_cohort"].nodes))
+
+
+def test_kedro_registry_list_cli():
+    out = subprocess.run([KEDRO, "registry", "list"], cwd=REPO_ROOT, env=ENV,
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    for name in EXPECTED:
+        assert f"- {name}" in out
+
+
+def test_telemetry_consent_is_false():
+    consent = yaml.safe_load((REPO_ROOT / ".telemetry").read_text())
+    assert consent == {"consent": False}
+
+
+def test_dependencies_are_pinned():
+    lock = (REPO_ROOT / "requirements-lock.txt").read_text().splitlines()
+    pins = {line.split("==")[0].lower().replace("_", "-") for line in lock if "==" in line}
+    for pkg in ("kedro", "kedro-datasets", "kedro-viz", "tensorflow-cpu", "simpleitk",
+                "scikit-survival", "pymrmr", "statsmodels", "pandas", "plotly"):
+        assert pkg in pins, pkg
+    assert all("==" in line for line in lock if line and not line.startswith("#"))
+
+
+def test_readme_starts_with_the_two_commands():
+    readme = (REPO_ROOT / "README.md").read_text()
+    block = readme.split("```")[1]
+    commands = [ln.split("#")[0].strip() for ln in block.splitlines()[1:] if ln.strip()]
+    assert commands == ["make run", "make test"]
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    assert "\nmake test\n" in ci
+
+
+def test_every_catalog_output_is_versioned_where_required():
+    """Models, feature/metric tables and figures are versioned (partitioned crops excepted)."""
+    entries = {}
+    for f in sorted((REPO_ROOT / "conf" / "base").glob("catalog*.yml")):
+        entries.update(yaml.safe_load(f.read_text()) or {})
+    keywords = ("model", "features", "metrics", "figure", "table2", "icc", "signature_weights",
+                "signature_scores", "report")
+    for name, cfg in entries.items():
+        if not isinstance(cfg, dict) or "PartitionedDataset" in str(cfg.get("type", "")):
+            continue
+        if any(k in name for k in keywords) and "Memory" not in str(cfg.get("type")):
+            assert cfg.get("versioned") is True, f"catalog entry {name!r} must be versioned"
