@@ -1,1 +1,241 @@
-"""Nodes of the `deep_features` pipeline: pure functions, no I/O."""
+"""Nodes of the `deep_features` pipeline: pure functions, no catalog access.
+
+The one node that touches a file is :func:`build_densenet_extractor`, which loads the network
+weights named by ``params:deep_features.weights`` (a model artefact, with its MD5 recorded in
+``densenet_weights_provenance``). Crops arrive as the lazy loaders of the partitioned
+``preprocessed_crops`` dataset.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.features.densenet import (
+    INPUT_SIZE,
+    N_FEATURES,
+    DenseNetExtractor,
+    feature_names,
+    make_extractor,
+)
+from hcc_nomogram.stats.icc import icc_2_1
+
+logger = logging.getLogger(__name__)
+
+DELINEATION_COLUMN = "delineation"
+WEIGHTS_SOURCE_COLUMN = "weights_source"
+
+
+def build_densenet_extractor(
+    settings: dict[str, Any], crop_inventory: pd.DataFrame | None = None
+) -> tuple[DenseNetExtractor, dict[str, Any]]:
+    """Build the frozen DenseNet-121 once per run; return it and its weights provenance.
+
+    ``crop_inventory`` only orders this node after the crop check (bad crops fail first).
+    """
+    del crop_inventory
+    extractor = make_extractor(settings)
+    return extractor, extractor.provenance.to_dict()
+
+
+def _patient_id(partition_key: str) -> str:
+    key = str(partition_key).replace("\\", "/").rsplit("/", 1)[-1]
+    return key[: -len(".npz")] if key.endswith(".npz") else key
+
+
+def _load(partition: Callable[[], Mapping[str, np.ndarray]] | Mapping[str, np.ndarray]):
+    return partition() if callable(partition) else partition
+
+
+def _checked_crop(archive: Mapping[str, np.ndarray], key: str, patient: str) -> np.ndarray:
+    crop = np.asarray(archive[key])
+    if crop.shape != (INPUT_SIZE, INPUT_SIZE):
+        raise InputDataError(
+            f"crop {key!r} has shape {crop.shape}, expected ({INPUT_SIZE}, {INPUT_SIZE}).",
+            patient=patient, file=f"preprocessed_crops/{patient}.npz",
+            fix="re-run the preprocessing pipeline (crops are resampled to 224x224).")
+    if not np.issubdtype(crop.dtype, np.number) or not np.isfinite(crop).all():
+        raise InputDataError(
+            f"crop {key!r} contains NaN/infinite or non-numeric values.",
+            patient=patient, file=f"preprocessed_crops/{patient}.npz",
+            fix="check the image and its z-scoring in the preprocessing pipeline.")
+    return crop.astype(np.float32, copy=False)
+
+
+def collect_phase_crops(
+    preprocessed_crops: Mapping[str, Any], phase: str, data_contract: dict[str, Any]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Gather the crops of one phase: ``(index rows [patient, delineation], crops (N, 224, 224))``.
+
+    The primary delineation is required for every patient; the repeated delineations (used
+    only for the ICCs) may be missing for some patients.
+    """
+    id_col = data_contract["id_column"]
+    primary = data_contract["primary_delineation"]
+    delineations = list(data_contract["delineations"])
+    rows, crops = [], []
+    for key in sorted(preprocessed_crops):
+        patient = _patient_id(key)
+        archive = _load(preprocessed_crops[key])
+        for delineation in delineations:
+            name = f"{phase}__{delineation}__image"
+            if name not in archive:
+                if delineation == primary:
+                    raise InputDataError(
+                        f"crop {name!r} (primary delineation) is missing; the archive holds "
+                        f"{sorted(archive)}.", patient=patient,
+                        file=f"preprocessed_crops/{patient}.npz",
+                        fix="re-run the preprocessing pipeline for this patient.")
+                continue
+            crops.append(_checked_crop(archive, name, patient))
+            rows.append((patient, delineation))
+    if not rows:
+        raise InputDataError("preprocessed_crops holds no patient.", file="preprocessed_crops",
+                             fix="run the preprocessing pipeline first.")
+    index = pd.DataFrame(rows, columns=[id_col, DELINEATION_COLUMN])
+    return index, np.stack(crops)
+
+
+def check_preprocessed_crops(
+    preprocessed_crops: Mapping[str, Any], data_contract: dict[str, Any], phases: dict[str, str]
+) -> pd.DataFrame:
+    """Validate every crop of every phase before any feature is computed or saved.
+
+    Returns the inventory: one row per patient x phase x delineation found.
+    """
+    frames = []
+    for phase in phases.values():
+        index, _ = collect_phase_crops(preprocessed_crops, phase, data_contract)
+        frames.append(index.assign(phase=phase))
+    inventory = pd.concat(frames, ignore_index=True)
+    logger.info("preprocessed_crops: %d patients, %d crops checked (shape, finiteness).",
+                inventory.iloc[:, 0].nunique(), len(inventory))
+    return inventory
+
+
+def extract_deep_features(
+    preprocessed_crops: Mapping[str, Any],
+    crop_inventory: pd.DataFrame,
+    densenet_extractor: DenseNetExtractor,
+    phase: str,
+    data_contract: dict[str, Any],
+) -> pd.DataFrame:
+    """Deep features of one phase: one row per patient x delineation, 1024 ``<phase>_fNNNN`` columns.
+
+    ``crop_inventory`` (from :func:`check_preprocessed_crops`) only orders this node after the
+    check of all crops, so that bad input fails before any output is saved.
+    """
+    del crop_inventory
+    index, crops = collect_phase_crops(preprocessed_crops, phase, data_contract)
+    logger.info("deep_features[%s]: %d crops of %d patients through DenseNet-121 (%s weights).",
+                phase, len(crops), index.iloc[:, 0].nunique(), densenet_extractor.weights_source)
+    features = densenet_extractor.extract(crops)
+    table = pd.concat(
+        [index, pd.DataFrame(features, columns=feature_names(phase, N_FEATURES))], axis=1)
+    table.insert(2, WEIGHTS_SOURCE_COLUMN, densenet_extractor.weights_source)
+    table.attrs.update(weights_source=densenet_extractor.weights_source,
+                       is_imagenet=densenet_extractor.provenance.is_imagenet, phase=phase)
+    return table
+
+
+def compute_feature_icc(
+    deep_features: pd.DataFrame, icc_settings: dict[str, Any], data_contract: dict[str, Any]
+) -> pd.DataFrame:
+    """ICC(2,1) of every feature for each comparison (e.g. intra r1a-r1b, inter r1a-r2).
+
+    Returns one row per feature: ``feature``, then per comparison ``<name>_icc``,
+    ``<name>_ci_low``, ``<name>_ci_high``, ``<name>_f``, ``<name>_pvalue``, ``<name>_n``,
+    and ``reproducible`` (every comparison's ICC > ``threshold``; NaN counts as not).
+    """
+    id_col = data_contract["id_column"]
+    threshold = float(icc_settings["threshold"])
+    alpha = float(icc_settings.get("alpha", 0.05))
+    features = [c for c in deep_features.columns if c not in (id_col, DELINEATION_COLUMN,
+                                                                WEIGHTS_SOURCE_COLUMN)]
+    out = pd.DataFrame({"feature": features})
+    reproducible = np.ones(len(features), dtype=bool)
+    for name, comparison in icc_settings["comparisons"].items():
+        pair = list(comparison)
+        wide = [deep_features.loc[deep_features[DELINEATION_COLUMN] == d]
+                .set_index(id_col)[features] for d in pair]
+        patients = wide[0].index.intersection(wide[1].index)
+        if len(patients) < 3:
+            raise InputDataError(
+                f"ICC comparison {name!r} ({pair[0]} vs {pair[1]}) needs >= 3 patients with "
+                f"both delineations, found {len(patients)}.", column=DELINEATION_COLUMN,
+                fix="provide repeated delineations (manifest mask columns) for more patients, "
+                "or change deep_features.icc.comparisons.")
+        ratings = np.stack([w.loc[patients].to_numpy(np.float64) for w in wide], axis=1)
+        res = icc_2_1(ratings, alpha=alpha)
+        frame = res.to_frame(prefix=f"{name}_")
+        frame[f"{name}_n"] = res.n_targets
+        out = pd.concat([out, frame], axis=1)
+        reproducible &= np.nan_to_num(res.icc, nan=-np.inf) > threshold
+        logger.info("ICC %s (%s vs %s, %d patients): %d/%d features > %.2f", name, *pair,
+                    len(patients), int((np.nan_to_num(res.icc, nan=-np.inf) > threshold).sum()),
+                    len(features), threshold)
+    out["reproducible"] = reproducible
+    out.attrs.update(deep_features.attrs)
+    logger.info("%d/%d features reproducible (all ICCs > %.2f).", int(reproducible.sum()),
+                len(features), threshold)
+    return out
+
+
+def select_reproducible_features(
+    deep_features: pd.DataFrame, icc_table: pd.DataFrame, data_contract: dict[str, Any]
+) -> pd.DataFrame:
+    """Primary-delineation rows, reproducible feature columns, indexed by patient ID."""
+    id_col = data_contract["id_column"]
+    keep = icc_table.loc[icc_table["reproducible"], "feature"].tolist()
+    primary = deep_features[DELINEATION_COLUMN] == data_contract["primary_delineation"]
+    table = deep_features.loc[primary, [id_col, *keep]].set_index(id_col)
+    table.attrs.update(deep_features.attrs)
+    return table
+
+
+def assemble_model_input_features(
+    cohort_manifest: Any, data_contract: dict[str, Any], *phase_features: pd.DataFrame
+) -> pd.DataFrame:
+    """``patient_id, center, cohort`` + the reproducible features of every phase (primary delineation).
+
+    ``cohort_manifest`` is a :class:`~hcc_nomogram.datasets.CohortManifest` or a DataFrame
+    (e.g. ``clinical_table``) holding the ID, center and cohort columns.
+    """
+    id_col = data_contract["id_column"]
+    cols = [id_col, data_contract["center_column"], data_contract["cohort_column"]]
+    table = getattr(cohort_manifest, "table", cohort_manifest)
+    missing = [c for c in cols if c not in table.columns]
+    if missing:
+        raise InputDataError(f"columns {missing} missing from the cohort table.",
+                             file="cohort_manifest", column=missing[0],
+                             fix="map the names in data_contract (conf/base/parameters.yml).")
+    info = table[cols].astype({id_col: str}).set_index(id_col)
+    features = pd.concat(phase_features, axis=1, join="outer")
+    features.index = features.index.astype(str)
+    if features.shape[1] == 0:
+        raise InputDataError(
+            "no deep feature passed the ICC reproducibility filter in any phase.",
+            fix="inspect <phase>.icc_table; check the repeated delineations or lower "
+            "deep_features.icc.threshold.")
+    unknown = features.index.difference(info.index)
+    if len(unknown):
+        raise InputDataError("patients with crops are absent from the cohort manifest.",
+                             patient=", ".join(map(str, unknown[:10])), file="cohort_manifest",
+                             fix="re-run preprocessing on the current manifest.")
+    no_crops = info.index.difference(features.index)
+    if len(no_crops):
+        logger.warning("%d manifest patients have no crops and are left out of "
+                       "model_input_features: %s", len(no_crops), ", ".join(no_crops[:10]))
+    result = info.join(features, how="inner").reset_index()
+    sources = sorted({f.attrs.get("weights_source", "unknown") for f in phase_features})
+    result.attrs.update(weights_source=",".join(sources),
+                        is_imagenet=all(f.attrs.get("is_imagenet", False) for f in phase_features))
+    if result.attrs["weights_source"] != "imagenet":
+        logger.warning("!!! model_input_features built from %s weights, NOT ImageNet.",
+                       result.attrs["weights_source"])
+    return result

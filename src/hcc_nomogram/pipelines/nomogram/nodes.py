@@ -1,1 +1,558 @@
-"""Nodes of the `nomogram` pipeline: pure functions, no I/O."""
+"""Nodes of the `nomogram` pipeline: pure functions, no I/O.
+
+Risk direction everywhere: ``linear_predictor`` and ``total_points`` are HIGHER = WORSE
+(higher hazard of death); ``surv_<t>`` are predicted survival probabilities at t months.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError
+from hcc_nomogram.pipelines.nomogram.config import (
+    ModelSpec,
+    NomogramParams,
+    as_model_spec,
+    as_params,
+)
+from hcc_nomogram.stats.calibration import (
+    calibration_at_horizon,
+    integrated_brier,
+    time_dependent_auc,
+)
+from hcc_nomogram.stats.concordance import compare_c_indices, harrell_c_index
+from hcc_nomogram.stats.cox import (
+    breslow_cumhaz,
+    fit_cox,
+    proportional_hazards_test,
+    univariate_cox,
+)
+from hcc_nomogram.stats.design import encode, fit_terms, require_columns, term_columns
+from hcc_nomogram.stats.nomogram import NomogramModel, develop_model
+from hcc_nomogram.stats.survival import format_median, kaplan_meier, logrank_test
+from hcc_nomogram.stats.table1 import table1
+from hcc_nomogram.stats.validation import bootstrap_optimism
+
+logger = logging.getLogger(__name__)
+
+RISK_DIRECTION = "higher linear predictor / points = higher hazard = worse survival"
+COHORT = "cohort"  # column name of the cohort role in every output table
+
+
+def _contract(data_contract) -> dict:
+    return (
+        data_contract.model_dump() if hasattr(data_contract, "model_dump") else dict(data_contract)
+    )
+
+
+def _outcome(dc: dict, key: str) -> tuple[str, str]:
+    outcomes = dc.get("outcomes", {})
+    if key not in outcomes:
+        raise InputDataError(
+            f"outcome {key!r} is not defined in data_contract.outcomes ({list(outcomes)}).",
+            fix="use one of those keys in nomogram.primary_outcome / secondary_outcome.",
+        )
+    return outcomes[key]["time"], outcomes[key]["event"]
+
+
+def _terms(p: NomogramParams, spec: ModelSpec | None = None):
+    terms = p.terms()
+    if spec is not None and spec.use_signature and p.signature is not None:
+        terms.append(p.signature.term())
+    elif spec is None and p.signature is not None:
+        terms.append(p.signature.term())
+    return terms
+
+
+def _training(df: pd.DataFrame, dc: dict) -> pd.DataFrame:
+    return df[df[COHORT] == dc["training_value"]]
+
+
+# ---------------------------------------------------------------------------------------------
+def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+    """Validate ``analysis_table`` and keep complete cases of the model variables.
+
+    Raises :class:`InputDataError` naming a missing column, and :class:`SurvivalDataError` when
+    the training cohort has fewer than ``min_events`` primary-outcome events. The cohort column
+    is renamed ``cohort``.
+    """
+    p, dc = as_params(params), _contract(data_contract)
+    time_col, event_col = _outcome(dc, p.primary_outcome)
+    needed = [dc["id_column"], dc["cohort_column"], time_col, event_col]
+    needed += [t.column for t in _terms(p)]
+    require_columns(analysis_table, needed)
+    df = analysis_table.rename(columns={dc["cohort_column"]: COHORT})
+    if dc["cohort_column"] != COHORT and COHORT in analysis_table.columns:
+        df = analysis_table.drop(columns=[COHORT]).rename(columns={dc["cohort_column"]: COHORT})
+    model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
+    incomplete = df[model_cols].isna().any(axis=1)
+    if incomplete.any():
+        cols = df[model_cols].columns[df[model_cols].isna().any()].tolist()
+        logger.warning(
+            "nomogram: %d of %d patients dropped for missing values in %s (complete-case analysis)",
+            int(incomplete.sum()),
+            len(df),
+            cols,
+        )
+        df = df[~incomplete]
+    train = df[df[COHORT] == dc["training_value"]]
+    if train.empty:
+        raise InputDataError(
+            f"no patient has {COHORT} == {dc['training_value']!r} "
+            f"(values: {sorted(map(str, df[COHORT].unique()))}).",
+            column=dc["cohort_column"],
+            fix="set data_contract.training_value to the value marking the training cohort.",
+        )
+    n_events = int(pd.to_numeric(train[event_col]).sum())
+    if n_events < p.min_events:
+        raise SurvivalDataError(
+            f"[column {event_col!r}] the training cohort has only {n_events} event(s) "
+            f"(minimum nomogram.min_events = {p.min_events}); Cox models would be unstable. "
+            "Potential fix: check the event coding (1 = death, 0 = censored)."
+        )
+    return df.reset_index(drop=True)
+
+
+def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+    """Table 1: factors by cohort, Fisher's exact (categorical) / Mann-Whitney U (numeric)."""
+    p, dc = as_params(params), _contract(data_contract)
+    categorical = [f.column or f.name for f in p.candidate_factors if f.kind == "categorical"]
+    categorical += [c for c in p.table1.categorical if c not in categorical]
+    cutoffs = {f.column or f.name: f.cutoff for f in p.candidate_factors if f.cutoff is not None}
+    cutoffs.update(p.table1.cutoffs)
+    numeric = list(
+        dict.fromkeys(p.table1.numeric + [c for c in cutoffs if c not in p.table1.numeric])
+    )
+    if p.signature is not None:
+        numeric.append(p.signature.column)
+    order = [dc["training_value"], dc["validation_value"]]
+    order = [g for g in order if g in set(cohort[COHORT])]
+    return table1(
+        cohort, COHORT, categorical=categorical, numeric=numeric, cutoffs=cutoffs, group_order=order
+    )
+
+
+def summarise_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+    """Median OS / PFS (95% CI) per cohort and log-rank P between cohorts."""
+    p, dc = as_params(params), _contract(data_contract)
+    rows = []
+    for key in [p.primary_outcome, p.secondary_outcome]:
+        if key is None:
+            continue
+        time_col, event_col = _outcome(dc, key)
+        if time_col not in cohort or event_col not in cohort:
+            logger.warning(
+                "nomogram: outcome %r skipped, columns %s absent", key, [time_col, event_col]
+            )
+            continue
+        d = cohort.dropna(subset=[time_col, event_col])
+        lr = logrank_test(d[time_col], d[event_col], d[COHORT]) if d[COHORT].nunique() > 1 else None
+        for g, sub in d.groupby(COHORT, sort=False):
+            km = kaplan_meier(sub[time_col], sub[event_col])
+            rows.append(
+                dict(
+                    outcome=key,
+                    cohort=g,
+                    n=km.n,
+                    n_events=km.n_events,
+                    median=km.median,
+                    median_ci_lower=km.median_ci_lower,
+                    median_ci_upper=km.median_ci_upper,
+                    median_text=format_median(km),
+                    logrank_p_between_cohorts=lr.p_value if lr else np.nan,
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def fit_univariate_models(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+    """Univariate Cox (Efron) of every candidate (and the signature) in the training cohort."""
+    p, dc = as_params(params), _contract(data_contract)
+    time_col, event_col = _outcome(dc, p.primary_outcome)
+    train = _training(cohort, dc)
+    terms = fit_terms(train, _terms(p))
+    out = univariate_cox(
+        train[time_col], train[event_col], encode(train, terms), term_columns(terms)
+    )
+    labels = {t.name: t.display for t in terms}
+    out.insert(1, "label", out["term"].map(labels))
+    out["selected_for_multivariate"] = (out["error"] == "") & (
+        out["term_p_value"] < p.univariate_p_threshold
+    )
+    return out
+
+
+# ----- per model (namespaces `clinical`, `integrated`) ----------------------------------------
+def develop_nomogram(
+    cohort: pd.DataFrame, params: NomogramParams, model: dict, data_contract
+) -> tuple[NomogramModel, pd.DataFrame]:
+    """Screen (univariate P) then stepwise-AIC Cox on training: the model and the AIC trace."""
+    p, spec, dc = as_params(params), as_model_spec(model), _contract(data_contract)
+    if spec.use_signature and p.signature is None:
+        reason = "no signature column configured (nomogram.signature is null): clinical-only run"
+        logger.warning("nomogram: model %r not available: %s", spec.name, reason)
+        return NomogramModel.unavailable(spec.name, reason), pd.DataFrame(
+            {"step": [], "action": [], "term": [], "aic": [], "accepted": [], "note": []}
+        )
+    time_col, event_col = _outcome(dc, p.primary_outcome)
+    always = [p.signature.name] if spec.use_signature and p.signature.always_candidate else []
+    dev = develop_model(
+        _training(cohort, dc),
+        _terms(p, spec),
+        name=spec.name,
+        time_col=time_col,
+        event_col=event_col,
+        p_enter=p.univariate_p_threshold,
+        direction=p.stepwise.direction,
+        k=p.stepwise.k,
+        always_candidates=always,
+        outcome=p.primary_outcome,
+    )
+    dev.model.time_unit = p.time_unit
+    return dev.model, dev.stepwise.trace
+
+
+def _not_available(model: NomogramModel, **cols) -> pd.DataFrame:
+    return pd.DataFrame([{"model": model.name, "available": False, "note": model.reason, **cols}])
+
+
+def tabulate_multivariate_cox(model: NomogramModel) -> pd.DataFrame:
+    """Table 2 block of one model: HR (95% CI) and Wald P per selected covariate."""
+    if not model.available:
+        return _not_available(model)
+    s = model.fit.summary()
+    terms = {c: t for t in model.terms for c in t.columns()}
+    s.insert(0, "model", model.name)
+    s.insert(1, "term", s["covariate"].map(lambda c: terms[c].name))
+    s.insert(2, "label", s["covariate"].map(lambda c: terms[c].display))
+    s["hr_text"] = [
+        f"{h:.2f} ({lo:.2f}-{hi:.2f})"
+        for h, lo, hi in zip(s["hr"], s["hr_ci_lower"], s["hr_ci_upper"])
+    ]
+    s["n"], s["n_events"] = model.fit.n, model.fit.n_events
+    s["aic"] = model.fit.aic()
+    s["available"], s["note"] = True, "HR > 1 = higher hazard (worse)"
+    return s
+
+
+def score_patients(
+    model: NomogramModel, cohort: pd.DataFrame, params, data_contract
+) -> pd.DataFrame:
+    """Per patient: linear predictor, total points, survival at the horizons, risk group.
+
+    ``risk_group`` is "high" when the LP exceeds the *training* median LP (``model.lp_cutoff``),
+    applied unchanged to every cohort.
+    """
+    p, dc = as_params(params), _contract(data_contract)
+    time_col, event_col = _outcome(dc, p.primary_outcome)
+    base = pd.DataFrame(
+        {
+            "patient_id": cohort[dc["id_column"]].to_numpy(),
+            COHORT: cohort[COHORT].to_numpy(),
+            "time": cohort[time_col].to_numpy(float),
+            "event": cohort[event_col].to_numpy(int),
+        }
+    )
+    if not model.available:
+        return base.iloc[:0].assign(model=model.name)
+    lp = model.predict_lp(cohort)
+    base["model"] = model.name
+    base["linear_predictor"] = lp
+    base["total_points"] = model.predict_points(cohort)
+    surv = model.predict_survival(cohort, p.horizons_months)
+    for c in surv.columns:
+        base[c] = surv[c].to_numpy()
+    base["risk_group"] = np.where(lp > model.lp_cutoff, "high", "low")
+    base["lp_cutoff"] = model.lp_cutoff
+    return base
+
+
+def evaluate_discrimination(predictions: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+    """Per cohort: Harrell's C (95% CI, IJ SE), time-dependent AUC at the horizons (censoring
+    from the training cohort) and the integrated Brier score."""
+    p, dc = as_params(params), _contract(data_contract)
+    if predictions.empty:
+        return pd.DataFrame([{"model": "", "available": False, "note": "model not available"}])
+    train = predictions[predictions[COHORT] == dc["training_value"]]
+    rows = []
+    for g, sub in predictions.groupby(COHORT, sort=False):
+        c = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor"])
+        auc = time_dependent_auc(
+            train["time"],
+            train["event"],
+            sub["time"],
+            sub["event"],
+            sub["linear_predictor"],
+            horizons=p.horizons_months,
+        )
+        lp = sub["linear_predictor"].to_numpy()
+        row = dict(
+            model=sub["model"].iloc[0],
+            cohort=g,
+            n=len(sub),
+            n_events=int(sub["event"].sum()),
+            c_index=c.c_index,
+            c_se=c.se,
+            c_ci_lower=c.ci_lower,
+            c_ci_upper=c.ci_upper,
+        )
+        for h, a, note in auc.itertuples(index=False):
+            row[f"auc_{h:g}"] = a
+            if note:
+                row.setdefault("note", note)
+        row.update(_ibs(train, sub, lp, p, predictions))
+        row["available"] = True
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _ibs(train, sub, lp, p, predictions) -> dict:
+    """IBS of ``S(t) = exp(-H0(t) exp(lp))``, H0 the Breslow hazard of the training LP."""
+    times, H = breslow_cumhaz(train["time"], train["event"], train["linear_predictor"])
+
+    def surv_fn(grid):
+        idx = np.searchsorted(times, grid, side="right") - 1
+        h0 = np.where(idx >= 0, H[np.clip(idx, 0, None)], 0.0)
+        return np.exp(-h0[None, :] * np.exp(lp)[:, None])
+
+    try:
+        ibs, t0, t1 = integrated_brier(
+            train["time"],
+            train["event"],
+            sub["time"],
+            sub["event"],
+            surv_fn,
+            t_max=max(p.horizons_months),
+        )
+    except ValueError as exc:
+        return dict(ibs=np.nan, ibs_from=np.nan, ibs_to=np.nan, ibs_note=str(exc))
+    return dict(ibs=ibs, ibs_from=t0, ibs_to=t1)
+
+
+def validate_by_bootstrap(
+    cohort: pd.DataFrame, params: NomogramParams, model: dict, data_contract
+) -> pd.DataFrame:
+    """Optimism-corrected C in training: screening + stepwise repeated in every resample."""
+    p, spec, dc = as_params(params), as_model_spec(model), _contract(data_contract)
+    if spec.use_signature and p.signature is None:
+        return _not_available(NomogramModel.unavailable(spec.name, "no signature column"))
+    time_col, event_col = _outcome(dc, p.primary_outcome)
+    always = [p.signature.name] if spec.use_signature and p.signature.always_candidate else []
+    terms = _terms(p, spec)
+
+    def develop(df):
+        m = develop_model(
+            df,
+            terms,
+            name=spec.name,
+            time_col=time_col,
+            event_col=event_col,
+            p_enter=p.univariate_p_threshold,
+            direction=p.stepwise.direction,
+            k=p.stepwise.k,
+            always_candidates=always,
+            engine="numpy",
+        ).model
+        return m.predict_lp
+
+    res = bootstrap_optimism(
+        _training(cohort, dc).reset_index(drop=True),
+        develop,
+        time_col=time_col,
+        event_col=event_col,
+        n_bootstrap=p.bootstrap.n_resamples,
+        seed=p.bootstrap.seed,
+    )
+    return pd.DataFrame(
+        [
+            {
+                "model": spec.name,
+                **res.to_dict(),
+                "available": True,
+                "note": "selection repeated in each resample (rms::validate style)",
+            }
+        ]
+    )
+
+
+def assess_calibration(predictions: pd.DataFrame, params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Grouped calibration at each horizon and cohort: (group table, RMSE summary)."""
+    p = as_params(params)
+    if predictions.empty:
+        na = pd.DataFrame([{"available": False, "note": "model not available"}])
+        return na, na
+    groups, summary = [], []
+    for g, sub in predictions.groupby(COHORT, sort=False):
+        for h in p.calibration.horizons_months:
+            col = f"surv_{h:g}"
+            pred = sub[col] if col in sub else pd.Series(np.nan, index=sub.index)
+            if pred.isna().any():
+                raise InputDataError(
+                    f"predictions lack survival at {h:g} months.",
+                    column=col,
+                    fix="add the horizon to nomogram.horizons_months.",
+                )
+            table, rmse = calibration_at_horizon(
+                sub["time"],
+                sub["event"],
+                pred,
+                h,
+                n_groups=p.calibration.n_groups,
+                min_group=p.calibration.min_group,
+            )
+            table.insert(0, COHORT, g)
+            table.insert(0, "model", sub["model"].iloc[0])
+            groups.append(table)
+            summary.append(
+                dict(
+                    model=sub["model"].iloc[0],
+                    cohort=g,
+                    horizon=h,
+                    rmse=rmse,
+                    n_groups_estimable=int(table["estimable"].sum()),
+                )
+            )
+    return pd.concat(groups, ignore_index=True), pd.DataFrame(summary).assign(available=True)
+
+
+def check_proportional_hazards(model: NomogramModel, cohort: pd.DataFrame, params, data_contract):
+    """Grambsch-Therneau scaled-Schoenfeld test per covariate and global (training)."""
+    p, dc = as_params(params), _contract(data_contract)
+    if not model.available:
+        return _not_available(model)
+    time_col, event_col = _outcome(dc, p.primary_outcome)
+    train = _training(cohort, dc)
+    out = proportional_hazards_test(
+        model.fit, train[time_col], train[event_col], model.design(train), transform=p.ph_transform
+    )
+    out.insert(0, "model", model.name)
+    return out.assign(available=True)
+
+
+def build_nomogram_points(model: NomogramModel, params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Nomogram as data: points per factor level (0-100) and total points -> survival scale."""
+    p = as_params(params)
+    if not model.available:
+        na = _not_available(model)
+        return na, na
+    return model.points_table(), model.survival_scale(p.horizons_months, step=p.points_step)
+
+
+# ----- across models --------------------------------------------------------------------------
+def compare_models(clinical: pd.DataFrame, integrated: pd.DataFrame) -> pd.DataFrame:
+    """Per cohort: C of both models and the paired test of the difference (integrated - clinical)."""
+    rows = []
+    if integrated.empty or clinical.empty:
+        for g, sub in clinical.groupby(COHORT, sort=False):
+            c = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor"])
+            rows.append(
+                dict(
+                    cohort=g,
+                    c_clinical=c.c_index,
+                    c_integrated=np.nan,
+                    delta=np.nan,
+                    se=np.nan,
+                    z=np.nan,
+                    p_value=np.nan,
+                    note="integrated model not available (no signature column)",
+                )
+            )
+        return pd.DataFrame(rows)
+    merged = clinical.merge(
+        integrated[["patient_id", "linear_predictor"]],
+        on="patient_id",
+        suffixes=("_clinical", "_integrated"),
+    )
+    for g, sub in merged.groupby(COHORT, sort=False):
+        ca = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor_integrated"])
+        cb = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor_clinical"])
+        delta, se, z, pv = compare_c_indices(
+            sub["time"],
+            sub["event"],
+            sub["linear_predictor_integrated"],
+            sub["linear_predictor_clinical"],
+        )
+        rows.append(
+            dict(
+                cohort=g,
+                n=len(sub),
+                c_clinical=cb.c_index,
+                c_clinical_ci=f"{cb.ci_lower:.3f}-{cb.ci_upper:.3f}",
+                c_integrated=ca.c_index,
+                c_integrated_ci=f"{ca.ci_lower:.3f}-{ca.ci_upper:.3f}",
+                delta=delta,
+                se=se,
+                z=z,
+                p_value=pv,
+                note="paired IJ test, integrated - clinical",
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def combine_multivariate_tables(clinical: pd.DataFrame, integrated: pd.DataFrame) -> pd.DataFrame:
+    """Table 2: both models' HR (95% CI) and P stacked (``model`` column)."""
+    return pd.concat([clinical, integrated], ignore_index=True)
+
+
+def stratify_risk_groups(
+    integrated: pd.DataFrame, clinical: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Risk groups at the training median LP of the integrated nomogram (clinical nomogram when
+    the integrated one is not available): (summary per cohort, long KM curves for plotting)."""
+    preds = integrated if not integrated.empty else clinical
+    summary, curves = [], []
+    for g, sub in preds.groupby(COHORT, sort=False):
+        lr = (
+            logrank_test(sub["time"], sub["event"], sub["risk_group"])
+            if sub["risk_group"].nunique() > 1
+            else None
+        )
+        try:
+            hr_fit = fit_cox(
+                sub["time"],
+                sub["event"],
+                pd.DataFrame({"high_vs_low": (sub["risk_group"] == "high").astype(float)}),
+            )
+            hr = hr_fit.summary().iloc[0]
+        except (ModelFitError, SurvivalDataError) as exc:
+            logger.warning("risk groups (%s): HR not estimable: %s", g, exc)
+            hr = pd.Series(
+                {"hr": np.nan, "hr_ci_lower": np.nan, "hr_ci_upper": np.nan, "p_value": np.nan}
+            )
+        row = dict(
+            model=sub["model"].iloc[0],
+            cohort=g,
+            lp_cutoff=sub["lp_cutoff"].iloc[0],
+            logrank_p=lr.p_value if lr else np.nan,
+            hr_high_vs_low=hr["hr"],
+            hr_ci_lower=hr["hr_ci_lower"],
+            hr_ci_upper=hr["hr_ci_upper"],
+            hr_p_value=hr["p_value"],
+            risk_direction=RISK_DIRECTION,
+        )
+        for grp in ("low", "high"):
+            gsub = sub[sub["risk_group"] == grp]
+            row[f"n_{grp}"] = len(gsub)
+            if len(gsub) and gsub["event"].any():
+                km = kaplan_meier(gsub["time"], gsub["event"])
+                row[f"median_{grp}"] = format_median(km)
+                curves.append(km.table.assign(model=row["model"], cohort=g, risk_group=grp))
+        summary.append(row)
+    cols = [
+        "model",
+        COHORT,
+        "risk_group",
+        "time",
+        "n_at_risk",
+        "n_events",
+        "n_censored",
+        "survival",
+        "ci_lower",
+        "ci_upper",
+    ]
+    km_long = pd.concat(curves, ignore_index=True)[cols] if curves else pd.DataFrame(columns=cols)
+    return pd.DataFrame(summary), km_long

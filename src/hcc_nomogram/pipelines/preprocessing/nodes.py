@@ -1,1 +1,115 @@
-"""Nodes of the `preprocessing` pipeline: pure functions, no I/O."""
+"""Nodes of the `preprocessing` pipeline: pure functions, no I/O.
+
+Images are read lazily through the :class:`~hcc_nomogram.datasets.CohortManifest` (one patient
+at a time); the crops and per-patient QC records are returned as lazy save callables for
+``PartitionedDataset`` outputs. The logic lives in :mod:`hcc_nomogram.imaging`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pandas as pd
+
+from hcc_nomogram.datasets import CohortManifest
+from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.imaging.batch import lazy_preprocessing
+from hcc_nomogram.imaging.patient import (
+    Contract,
+    PatientSource,
+    PreprocessingSettings,
+    excluded_record,
+    validate_patient,
+)
+
+logger = logging.getLogger(__name__)
+
+VALIDATION_COLUMNS = ["patient_id", "excluded", "exclusion_reason", "warnings"]
+QC_FIRST_COLUMNS = ["patient_id", "excluded", "exclusion_reason", "fixed_phase", "moving_phase"]
+
+
+def _source(manifest: CohortManifest, patient_id: str) -> PatientSource:
+    return PatientSource(
+        patient_id,
+        load=lambda column: manifest.image(patient_id, column),
+        file=lambda column: str(manifest.path(patient_id, column)),
+    )
+
+
+def validate_cohort_images(
+    cohort_manifest: CohortManifest, data_contract: dict, preprocessing: dict
+) -> pd.DataFrame:
+    """Check every patient's phases and masks before any work (one row per patient).
+
+    With ``on_bad_patient: raise`` the first bad patient stops the run with its error; with
+    ``exclude`` it is marked ``excluded`` with the reason, and reported in the QC table.
+    """
+    settings = PreprocessingSettings.from_params(preprocessing)
+    contract = Contract.from_params(data_contract)
+    cohort_manifest.require_columns(contract.columns)
+    rows = []
+    for patient_id in cohort_manifest.patient_ids:
+        try:
+            warnings = validate_patient(
+                _source(cohort_manifest, patient_id), contract, settings.validation
+            )
+            rows.append([patient_id, False, "", json.dumps(warnings)])
+        except InputDataError as error:
+            if settings.on_bad_patient == "raise":
+                raise
+            logger.warning("preprocessing: excluding patient %s: %s", patient_id, error)
+            record = excluded_record(patient_id, error)
+            rows.append([patient_id, True, record["exclusion_reason"], record["warnings"]])
+    table = pd.DataFrame(rows, columns=VALIDATION_COLUMNS)
+    logger.info(
+        "preprocessing: %d/%d patients passed the input checks (%d excluded).",
+        (~table["excluded"]).sum(),
+        len(table),
+        table["excluded"].sum(),
+    )
+    return table
+
+
+def preprocess_patients(
+    cohort_manifest: CohortManifest,
+    preprocessing_validation: pd.DataFrame,
+    data_contract: dict,
+    preprocessing: dict,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Register, select the representative slice, crop and z-score every valid patient.
+
+    Returns lazy ``{patient_id: callable}`` dicts for ``preprocessed_crops`` (valid patients
+    only) and ``preprocessing_qc_records`` (every patient, excluded ones included).
+    """
+    settings = PreprocessingSettings.from_params(preprocessing)
+    contract = Contract.from_params(data_contract)
+    flags = preprocessing_validation.set_index("patient_id")
+    excluded = {
+        pid: {
+            "patient_id": pid,
+            "excluded": True,
+            "exclusion_reason": row["exclusion_reason"],
+            "warnings": row["warnings"],
+        }
+        for pid, row in flags[flags["excluded"].astype(bool)].iterrows()
+    }
+    sources = [
+        _source(cohort_manifest, pid)
+        for pid in cohort_manifest.patient_ids
+        if pid not in excluded
+    ]
+    return lazy_preprocessing(sources, excluded, contract, settings)
+
+
+def summarize_preprocessing_qc(preprocessing_qc_records: dict[str, Any]) -> pd.DataFrame:
+    """One row per patient: slices, areas, centroids, registration metrics, exclusions."""
+    rows = [load() for _pid, load in sorted(preprocessing_qc_records.items())]
+    table = pd.DataFrame(rows)
+    first = [c for c in QC_FIRST_COLUMNS if c in table.columns]
+    last = [c for c in ("warnings", "seconds") if c in table.columns]
+    middle = [c for c in table.columns if c not in first and c not in last]
+    table = table[first + middle + last]
+    table["excluded"] = table["excluded"].astype(bool)
+    return table.sort_values("patient_id").reset_index(drop=True)

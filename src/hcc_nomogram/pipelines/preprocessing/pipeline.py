@@ -1,7 +1,36 @@
 """Wiring of the `preprocessing` pipeline."""
 
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Pipeline, node
+
+from .nodes import preprocess_patients, summarize_preprocessing_qc, validate_cohort_images
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([])
+    return Pipeline(
+        [
+            node(
+                validate_cohort_images,
+                inputs=["cohort_manifest", "params:data_contract", "params:preprocessing"],
+                outputs="preprocessing_validation",
+                name="validate_cohort_images",
+            ),
+            node(
+                preprocess_patients,
+                inputs=[
+                    "cohort_manifest",
+                    "preprocessing_validation",
+                    "params:data_contract",
+                    "params:preprocessing",
+                ],
+                # crops first: see hcc_nomogram.imaging.batch (each patient computed once)
+                outputs=["preprocessed_crops", "preprocessing_qc_records"],
+                name="preprocess_patients",
+            ),
+            node(
+                summarize_preprocessing_qc,
+                inputs="preprocessing_qc_records",
+                outputs="preprocessing_qc",
+                name="summarize_preprocessing_qc",
+            ),
+        ]
+    )

@@ -1,0 +1,119 @@
+"""Benchmark of the `deep_features` extraction: images/second of the pipeline's code path
+against a bare ``model.predict`` on the same crops, in the same process.
+
+The pipeline path is ``extract_deep_features`` (crop loading from partition loaders, per-crop
+validation, 1-to-3-channel conversion, batched ``predict_on_batch``, table assembly); the
+bare path is ``model.predict(x3, batch_size=...)`` on ready 3-channel arrays (and, as a
+stricter baseline, a bare loop of ``model.predict_on_batch``). The ratio
+pipeline/bare (goal >= 0.9) measures the overhead of our code. Also reported: peak resident
+memory, CPU count, and the GPUs TensorFlow sees.
+
+Not a test; run it by hand::
+
+    .venv/bin/python benchmarks/deep_features_benchmark.py                  # 12 patients x 3 crops
+    .venv/bin/python benchmarks/deep_features_benchmark.py --patients 40 --batch-size 32 --repeats 3
+    .venv/bin/python benchmarks/deep_features_benchmark.py --crops-dir data/03_primary/crops
+
+Random weights are used unless ``--weights`` is given (the speed does not depend on them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hcc_nomogram.datasets import NpzDataset
+from hcc_nomogram.features.densenet import make_extractor
+from hcc_nomogram.pipelines.deep_features.nodes import extract_deep_features
+
+CONTRACT = {"id_column": "patient_id", "primary_delineation": "r1a",
+            "delineations": {"r1a": {}, "r1b": {}, "r2": {}}}
+
+
+def synthetic_partitions(n_patients: int, phase: str) -> dict[str, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(0)
+    return {f"B{i:04d}": {f"{phase}__{d}__image": rng.standard_normal((224, 224), dtype=np.float32)
+                          for d in CONTRACT["delineations"]} for i in range(n_patients)}
+
+
+def folder_partitions(folder: Path) -> dict:
+    return {p.stem: NpzDataset(str(p)).load for p in sorted(folder.glob("*.npz"))}
+
+
+def peak_rss_mib() -> float:
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patients", type=int, default=12)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--phase", default="arterial")
+    parser.add_argument("--weights", default="random")
+    parser.add_argument("--crops-dir", type=Path, default=None)
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    partitions = (folder_partitions(args.crops_dir) if args.crops_dir
+                  else synthetic_partitions(args.patients, args.phase))
+    t0 = time.perf_counter()
+    extractor = make_extractor({"weights": args.weights, "seed": 0,
+                                "allow_random_fallback": True, "batch_size": args.batch_size})
+    build_s = time.perf_counter() - t0
+
+    from hcc_nomogram.pipelines.deep_features.nodes import collect_phase_crops
+
+    _, crops = collect_phase_crops(partitions, args.phase, CONTRACT)
+    x3 = extractor.to_input(crops)
+    n = len(crops)
+    # warm-up: trace both paths once (full and remainder batch shapes)
+    extractor.model.predict(x3[: args.batch_size + 1], batch_size=args.batch_size, verbose=0)
+    extractor.extract(crops[: args.batch_size + 1])
+
+    pipeline_s, bare_s, batch_s = [], [], []
+    for _ in range(args.repeats):  # interleaved, so that load from other processes hits both
+        t = time.perf_counter()
+        table = extract_deep_features(partitions, None, extractor, args.phase, CONTRACT)
+        pipeline_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        bare = extractor.model.predict(x3, batch_size=args.batch_size, verbose=0)
+        bare_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for start in range(0, n, args.batch_size):
+            extractor.model.predict_on_batch(x3[start:start + args.batch_size])
+        batch_s.append(time.perf_counter() - t)
+    feats = table.filter(like=f"{args.phase}_f").to_numpy()
+    max_diff = float(np.abs(feats - bare).max())
+
+    result = {
+        "crops": n,
+        "batch_size": args.batch_size,
+        "weights_source": extractor.weights_source,
+        "model_build_s": round(build_s, 2),
+        "pipeline_images_per_s": round(n / min(pipeline_s), 2),
+        "bare_predict_images_per_s": round(n / min(bare_s), 2),
+        "ratio_pipeline_over_bare": round(min(bare_s) / min(pipeline_s), 3),
+        "bare_predict_on_batch_images_per_s": round(n / min(batch_s), 2),
+        "ratio_pipeline_over_bare_predict_on_batch": round(min(batch_s) / min(pipeline_s), 3),
+        "max_abs_feature_difference": max_diff,
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "tensorflow": tf.__version__,
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Input checks for one patient's CT phases and tumour masks, before any work is done.
+
+Every check raises an :mod:`hcc_nomogram.errors` exception naming the patient, the file, the
+problem and a potential fix (PyRadiomics style):
+
+* :func:`check_image_geometry` -- spacing positive, finite and plausible; direction cosines
+  orthonormal (:class:`~hcc_nomogram.errors.ImageGeometryError`).
+* :func:`check_same_geometry` -- a mask has the size, spacing, origin and direction of its CT
+  within tolerance (:class:`~hcc_nomogram.errors.ImageGeometryError`).
+* :func:`tumour_mask` -- the mask is a label image holding the configured tumour label; returns
+  the binary ``uint8`` tumour mask (:class:`~hcc_nomogram.errors.EmptyMaskError`,
+  :class:`~hcc_nomogram.errors.InputDataError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import SimpleITK as sitk
+
+from hcc_nomogram.errors import EmptyMaskError, ImageGeometryError, InputDataError
+
+RESAMPLE_FIX = (
+    "re-export the mask from the segmentation tool with this CT as reference image, or "
+    "resample it onto the CT grid with nearest-neighbour interpolation "
+    "(SimpleITK: sitk.Resample(mask, ct, sitk.Transform(), sitk.sitkNearestNeighbor, 0)); "
+    "also check that the manifest pairs the right mask with the right phase."
+)
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """Tolerances of the input checks (``preprocessing.validation`` in the parameters).
+
+    ``spacing_tolerance`` is relative (fraction of the spacing), ``origin_tolerance_mm``
+    absolute in mm, ``direction_tolerance`` absolute on the direction cosines.
+    """
+
+    spacing_tolerance: float = 1e-3
+    origin_tolerance_mm: float = 1e-2
+    direction_tolerance: float = 1e-3
+    min_spacing_mm: float = 0.05
+    max_spacing_mm: float = 20.0
+    min_tumour_voxels: int = 1
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None) -> ValidationSettings:
+        params = dict(params or {})
+        unknown = set(params) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise InputDataError(
+                f"unknown key(s) {sorted(unknown)} in preprocessing.validation.",
+                file="conf/base/parameters_preprocessing.yml",
+                fix=f"use only {sorted(cls.__dataclass_fields__)}.",
+            )
+        return cls(**params)
+
+
+def _fmt(values) -> str:
+    return "(" + ", ".join(f"{v:.6g}" for v in values) + ")"
+
+
+def check_image_geometry(
+    image: sitk.Image,
+    *,
+    patient: str | None = None,
+    file: Any = None,
+    settings: ValidationSettings = ValidationSettings(),
+) -> list[str]:
+    """Check that ``image`` is 3-D with sane spacing and an orthonormal direction matrix.
+
+    Returns warnings (e.g. an oblique acquisition, whose "axial" slices are index slices);
+    raises :class:`ImageGeometryError` for unusable geometry.
+    """
+    if image.GetDimension() != 3:
+        raise ImageGeometryError(
+            f"expected a 3-D image, got {image.GetDimension()}-D of size {image.GetSize()}.",
+            patient=patient,
+            file=file,
+            fix="provide the whole volume (all axial slices), not a single slice.",
+        )
+    spacing = np.asarray(image.GetSpacing(), dtype=float)
+    if not np.all(np.isfinite(spacing)) or np.any(spacing < settings.min_spacing_mm) or np.any(
+        spacing > settings.max_spacing_mm
+    ):
+        raise ImageGeometryError(
+            f"implausible voxel spacing {_fmt(spacing)} mm (allowed "
+            f"{settings.min_spacing_mm}-{settings.max_spacing_mm} mm).",
+            patient=patient,
+            file=file,
+            fix="the header is probably wrong (e.g. spacing lost in a format conversion); "
+            "re-export the image from the original DICOM, or widen "
+            "preprocessing.validation.min_spacing_mm/max_spacing_mm if the spacing is real.",
+        )
+    direction = np.asarray(image.GetDirection(), dtype=float).reshape(3, 3)
+    if not np.all(np.isfinite(direction)) or not np.allclose(
+        direction.T @ direction, np.eye(3), atol=settings.direction_tolerance
+    ):
+        raise ImageGeometryError(
+            f"direction cosines {_fmt(direction.ravel())} are not an orthonormal matrix.",
+            patient=patient,
+            file=file,
+            fix="the header is corrupt; re-export the image from the original DICOM.",
+        )
+    warnings = []
+    if not np.allclose(np.abs(direction), np.eye(3), atol=settings.direction_tolerance):
+        warnings.append(
+            f"{file}: oblique or permuted axes (direction {_fmt(direction.ravel())}); "
+            "'axial slice' means the image's third index axis."
+        )
+    return warnings
+
+
+def check_same_geometry(
+    mask: sitk.Image,
+    image: sitk.Image,
+    *,
+    patient: str | None = None,
+    mask_file: Any = None,
+    image_file: Any = None,
+    settings: ValidationSettings = ValidationSettings(),
+) -> None:
+    """Raise :class:`ImageGeometryError` unless ``mask`` lies on the voxel grid of ``image``."""
+    problems = []
+    if mask.GetDimension() != image.GetDimension():
+        problems.append(f"dimension {mask.GetDimension()} vs {image.GetDimension()}")
+    elif mask.GetSize() != image.GetSize():
+        problems.append(f"size {mask.GetSize()} vs {image.GetSize()}")
+    else:
+        ms, cs = np.asarray(mask.GetSpacing()), np.asarray(image.GetSpacing())
+        if np.any(np.abs(ms - cs) > settings.spacing_tolerance * np.abs(cs)):
+            problems.append(f"spacing {_fmt(ms)} vs {_fmt(cs)} mm")
+        mo, co = np.asarray(mask.GetOrigin()), np.asarray(image.GetOrigin())
+        if np.any(np.abs(mo - co) > settings.origin_tolerance_mm):
+            problems.append(f"origin {_fmt(mo)} vs {_fmt(co)} mm")
+        md, cd = np.asarray(mask.GetDirection()), np.asarray(image.GetDirection())
+        if np.any(np.abs(md - cd) > settings.direction_tolerance):
+            problems.append(f"direction {_fmt(md)} vs {_fmt(cd)}")
+    if problems:
+        raise ImageGeometryError(
+            f"the mask does not lie on the grid of its CT {image_file}: mask vs CT "
+            + "; ".join(problems)
+            + ".",
+            patient=patient,
+            file=mask_file,
+            fix=RESAMPLE_FIX,
+        )
+
+
+def tumour_mask(
+    mask: sitk.Image,
+    label: int = 1,
+    *,
+    patient: str | None = None,
+    file: Any = None,
+    settings: ValidationSettings = ValidationSettings(),
+) -> tuple[np.ndarray, list[str]]:
+    """The binary tumour mask (``uint8`` array, z-y-x) of voxels equal to ``label``.
+
+    A binary mask stored as 0/255 or 0/1 with another ``label`` is accepted only when it
+    holds exactly one non-zero value and ``label`` is 1 (the common export convention);
+    otherwise the label must be present. Extra labels are reported as warnings.
+    """
+    array = sitk.GetArrayViewFromImage(mask)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+            raise InputDataError(
+                "the mask holds non-integer values; it looks like a CT or a probability "
+                "map rather than a label mask.",
+                patient=patient,
+                file=file,
+                fix="check the manifest column (mask vs CT), or threshold the probability map "
+                "and save it as an integer label image.",
+            )
+    present = np.unique(array)
+    nonzero = [v.item() for v in present if v != 0]
+    warnings: list[str] = []
+    if label in nonzero:
+        out = (array == label).astype(np.uint8)
+        others = [v for v in nonzero if v != label]
+        if others:
+            warnings.append(
+                f"{file}: labels {others} besides tumour label {label} ignored."
+            )
+    elif label == 1 and len(nonzero) == 1:
+        out = (array != 0).astype(np.uint8)
+        warnings.append(f"{file}: binary mask stored with value {nonzero[0]}, used as tumour.")
+    else:
+        raise EmptyMaskError(
+            f"no voxel has the tumour label {label}; labels present: "
+            f"{[v.item() for v in present]}.",
+            patient=patient,
+            file=file,
+            fix="check that the delineation was saved (not an empty template), or set "
+            "data_contract.mask_label to the label your segmentation tool uses.",
+        )
+    n = int(out.sum())
+    if n < settings.min_tumour_voxels:
+        raise EmptyMaskError(
+            f"the tumour has {n} voxel(s), fewer than "
+            f"preprocessing.validation.min_tumour_voxels={settings.min_tumour_voxels}.",
+            patient=patient,
+            file=file,
+            fix="check the delineation, or lower min_tumour_voxels.",
+        )
+    return out, warnings

@@ -1,0 +1,114 @@
+"""Typed settings of the `nomogram` pipeline (``conf/base/parameters_nomogram.yml``, key
+``nomogram``). Kedro validates ``params:nomogram`` against :class:`NomogramParams` before a run
+because the node inputs are annotated with it; nodes also accept the plain dict (tests, other
+runners) through :func:`as_params`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hcc_nomogram.stats.design import Term
+
+
+class FactorSpec(BaseModel):
+    """One candidate clinical factor (see :class:`hcc_nomogram.stats.design.Term`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    column: str | None = None
+    kind: Literal["categorical", "continuous"] = "categorical"
+    reference: str | int | float | None = None
+    cutoff: float | None = Field(default=None, description="binary: value > cutoff")
+    step: float = Field(default=1.0, gt=0, description="HR per `step` units (linear)")
+    label: str | None = None
+
+    def term(self) -> Term:
+        return Term.from_dict(self.model_dump())
+
+
+class SignatureSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = "signature_score"
+    name: str = "signature"
+    label: str = "DL signature"
+    step: float = Field(default=0.2, gt=0, description="HR per 0.2 of the rescaled score")
+    always_candidate: bool = True  # enters the integrated stepwise scope whatever its P
+
+    def term(self) -> Term:
+        return Term(
+            name=self.name, column=self.column, kind="continuous", step=self.step, label=self.label
+        )
+
+
+class StepwiseSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    direction: Literal["both", "forward", "backward"] = "both"
+    k: float = Field(default=2.0, gt=0, description="2 = AIC")
+
+
+class CalibrationSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    horizons_months: list[float] = [12.0, 24.0]
+    n_groups: int = Field(default=3, ge=1)
+    min_group: int = Field(default=5, ge=1)
+
+
+class BootstrapSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    n_resamples: int = Field(default=100, ge=0)
+    seed: int = 20201116
+
+
+class Table1Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    numeric: list[str] = []
+    categorical: list[str] = []
+    cutoffs: dict[str, float] = {}
+
+
+class ModelSpec(BaseModel):
+    """One namespace of the modular pipeline (``clinical`` or ``integrated``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    use_signature: bool = False
+
+
+class NomogramParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    primary_outcome: str = "os"
+    secondary_outcome: str | None = "pfs"
+    time_unit: str = "months"
+    univariate_p_threshold: float = Field(default=0.05, gt=0, le=1)
+    stepwise: StepwiseSpec = StepwiseSpec()
+    candidate_factors: list[FactorSpec]
+    signature: SignatureSpec | None = SignatureSpec()
+    horizons_months: list[float] = [12.0, 24.0, 36.0]
+    calibration: CalibrationSpec = CalibrationSpec()
+    bootstrap: BootstrapSpec = BootstrapSpec()
+    ph_transform: Literal["km", "rank", "identity", "log"] = "km"
+    points_step: float = Field(default=10.0, gt=0)
+    min_events: int = Field(default=10, ge=2)
+    table1: Table1Spec = Table1Spec()
+    models: dict[str, ModelSpec] = {}
+
+    def terms(self) -> list[Term]:
+        return [f.term() for f in self.candidate_factors]
+
+
+def as_params(params) -> NomogramParams:
+    return params if isinstance(params, NomogramParams) else NomogramParams.model_validate(params)
+
+
+def as_model_spec(spec) -> ModelSpec:
+    return spec if isinstance(spec, ModelSpec) else ModelSpec.model_validate(spec)

@@ -1,0 +1,316 @@
+"""Plot functions: plain DataFrames / arrays in, :class:`plotly.graph_objects.Figure` out.
+
+No I/O, no catalog. Colours follow the paper: training blue, validation red; risk groups
+low green, high red.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from hcc_nomogram.report.survival import format_p, km_steps, logrank_p, numbers_at_risk
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+GROUP_COLOURS = {
+    "training": "#1f77b4",
+    "validation": "#d62728",
+    "low": "#2ca02c",
+    "low risk": "#2ca02c",
+    "high": "#d62728",
+    "high risk": "#d62728",
+    "clinical": "#ff7f0e",
+    "integrated": "#1f77b4",
+    "signature": "#9467bd",
+}
+TEMPLATE = "simple_white"
+
+
+def _colour(name, i: int) -> str:
+    return GROUP_COLOURS.get(str(name).lower(), PALETTE[i % len(PALETTE)])
+
+
+def km_figure(
+    time,
+    event,
+    group,
+    *,
+    title: str = "",
+    time_label: str = "Months",
+    survival_label: str = "Survival probability",
+    at_risk_every: float = 12.0,
+    max_time: float | None = None,
+    show_logrank: bool = False,
+    group_order: Sequence[str] | None = None,
+) -> go.Figure:
+    """Kaplan-Meier curves per group with a numbers-at-risk table below (paper Fig 2).
+
+    ``time``, ``event`` (1 = event, 0 = censored) and ``group`` are equal-length arrays.
+    With ``show_logrank`` the log-rank P across groups is printed on the plot.
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(int)
+    group = np.asarray(group).astype(str)
+    groups = list(group_order) if group_order is not None else sorted(pd.unique(group))
+    groups = [g for g in groups if np.any(group == g)]
+    if not groups:
+        raise ValueError("km_figure: no patients in any group.")
+    max_time = float(max_time or np.nanmax(time))
+    ticks = np.arange(0.0, max_time + 1e-9, at_risk_every)
+
+    fig = make_subplots(
+        rows=2, cols=1, row_heights=[0.78, 0.22], shared_xaxes=True, vertical_spacing=0.08
+    )
+    for i, g in enumerate(groups):
+        sel = group == g
+        steps = km_steps(time[sel], event[sel])
+        colour = _colour(g, i)
+        fig.add_trace(
+            go.Scatter(
+                x=steps["time"], y=steps["survival"], mode="lines", line_shape="hv",
+                line={"color": colour, "width": 2}, name=f"{g} (n={int(sel.sum())})",
+                legendgroup=g,
+            ),
+            row=1, col=1,
+        )
+        censored = sel & (event == 0)
+        if censored.any():
+            idx = np.searchsorted(steps["time"].to_numpy(), time[censored], side="right") - 1
+            s_at = steps["survival"].to_numpy()[np.clip(idx, 0, None)]
+            fig.add_trace(
+                go.Scatter(
+                    x=time[censored], y=s_at, mode="markers",
+                    marker={"symbol": "line-ns-open", "size": 8, "color": colour},
+                    showlegend=False, legendgroup=g, hoverinfo="skip",
+                ),
+                row=1, col=1,
+            )
+        risk = numbers_at_risk(time[sel], ticks)
+        fig.add_trace(
+            go.Scatter(
+                x=ticks, y=[g] * len(ticks), mode="text", text=[str(r) for r in risk],
+                textfont={"color": colour}, showlegend=False, hoverinfo="skip",
+            ),
+            row=2, col=1,
+        )
+    if show_logrank and len(groups) > 1:
+        keep = np.isin(group, groups)
+        p = logrank_p(time[keep], event[keep], group[keep])
+        fig.add_annotation(
+            x=0.02, y=0.05, xref="x domain", yref="y domain", showarrow=False,
+            text=f"Log-rank {format_p(p)}", font={"size": 14}, xanchor="left",
+        )
+    fig.update_yaxes(range=[0, 1.03], title_text=survival_label, row=1, col=1)
+    fig.update_yaxes(
+        title_text="At risk", categoryorder="array", categoryarray=list(reversed(groups)),
+        showline=False, ticks="", row=2, col=1,
+    )
+    fig.update_xaxes(range=[0, max_time * 1.02], tickvals=ticks, row=1, col=1)
+    fig.update_xaxes(title_text=time_label, tickvals=ticks, row=2, col=1)
+    fig.update_layout(
+        title=title, template=TEMPLATE, height=520, legend={"x": 0.99, "xanchor": "right", "y": 0.99}
+    )
+    return fig
+
+
+def icc_histogram(icc: pd.DataFrame, *, threshold: float, icc_columns: Sequence[str],
+                  title: str = "Feature reproducibility (ICC)") -> go.Figure:
+    """ICC distribution per phase and ICC type with the threshold line.
+
+    ``icc`` has a ``phase`` column plus one column per ICC type (e.g. ``icc_intra``,
+    ``icc_inter``); a feature passes when every ICC column is >= ``threshold``.
+    """
+    phases = list(pd.unique(icc["phase"]))
+    fig = make_subplots(rows=1, cols=len(phases), subplot_titles=[
+        f"{ph}: {int((icc.loc[icc['phase'] == ph, list(icc_columns)] >= threshold).all(axis=1).sum())}"
+        f" of {int((icc['phase'] == ph).sum())} features pass"
+        for ph in phases
+    ])
+    for j, ph in enumerate(phases, start=1):
+        sub = icc[icc["phase"] == ph]
+        for i, col in enumerate(icc_columns):
+            fig.add_trace(
+                go.Histogram(
+                    x=sub[col], name=col, xbins={"start": 0, "end": 1.0001, "size": 0.025},
+                    marker_color=PALETTE[i], opacity=0.6, showlegend=j == 1, legendgroup=col,
+                ),
+                row=1, col=j,
+            )
+        fig.add_vline(x=threshold, line_dash="dash", line_color="black", row=1, col=j)
+        fig.update_xaxes(title_text="ICC", range=[min(0.0, float(sub[list(icc_columns)].min().min())), 1.0],
+                         row=1, col=j)
+    fig.update_yaxes(title_text="Features", row=1, col=1)
+    fig.update_layout(barmode="overlay", title=title, template=TEMPLATE, height=420)
+    return fig
+
+
+def signature_weights_figure(weights: pd.DataFrame, *, feature_col: str = "feature",
+                             weight_col: str = "coefficient",
+                             title: str = "Deep learning signature: selected features") -> go.Figure:
+    """Horizontal bar chart of the selected features' Cox coefficients (higher = worse)."""
+    w = weights[[feature_col, weight_col]].copy()
+    w = w[w[weight_col] != 0].sort_values(weight_col)
+    fig = go.Figure(
+        go.Bar(
+            x=w[weight_col], y=w[feature_col], orientation="h",
+            marker_color=np.where(w[weight_col] > 0, "#d62728", "#1f77b4"),
+        )
+    )
+    fig.update_layout(
+        title=f"{title} ({len(w)})", template=TEMPLATE,
+        xaxis_title="Coefficient (log hazard per SD; > 0 = worse)",
+        height=max(300, 22 * len(w) + 120),
+    )
+    return fig
+
+
+def cv_curve_figure(cv: pd.DataFrame, *, x_col: str, mean_col: str, sd_col: str | None = None,
+                    selected_x: float | None = None, log_x: bool = True,
+                    y_label: str = "Cross-validated C-index",
+                    title: str = "Elastic-net penalty: cross-validation") -> go.Figure:
+    """Cross-validation curve (mean +/- SD) over the penalty, with the chosen value marked."""
+    cv = cv.sort_values(x_col)
+    fig = go.Figure()
+    if sd_col is not None and sd_col in cv:
+        fig.add_trace(go.Scatter(
+            x=np.r_[cv[x_col], cv[x_col][::-1]],
+            y=np.r_[cv[mean_col] + cv[sd_col], (cv[mean_col] - cv[sd_col])[::-1]],
+            fill="toself", fillcolor="rgba(31,119,180,0.2)", line={"width": 0},
+            name="± 1 SD", hoverinfo="skip",
+        ))
+    fig.add_trace(go.Scatter(x=cv[x_col], y=cv[mean_col], mode="lines+markers", name="mean",
+                             line={"color": PALETTE[0]}))
+    if selected_x is not None and np.isfinite(selected_x):
+        fig.add_vline(x=np.log10(selected_x) if log_x else selected_x, line_dash="dash",
+                      annotation_text=f"selected {selected_x:.3g}")
+    fig.update_layout(title=title, template=TEMPLATE, height=400, xaxis_title=x_col,
+                      yaxis_title=y_label)
+    if log_x:
+        fig.update_xaxes(type="log")
+    return fig
+
+
+def cindex_figure(metrics: pd.DataFrame, *, model_col: str = "model", cohort_col: str = "cohort",
+                  value_col: str = "c_index", lower_col: str = "ci_lower",
+                  upper_col: str = "ci_upper", title: str = "C-index (95% CI)") -> go.Figure:
+    """Point-and-whisker plot of C-index with CI, one marker per model and cohort."""
+    fig = go.Figure()
+    for i, (cohort, sub) in enumerate(metrics.groupby(cohort_col, sort=False)):
+        fig.add_trace(go.Scatter(
+            x=sub[value_col], y=sub[model_col], mode="markers", name=str(cohort),
+            marker={"size": 11, "color": _colour(cohort, i)},
+            error_x={"type": "data", "symmetric": False,
+                     "array": sub[upper_col] - sub[value_col],
+                     "arrayminus": sub[value_col] - sub[lower_col]},
+        ))
+    fig.add_vline(x=0.5, line_dash="dot", line_color="grey")
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="C-index",
+                      height=max(280, 60 * metrics[model_col].nunique() + 160),
+                      scattermode="group")
+    return fig
+
+
+def calibration_figure(cal: pd.DataFrame, *, panel_col: str = "cohort", line_col: str = "model",
+                       time_col: str | None = "time", predicted_col: str = "predicted",
+                       observed_col: str = "observed", lower_col: str | None = "lower",
+                       upper_col: str | None = "upper",
+                       title: str = "Calibration of predicted survival") -> go.Figure:
+    """Calibration curves (predicted vs Kaplan-Meier observed), one panel per ``panel_col``.
+
+    The legend gives each curve's RMSE between predicted and observed (paper Fig 4C).
+    """
+    panels = list(pd.unique(cal[panel_col]))
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[str(p) for p in panels])
+    keys = [line_col] + ([time_col] if time_col and time_col in cal else [])
+    styles: dict[tuple, int] = {}
+    for j, panel in enumerate(panels, start=1):
+        sub = cal[cal[panel_col] == panel]
+        for raw_key, group in sub.groupby(keys, sort=False):
+            key = raw_key if isinstance(raw_key, tuple) else (raw_key,)
+            i = styles.setdefault(key, len(styles))
+            cur = group.sort_values(predicted_col)
+            rmse = float(np.sqrt(np.mean((cur[predicted_col] - cur[observed_col]) ** 2)))
+            label = " ".join(
+                [str(key[0])] + ([f"{key[1]:g}-month" if isinstance(key[1], int | float) else str(key[1])]
+                                 if len(key) > 1 else [])
+            )
+            err = None
+            if lower_col in cur and upper_col in cur:
+                err = {"type": "data", "symmetric": False,
+                       "array": cur[upper_col] - cur[observed_col],
+                       "arrayminus": cur[observed_col] - cur[lower_col], "thickness": 1}
+            fig.add_trace(go.Scatter(
+                x=cur[predicted_col], y=cur[observed_col], mode="lines+markers", error_y=err,
+                name=f"{label} ({panel}): RMSE {rmse:.3f}", line={"color": PALETTE[i % len(PALETTE)]},
+            ), row=1, col=j)
+        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", showlegend=False,
+                                 line={"dash": "dash", "color": "grey"}, hoverinfo="skip"),
+                      row=1, col=j)
+        fig.update_xaxes(title_text="Predicted survival", range=[0, 1], row=1, col=j)
+        fig.update_yaxes(title_text="Observed survival (KM)" if j == 1 else None, range=[0, 1],
+                         row=1, col=j)
+    fig.update_layout(title=title, template=TEMPLATE, height=460,
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def time_auc_figure(auc: pd.DataFrame, *, time_col: str = "time", auc_col: str = "auc",
+                    model_col: str = "model", cohort_col: str = "cohort",
+                    title: str = "Time-dependent AUC") -> go.Figure:
+    """Time-dependent AUC curves, one line per model, one dash style per cohort."""
+    fig = go.Figure()
+    dashes = ("solid", "dash", "dot", "dashdot")
+    cohorts = list(pd.unique(auc[cohort_col])) if cohort_col in auc else [None]
+    for (model, cohort), sub in auc.groupby([model_col, cohort_col] if cohort_col in auc else
+                                            [model_col, model_col], sort=False):
+        i = list(pd.unique(auc[model_col])).index(model)
+        fig.add_trace(go.Scatter(
+            x=sub[time_col], y=sub[auc_col], mode="lines+markers",
+            name=f"{model} ({cohort})" if cohort_col in auc else str(model),
+            line={"color": _colour(model, i), "dash": dashes[cohorts.index(cohort) % 4]},
+        ))
+    fig.add_hline(y=0.5, line_dash="dot", line_color="grey")
+    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="Months", yaxis_title="AUC(t)",
+                      yaxis_range=[0.4, 1.0], height=420)
+    return fig
+
+
+def table_figure(frame: pd.DataFrame, *, title: str = "") -> go.Figure:
+    """A DataFrame as a Plotly table (used for the static copies of report tables)."""
+    fig = go.Figure(go.Table(
+        header={"values": [str(c) for c in frame.columns], "fill_color": "#e8eef7", "align": "left"},
+        cells={"values": [frame[c].astype(str) for c in frame.columns], "align": "left"},
+    ))
+    fig.update_layout(title=title, height=min(1200, 80 + 28 * (len(frame) + 2)))
+    return fig
+
+
+def figures_by_name(figures: Mapping[str, go.Figure]) -> dict[str, go.Figure]:
+    """Drop ``None`` entries (sections that had nothing to draw)."""
+    return {k: v for k, v in figures.items() if v is not None}
+
+
+def registration_metric_figure(qc: pd.DataFrame, *, before_col: str = "registration_metric_before",
+                               after_col: str = "registration_metric_after",
+                               id_col: str = "patient_id",
+                               title: str = "Registration: similarity metric before vs after"
+                               ) -> go.Figure:
+    """Per-patient registration metric before vs after (points below the diagonal improved
+    when the metric is a cost, e.g. SimpleITK's negative mutual information)."""
+    d = qc[[id_col, before_col, after_col]].dropna()
+    lo = float(min(d[before_col].min(), d[after_col].min())) if len(d) else 0.0
+    hi = float(max(d[before_col].max(), d[after_col].max())) if len(d) else 1.0
+    fig = go.Figure([
+        go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line={"dash": "dash", "color": "grey"},
+                   name="no change", hoverinfo="skip"),
+        go.Scatter(x=d[before_col], y=d[after_col], mode="markers", text=d[id_col],
+                   name="patients", marker={"color": PALETTE[0], "size": 8}),
+    ])
+    fig.update_layout(title=title, template=TEMPLATE, height=420,
+                      xaxis_title="metric before registration",
+                      yaxis_title="metric after registration")
+    return fig

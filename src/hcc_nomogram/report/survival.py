@@ -1,0 +1,58 @@
+"""Small survival helpers for figures: Kaplan-Meier steps, numbers at risk, log-rank P."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sksurv.compare import compare_survival
+from sksurv.nonparametric import kaplan_meier_estimator
+
+
+def _as_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(bool)
+    if time.shape != event.shape or time.ndim != 1:
+        raise ValueError("time and event must be 1-D arrays of the same length.")
+    if len(time) == 0:
+        raise ValueError("no patients: time is empty.")
+    if np.any(~np.isfinite(time)) or np.any(time < 0):
+        raise ValueError("survival times must be finite and >= 0.")
+    return time, event
+
+
+def km_steps(time, event) -> pd.DataFrame:
+    """Kaplan-Meier estimate as a step table starting at (0, 1): ``time, survival, lower, upper``."""
+    time, event = _as_arrays(time, event)
+    t, s, (lo, hi) = kaplan_meier_estimator(event, time, conf_type="log-log")
+    return pd.DataFrame(
+        {
+            "time": np.r_[0.0, t],
+            "survival": np.r_[1.0, s],
+            "lower": np.r_[1.0, lo],
+            "upper": np.r_[1.0, hi],
+        }
+    )
+
+
+def numbers_at_risk(time, at_times) -> list[int]:
+    """Patients still under observation (time >= t) at each of ``at_times``."""
+    time = np.asarray(time, dtype=float)
+    return [int(np.sum(time >= t)) for t in at_times]
+
+
+def logrank_p(time, event, group) -> float:
+    """Log-rank test P-value across the levels of ``group`` (nan when fewer than 2 levels)."""
+    time, event = _as_arrays(time, event)
+    group = np.asarray(group)
+    if len(np.unique(group)) < 2 or not event.any():
+        return float("nan")
+    y = np.array(list(zip(event, time)), dtype=[("event", bool), ("time", float)])
+    _, p = compare_survival(y, group)
+    return float(p)
+
+
+def format_p(p: float) -> str:
+    """P-value as printed in the paper: 'P < 0.001' or 'P = 0.012'."""
+    if p is None or not np.isfinite(p):
+        return "P = n/a"
+    return "P < 0.001" if p < 0.001 else f"P = {p:.3f}"
