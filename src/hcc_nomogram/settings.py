@@ -10,4 +10,7 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # conf/local/parameters*.yml may override single nested keys (e.g. only
+    # deep_features.weights) instead of replacing a whole top-level block.
+    "merge_strategy": {"parameters": "soft"},
 }

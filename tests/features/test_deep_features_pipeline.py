@@ -172,3 +172,13 @@ def test_no_reproducible_feature_is_an_error():
     manifest = pd.DataFrame({"patient_id": PATIENTS, "center": "A", "cohort": "training"})
     with pytest.raises(InputDataError, match="no deep feature passed"):
         nodes.assemble_model_input_features(manifest, contract, empty, empty)
+
+
+def test_icc_settings_are_validated():
+    contract = _params()["data_contract"]
+    table = pd.DataFrame({"patient_id": ["a"], "delineation": ["r1a"], "f": [1.0]})
+    with pytest.raises(ValueError, match="two different delineations"):
+        nodes.compute_feature_icc(table, {"threshold": 0.75, "comparisons": {"x": ["r1a", "r9"]}},
+                                  contract)
+    with pytest.raises(ValueError, match="threshold must be"):
+        nodes.compute_feature_icc(table, {"threshold": 1.5, "comparisons": {}}, contract)

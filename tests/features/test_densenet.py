@@ -185,3 +185,16 @@ def test_feature_names():
     assert feature_index("portal_f0042") == 42
     with pytest.raises(ValueError, match="not a deep-feature name"):
         feature_index("age")
+
+
+def test_extractor_settings_validation():
+    from hcc_nomogram.features.densenet import ExtractorSettings
+
+    params = {"weights": "random", "seed": 3, "phases": {}, "icc": {}}
+    assert ExtractorSettings.from_params(params).seed == 3
+    with pytest.raises(ValueError, match="unknown key"):
+        ExtractorSettings.from_params({"weight": "imagenet"})
+    with pytest.raises(ValueError, match="input_mode"):
+        ExtractorSettings.from_params({"input_mode": "rgb"})
+    with pytest.raises(ValueError, match="allow_random_fallback"):
+        ExtractorSettings.from_params({"allow_random_fallback": "yes"})

@@ -39,7 +39,7 @@ import tempfile
 import urllib.request
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,7 @@ class WeightsProvenance:
     md5_matches_official: bool | None = None
     seed: int | None = None
     input_mode: str = "replicate"
+    clip: float | None = None  # only used by input_mode "imagenet_pixels"
     architecture: str = ARCHITECTURE
     pooling: str = "avg"
     n_features: int = N_FEATURES
@@ -104,7 +105,7 @@ class ResolvedWeights:
 
 def file_md5(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     """MD5 hex digest of a file, read in chunks."""
-    digest = hashlib.md5()  # noqa: S324 - a checksum, as Keras publishes it, not security
+    digest = hashlib.md5(usedforsecurity=False)  # a checksum, as Keras publishes it
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(chunk_size), b""):
             digest.update(chunk)
@@ -364,6 +365,8 @@ def build_extractor(resolved: ResolvedWeights, *, batch_size: int = 16,
             "!!! DenseNet-121 uses RANDOM weights (seed %s%s): deep features are NOT ImageNet "
             "features; outputs are labelled weights_source='random'.",
             prov.seed, ", fallback from 'imagenet'" if prov.fallback else "")
+    if prov.input_mode == "imagenet_pixels":
+        prov = replace(prov, clip=float(clip))
     return DenseNetExtractor(model, prov, batch_size=batch_size, clip=clip)
 
 
@@ -396,21 +399,58 @@ def feature_index(name: str) -> int:
         raise ValueError(f"{name!r} is not a deep-feature name like 'arterial_f0042'") from exc
 
 
-def make_extractor(settings: dict[str, Any]) -> DenseNetExtractor:
+@dataclass(frozen=True)
+class ExtractorSettings:
+    """The extractor part of ``params:deep_features``, validated (see docs/deep_features.md)."""
+
+    weights: str = "imagenet"
+    allow_random_fallback: bool = False
+    seed: int = 0
+    download_timeout_s: float = 10.0
+    input_mode: str = "replicate"
+    clip: float = 3.0
+    batch_size: int = 16
+
+    # keys of params:deep_features that belong to other nodes
+    OTHER_KEYS = ("phases", "icc")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ExtractorSettings:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(params) - known - set(cls.OTHER_KEYS))
+        if unknown:
+            raise ValueError(f"unknown key(s) {unknown} in params:deep_features; known: "
+                             f"{sorted(known | set(cls.OTHER_KEYS))}")
+        settings = cls(**{k: v for k, v in params.items() if k in known})
+        if not isinstance(settings.weights, str) or not settings.weights:
+            raise ValueError("deep_features.weights must be 'imagenet', 'random' or a file path")
+        if not isinstance(settings.allow_random_fallback, bool):
+            raise ValueError("deep_features.allow_random_fallback must be true or false")
+        if settings.input_mode not in INPUT_MODES:
+            raise ValueError(f"deep_features.input_mode must be one of {INPUT_MODES}, "
+                             f"got {settings.input_mode!r}")
+        if int(settings.batch_size) < 1 or float(settings.clip) <= 0 \
+                or float(settings.download_timeout_s) <= 0:
+            raise ValueError("deep_features.batch_size, clip and download_timeout_s must be > 0")
+        return settings
+
+
+def make_extractor(params: dict[str, Any]) -> DenseNetExtractor:
     """Resolve weights and build the extractor from the ``deep_features`` parameters."""
+    settings = ExtractorSettings.from_params(params)
     resolved = resolve_weights(
-        settings.get("weights", "imagenet"),
-        allow_random_fallback=bool(settings.get("allow_random_fallback", False)),
-        seed=int(settings.get("seed", 0)),
-        download_timeout_s=float(settings.get("download_timeout_s", 10.0)),
-        input_mode=settings.get("input_mode", "replicate"),
+        settings.weights,
+        allow_random_fallback=settings.allow_random_fallback,
+        seed=int(settings.seed),
+        download_timeout_s=float(settings.download_timeout_s),
+        input_mode=settings.input_mode,
     )
-    return build_extractor(resolved, batch_size=int(settings.get("batch_size", 16)),
-                           clip=float(settings.get("clip", 3.0)))
+    return build_extractor(resolved, batch_size=int(settings.batch_size),
+                           clip=float(settings.clip))
 
 
 __all__: Sequence[str] = (
-    "DenseNetExtractor", "ResolvedWeights", "WeightsProvenance", "WeightsUnavailableError",
+    "DenseNetExtractor", "ExtractorSettings", "ResolvedWeights", "WeightsProvenance", "WeightsUnavailableError",
     "build_extractor", "check_crop_stack", "feature_index", "feature_names", "file_md5",
     "make_extractor", "resolve_weights",
 )

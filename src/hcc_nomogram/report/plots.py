@@ -169,25 +169,47 @@ def signature_weights_figure(weights: pd.DataFrame, *, feature_col: str = "featu
 
 
 def cv_curve_figure(cv: pd.DataFrame, *, x_col: str, mean_col: str, sd_col: str | None = None,
-                    selected_x: float | None = None, log_x: bool = True,
+                    selected_x: float | None = None, group_cols: Sequence[str] = (),
+                    selected_col: str | None = None, log_x: bool = True,
                     y_label: str = "Cross-validated C-index",
                     title: str = "Elastic-net penalty: cross-validation") -> go.Figure:
-    """Cross-validation curve (mean +/- SD) over the penalty, with the chosen value marked."""
-    cv = cv.sort_values(x_col)
+    """Cross-validation curve(s) over the penalty, with the chosen configuration marked.
+
+    One line per combination of ``group_cols`` (e.g. ``k, l1_ratio`` of the signature grid);
+    the mean +/- SD band is drawn for the group holding the selected row (``selected_col``
+    True) or, without groups, for the single curve. ``selected_x`` adds a dashed line.
+    """
+    groups = [c for c in group_cols if c in cv]
+    cv = cv.sort_values(groups + [x_col])
+    chosen = cv[cv[selected_col].astype(bool)] if selected_col and selected_col in cv else cv.iloc[:0]
     fig = go.Figure()
-    if sd_col is not None and sd_col in cv:
-        fig.add_trace(go.Scatter(
-            x=np.r_[cv[x_col], cv[x_col][::-1]],
-            y=np.r_[cv[mean_col] + cv[sd_col], (cv[mean_col] - cv[sd_col])[::-1]],
-            fill="toself", fillcolor="rgba(31,119,180,0.2)", line={"width": 0},
-            name="± 1 SD", hoverinfo="skip",
-        ))
-    fig.add_trace(go.Scatter(x=cv[x_col], y=cv[mean_col], mode="lines+markers", name="mean",
-                             line={"color": PALETTE[0]}))
+    parts = list(cv.groupby(groups, sort=False)) if groups else [((), cv)]
+    for i, (raw_key, sub) in enumerate(parts):
+        key = raw_key if isinstance(raw_key, tuple) else (raw_key,)
+        is_chosen = not groups or (not chosen.empty and all(
+            chosen.iloc[0][c] == v for c, v in zip(groups, key)))
+        name = ", ".join(f"{c}={v:g}" if isinstance(v, int | float) else f"{c}={v}"
+                         for c, v in zip(groups, key)) or "mean"
+        colour = PALETTE[i % len(PALETTE)]
+        if sd_col is not None and sd_col in sub and is_chosen:
+            fig.add_trace(go.Scatter(
+                x=np.r_[sub[x_col], sub[x_col][::-1]],
+                y=np.r_[sub[mean_col] + sub[sd_col], (sub[mean_col] - sub[sd_col])[::-1]],
+                fill="toself", fillcolor="rgba(31,119,180,0.15)", line={"width": 0},
+                name=f"± 1 SD ({name})" if groups else "± 1 SD", hoverinfo="skip",
+            ))
+        fig.add_trace(go.Scatter(x=sub[x_col], y=sub[mean_col], mode="lines+markers", name=name,
+                                 line={"color": colour, "width": 3 if is_chosen and groups else 1.5},
+                                 marker={"size": 4}))
+    if not chosen.empty:
+        row = chosen.iloc[0]
+        fig.add_trace(go.Scatter(x=[row[x_col]], y=[row[mean_col]], mode="markers",
+                                 marker={"symbol": "star", "size": 16, "color": "#d62728"},
+                                 name=f"selected ({x_col}={row[x_col]:.3g}, C={row[mean_col]:.3f})"))
     if selected_x is not None and np.isfinite(selected_x):
         fig.add_vline(x=np.log10(selected_x) if log_x else selected_x, line_dash="dash",
                       annotation_text=f"selected {selected_x:.3g}")
-    fig.update_layout(title=title, template=TEMPLATE, height=400, xaxis_title=x_col,
+    fig.update_layout(title=title, template=TEMPLATE, height=440, xaxis_title=x_col,
                       yaxis_title=y_label)
     if log_x:
         fig.update_xaxes(type="log")
@@ -218,11 +240,16 @@ def calibration_figure(cal: pd.DataFrame, *, panel_col: str = "cohort", line_col
                        time_col: str | None = "time", predicted_col: str = "predicted",
                        observed_col: str = "observed", lower_col: str | None = "lower",
                        upper_col: str | None = "upper",
+                       rmse: Mapping[tuple, float] | None = None,
                        title: str = "Calibration of predicted survival") -> go.Figure:
     """Calibration curves (predicted vs Kaplan-Meier observed), one panel per ``panel_col``.
 
-    The legend gives each curve's RMSE between predicted and observed (paper Fig 4C).
+    The legend gives each curve's RMSE between predicted and observed (paper Fig 4C): taken
+    from ``rmse`` (``{(line, time, panel): value}``, e.g. the nomogram's calibration summary)
+    when given, else computed from the plotted points. Rows without an observed value
+    (groups whose KM estimate is not estimable) are not drawn.
     """
+    cal = cal.dropna(subset=[predicted_col, observed_col])
     panels = list(pd.unique(cal[panel_col]))
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[str(p) for p in panels])
     keys = [line_col] + ([time_col] if time_col and time_col in cal else [])
@@ -233,7 +260,9 @@ def calibration_figure(cal: pd.DataFrame, *, panel_col: str = "cohort", line_col
             key = raw_key if isinstance(raw_key, tuple) else (raw_key,)
             i = styles.setdefault(key, len(styles))
             cur = group.sort_values(predicted_col)
-            rmse = float(np.sqrt(np.mean((cur[predicted_col] - cur[observed_col]) ** 2)))
+            value = float(np.sqrt(np.mean((cur[predicted_col] - cur[observed_col]) ** 2)))
+            if rmse is not None:
+                value = float(rmse.get((key[0], key[1] if len(key) > 1 else None, panel), value))
             label = " ".join(
                 [str(key[0])] + ([f"{key[1]:g}-month" if isinstance(key[1], int | float) else str(key[1])]
                                  if len(key) > 1 else [])
@@ -245,7 +274,7 @@ def calibration_figure(cal: pd.DataFrame, *, panel_col: str = "cohort", line_col
                        "arrayminus": cur[observed_col] - cur[lower_col], "thickness": 1}
             fig.add_trace(go.Scatter(
                 x=cur[predicted_col], y=cur[observed_col], mode="lines+markers", error_y=err,
-                name=f"{label} ({panel}): RMSE {rmse:.3f}", line={"color": PALETTE[i % len(PALETTE)]},
+                name=f"{label} ({panel}): RMSE {value:.3f}", line={"color": PALETTE[i % len(PALETTE)]},
             ), row=1, col=j)
         fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", showlegend=False,
                                  line={"dash": "dash", "color": "grey"}, hoverinfo="skip"),
@@ -313,4 +342,89 @@ def registration_metric_figure(qc: pd.DataFrame, *, before_col: str = "registrat
     fig.update_layout(title=title, template=TEMPLATE, height=420,
                       xaxis_title="metric before registration",
                       yaxis_title="metric after registration")
+    return fig
+
+
+def km_table_figure(
+    km: pd.DataFrame,
+    *,
+    group_col: str,
+    time_col: str = "time",
+    survival_col: str = "survival",
+    at_risk_col: str = "n_at_risk",
+    lower_col: str | None = "ci_lower",
+    upper_col: str | None = "ci_upper",
+    p_value: float | None = None,
+    title: str = "",
+    survival_label: str = "Survival probability",
+    at_risk_every: float = 12.0,
+    group_order: Sequence[str] | None = None,
+    group_sizes: Mapping[str, int] | None = None,
+) -> go.Figure:
+    """Kaplan-Meier curves drawn from KM *tables* (one row per event/censoring time, as
+    ``risk_group_km``), with numbers at risk below and an optional log-rank P.
+
+    Each curve starts at (0, 1). The number at risk at tick ``t`` is ``n_at_risk`` of the
+    first row with time >= ``t`` (0 past the last row); before the first row it is
+    ``group_sizes[group]`` when given, else the first row's ``n_at_risk``.
+    """
+    groups = list(group_order) if group_order is not None else sorted(pd.unique(km[group_col]))
+    groups = [g for g in groups if (km[group_col] == g).any()]
+    if not groups:
+        raise ValueError("km_table_figure: no curve to draw.")
+    max_time = float(km[time_col].max())
+    ticks = np.arange(0.0, max_time + 1e-9, at_risk_every)
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.78, 0.22], shared_xaxes=True,
+                        vertical_spacing=0.08)
+    for i, g in enumerate(groups):
+        cur = km[km[group_col] == g].sort_values(time_col)
+        colour = _colour(g, i)
+        t = np.r_[0.0, cur[time_col].to_numpy(float)]
+        s = np.r_[1.0, cur[survival_col].to_numpy(float)]
+        n0 = int((group_sizes or {}).get(g, cur[at_risk_col].iloc[0]))
+        if lower_col in cur and upper_col in cur:
+            lo = np.r_[1.0, cur[lower_col].to_numpy(float)]
+            hi = np.r_[1.0, cur[upper_col].to_numpy(float)]
+            fig.add_trace(go.Scatter(x=np.r_[t, t[::-1]], y=np.r_[hi, lo[::-1]], fill="toself",
+                                     line={"width": 0, "shape": "hv"}, opacity=0.15,
+                                     fillcolor=colour, hoverinfo="skip", showlegend=False,
+                                     legendgroup=str(g)), row=1, col=1)
+        fig.add_trace(go.Scatter(x=t, y=s, mode="lines", line_shape="hv",
+                                 line={"color": colour, "width": 2}, name=f"{g} (n={n0})",
+                                 legendgroup=str(g)), row=1, col=1)
+        times = cur[time_col].to_numpy(float)
+        at_risk = cur[at_risk_col].to_numpy(int)
+        risk = []
+        for tick in ticks:
+            idx = np.searchsorted(times, tick, side="left")
+            risk.append(0 if idx >= len(times) else (n0 if idx == 0 else int(at_risk[idx])))
+        fig.add_trace(go.Scatter(x=ticks, y=[str(g)] * len(ticks), mode="text",
+                                 text=[str(r) for r in risk], textfont={"color": colour},
+                                 showlegend=False, hoverinfo="skip"), row=2, col=1)
+    if p_value is not None:
+        fig.add_annotation(x=0.02, y=0.05, xref="x domain", yref="y domain", showarrow=False,
+                           text=f"Log-rank {format_p(p_value)}", font={"size": 14},
+                           xanchor="left")
+    fig.update_yaxes(range=[0, 1.03], title_text=survival_label, row=1, col=1)
+    fig.update_yaxes(title_text="At risk", categoryorder="array",
+                     categoryarray=[str(g) for g in reversed(groups)], showline=False, ticks="",
+                     row=2, col=1)
+    fig.update_xaxes(range=[0, max_time * 1.02], tickvals=ticks, row=1, col=1)
+    fig.update_xaxes(title_text="Months", tickvals=ticks, row=2, col=1)
+    fig.update_layout(title=title, template=TEMPLATE, height=520,
+                      legend={"x": 0.99, "xanchor": "right", "y": 0.99})
+    return fig
+
+
+def not_available_figure(title: str, note: str = "") -> go.Figure:
+    """A placeholder figure that says why there is nothing to draw (e.g. the integrated
+    nomogram of a clinical-only run)."""
+    fig = go.Figure(go.Scatter(x=[0.5], y=[0.5], mode="text", text=["not available"],
+                               textfont={"size": 20, "color": "#888"}, hoverinfo="skip",
+                               showlegend=False))
+    if note:
+        fig.add_annotation(x=0.5, y=0.3, text=note, showarrow=False, font={"size": 12})
+    fig.update_xaxes(visible=False, range=[0, 1])
+    fig.update_yaxes(visible=False, range=[0, 1])
+    fig.update_layout(title=f"{title}: not available", template=TEMPLATE, height=260)
     return fig

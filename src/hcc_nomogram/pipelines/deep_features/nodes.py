@@ -155,6 +155,14 @@ def compute_feature_icc(
     id_col = data_contract["id_column"]
     threshold = float(icc_settings["threshold"])
     alpha = float(icc_settings.get("alpha", 0.05))
+    if not -1.0 <= threshold < 1.0 or not 0.0 < alpha < 1.0:
+        raise ValueError(f"deep_features.icc: threshold must be in [-1, 1) and alpha in (0, 1), "
+                         f"got {threshold} and {alpha}")
+    known = set(data_contract["delineations"])
+    for name, comparison in icc_settings["comparisons"].items():
+        if len(comparison) != 2 or not set(comparison) <= known or len(set(comparison)) != 2:
+            raise ValueError(f"deep_features.icc.comparisons.{name} must name two different "
+                             f"delineations of {sorted(known)}, got {comparison}")
     features = [c for c in deep_features.columns if c not in (id_col, DELINEATION_COLUMN,
                                                                 WEIGHTS_SOURCE_COLUMN)]
     out = pd.DataFrame({"feature": features})

@@ -1,1 +1,328 @@
-"""Nodes of the `predict` pipeline: pure functions, no I/O."""
+"""Nodes of the `predict` pipeline: pure functions, no I/O, nothing refitted.
+
+New patients go through the training-time code paths with the training-time settings:
+:func:`hcc_nomogram.imaging.patient.preprocess_patient` (registration, largest-ROI slice, crop,
+z-score), :class:`~hcc_nomogram.features.densenet.DenseNetExtractor` (the same weights, checked
+against the training provenance), the frozen :class:`~hcc_nomogram.stats.coxnet.SignatureModel`
+and the frozen integrated :class:`~hcc_nomogram.stats.nomogram.NomogramModel`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hcc_nomogram.datasets import CohortManifest
+from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
+from hcc_nomogram.features.densenet import DenseNetExtractor, feature_names, make_extractor
+from hcc_nomogram.imaging.patient import (
+    Contract,
+    PatientSource,
+    PreprocessingSettings,
+    excluded_record,
+    preprocess_patient,
+)
+from hcc_nomogram.pipelines.deep_features.nodes import collect_phase_crops
+from hcc_nomogram.pipelines.nomogram.config import as_params
+from hcc_nomogram.pipelines.predict import card, page
+from hcc_nomogram.pipelines.predict.guards import (
+    check_clinical_inputs,
+    check_same_training_run,
+    clinical_terms,
+    compare_training_settings,
+    compare_weights_provenance,
+    score_range_warning,
+    training_settings_record,
+)
+from hcc_nomogram.stats.coxnet import SignatureModel
+from hcc_nomogram.stats.nomogram import NomogramModel
+
+logger = logging.getLogger(__name__)
+
+WARNINGS_COLUMN = "warnings"
+
+
+# ----- recorded with training ------------------------------------------------------------------
+def record_training_settings(data_contract: dict, preprocessing: dict, deep_features: dict,
+                             densenet_weights_provenance: dict) -> dict:
+    """``training_settings``: the crop/feature settings and weights of a training run."""
+    return training_settings_record(data_contract, preprocessing, deep_features,
+                                    densenet_weights_provenance)
+
+
+# ----- guard rails -----------------------------------------------------------------------------
+def check_feature_settings(training_settings: dict, data_contract: dict, preprocessing: dict,
+                           deep_features: dict) -> list[str]:
+    """Refuse (:class:`ModelMismatchError`) when crops or features would be computed
+    differently from training; returns the compared settings."""
+    compared = compare_training_settings(training_settings, data_contract, preprocessing,
+                                         deep_features)
+    logger.info("predict: feature-extraction settings match training (%s).", ", ".join(compared))
+    return compared
+
+
+def build_predict_extractor(deep_features: dict, densenet_weights_provenance: dict,
+                            settings_check: list[str]) -> DenseNetExtractor:
+    """The DenseNet-121 with the configured weights, refused unless they are the training ones.
+
+    ``settings_check`` only orders this node after :func:`check_feature_settings`.
+    """
+    del settings_check
+    extractor = make_extractor(deep_features)
+    compare_weights_provenance(densenet_weights_provenance, extractor.provenance.to_dict())
+    return extractor
+
+
+# ----- images ----------------------------------------------------------------------------------
+def _primary_contract(manifest: CohortManifest, data_contract: dict) -> Contract:
+    """The data contract restricted to the delineations the new manifest provides (the primary
+    one is required; others are used, like in training, when present)."""
+    contract = Contract.from_params(data_contract)
+    manifest.require_columns(contract.phases.values())
+    primary = contract.primary_delineation
+    manifest.require_columns(contract.delineations[primary].values())
+    present = {d: cols for d, cols in contract.delineations.items()
+               if all(c in manifest.table.columns for c in cols.values())}
+    return Contract(contract.phases, present, contract.mask_label, primary)
+
+
+def preprocess_new_patients(predict_manifest: CohortManifest, data_contract: dict,
+                            preprocessing: dict) -> tuple[dict[str, dict], pd.DataFrame]:
+    """Crops of the primary delineation (``{patient: {"<phase>__<d>__image"|"__mask": array}}``)
+    and one QC row per patient, computed exactly as in the preprocessing pipeline."""
+    settings = PreprocessingSettings.from_params(preprocessing)
+    contract = _primary_contract(predict_manifest, data_contract)
+    primary = f"__{contract.primary_delineation}__"
+    crops, records = {}, []
+    for pid in predict_manifest.patient_ids:
+        source = PatientSource(
+            pid, load=lambda column, pid=pid: predict_manifest.image(pid, column),
+            file=lambda column, pid=pid: str(predict_manifest.path(pid, column)))
+        try:
+            arrays, qc = preprocess_patient(source, contract, settings)
+        except InputDataError as error:
+            if settings.on_bad_patient == "raise":
+                raise
+            logger.warning("predict: excluding patient %s: %s", pid, error)
+            records.append(excluded_record(pid, error))
+            continue
+        crops[pid] = {k: v for k, v in arrays.items() if primary in k}
+        records.append(qc)
+    if not crops:
+        raise InputDataError("no new patient could be preprocessed.", file=predict_manifest.source,
+                             fix="see predict_preprocessing_qc for the exclusion reasons.")
+    qc = pd.DataFrame(records)
+    qc["excluded"] = qc["excluded"].astype(bool)
+    return crops, qc.sort_values("patient_id").reset_index(drop=True)
+
+
+def extract_new_patient_features(predict_crops: dict[str, dict], predict_extractor,
+                                 data_contract: dict, deep_features: dict) -> pd.DataFrame:
+    """Deep features of the primary delineation: ``patient_id`` + ``<phase>_fNNNN`` columns."""
+    id_col, primary = data_contract["id_column"], data_contract["primary_delineation"]
+    contract = {**data_contract, "delineations": {primary: data_contract["delineations"][primary]}}
+    phases = deep_features.get("phases") or {p: p for p in data_contract["phases"]}
+    frames = []
+    for phase in phases.values():
+        index, crops = collect_phase_crops(predict_crops, phase, contract)
+        values = predict_extractor.extract(crops)
+        frames.append(pd.DataFrame(values, columns=feature_names(phase, values.shape[1]),
+                                   index=index[id_col].astype(str)))
+    table = pd.concat(frames, axis=1)
+    table.index.name = id_col
+    table = table.reset_index()
+    table.insert(1, "weights_source", predict_extractor.weights_source)
+    return table
+
+
+# ----- clinical --------------------------------------------------------------------------------
+def _training_rows(analysis_table: pd.DataFrame, data_contract: dict) -> pd.DataFrame:
+    train = analysis_table[analysis_table[data_contract["cohort_column"]]
+                           == data_contract["training_value"]]
+    if train.empty:
+        raise InputDataError("analysis_table holds no training patient.",
+                             column=data_contract["cohort_column"],
+                             fix="load the analysis_table of the training run.")
+    return train
+
+
+def validate_new_clinical(*, predict_clinical: pd.DataFrame, predict_manifest: CohortManifest,
+                          integrated_nomogram_model: NomogramModel, analysis_table: pd.DataFrame,
+                          data_contract: dict, nomogram: Any) -> pd.DataFrame:
+    """The new patients' clinical rows (manifest order) with a ``warnings`` column.
+
+    Raises naming patient and column when a value the nomogram needs is missing or unknown;
+    values outside the training range only add a warning.
+    """
+    id_col = data_contract["id_column"]
+    model = integrated_nomogram_model
+    if not model.available:
+        raise InputDataError(f"the integrated nomogram is not available: {model.reason}",
+                             fix="train with a signature (nomogram.signature not null).")
+    if id_col not in predict_clinical.columns:
+        raise InputDataError(f"the clinical table has no ID column {id_col!r}.", column=id_col,
+                             fix="name the column as data_contract.id_column.")
+    clinical = predict_clinical.assign(**{id_col: predict_clinical[id_col].astype(str)})
+    dup = clinical[id_col][clinical[id_col].duplicated()].tolist()
+    if dup:
+        raise InputDataError("duplicated patient ID(s) in the clinical table.",
+                             patient=", ".join(dup), column=id_col)
+    ids = predict_manifest.patient_ids
+    missing = [p for p in ids if p not in set(clinical[id_col])]
+    if missing:
+        raise InputDataError("patient(s) of the manifest have no row in the clinical table.",
+                             patient=", ".join(missing), column=id_col,
+                             fix="add one clinical row per imaged patient.")
+    extra = sorted(set(clinical[id_col]) - set(ids))
+    if extra:
+        logger.warning("predict: %d clinical row(s) without images are ignored: %s", len(extra),
+                       ", ".join(extra[:10]))
+    clinical = clinical.set_index(id_col).loc[ids].reset_index()
+    sig = as_params(nomogram).signature
+    terms = clinical_terms(model.terms, sig.column if sig else None)
+    warnings = check_clinical_inputs(clinical, terms, _training_rows(analysis_table,
+                                                                     data_contract), id_col)
+    clinical[WARNINGS_COLUMN] = [warnings[p] for p in clinical[id_col]]
+    return clinical
+
+
+# ----- prediction ------------------------------------------------------------------------------
+def predict_new_patients(
+    *, predict_deep_features: pd.DataFrame, predict_clinical_checked: pd.DataFrame,
+    signature_model: SignatureModel, integrated_nomogram_model: NomogramModel,
+    analysis_table: pd.DataFrame, data_contract: dict, predict: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per patient: signature, nomogram points, survival at the horizons, risk group, warnings;
+    and the predicted survival curves (long table)."""
+    id_col = data_contract["id_column"]
+    model = integrated_nomogram_model
+    train = _training_rows(analysis_table, data_contract)
+    check_same_training_run(train["signature_lp"].to_numpy(float), signature_model.lp_min,
+                            signature_model.lp_max)
+    features = predict_deep_features.set_index(predict_deep_features[id_col].astype(str))
+    table = predict_clinical_checked[
+        predict_clinical_checked[id_col].isin(features.index)].reset_index(drop=True)
+    lp_sig = signature_model.linear_predictor(features.loc[table[id_col]])
+    table["signature_lp"] = lp_sig
+    table["signature_score"] = signature_model.rescale(lp_sig)
+    horizons = [float(h) for h in predict["horizons_months"]]
+    lp = model.predict_lp(table)
+    out = pd.DataFrame({id_col: table[id_col].to_numpy(), "model": model.name,
+                        "signature_lp": lp_sig, "signature_score": table["signature_score"],
+                        "linear_predictor": lp, "total_points": model.predict_points(table)})
+    surv = model.predict_survival(table, horizons)
+    for col in surv.columns:
+        out[col] = surv[col].to_numpy()
+    out["risk_group"] = np.where(lp > model.lp_cutoff, "high", "low")
+    out["lp_cutoff"] = model.lp_cutoff
+    lo, hi = float(train["signature_score"].min()), float(train["signature_score"].max())
+    sig_warn = [score_range_warning("signature_score", s, lo, hi) for s in out["signature_score"]]
+    out["signature_out_of_range"] = [w is not None for w in sig_warn]
+    warnings = [list(w) + ([s] if s else []) for w, s in zip(table[WARNINGS_COLUMN], sig_warn)]
+    out["n_warnings"] = [len(w) for w in warnings]
+    out[WARNINGS_COLUMN] = ["; ".join(w) for w in warnings]
+    out["weights_source"] = features.loc[table[id_col], "weights_source"].to_numpy()
+    for pid, w in zip(out[id_col], warnings):
+        for text in w:
+            logger.warning("predict: patient %s: %s", pid, text)
+    step = float(predict.get("curve_step_months", 1.0))
+    t_max = float(predict.get("curve_max_months") or np.max(model.fit.baseline_time))
+    grid = np.arange(0.0, t_max + step / 2, step)
+    s = model.fit.survival(lp, grid)
+    curves = pd.DataFrame({id_col: np.repeat(out[id_col].to_numpy(), len(grid)),
+                           "time": np.tile(grid, len(out)), "survival": s.ravel()})
+    return out, curves
+
+
+def compute_patient_cams(predict_crops: dict[str, dict], predict_extractor,
+                         signature_model: SignatureModel, data_contract: dict,
+                         deep_features: dict) -> dict[str, dict]:
+    """CAM of each phase's primary crop in signature (linear-predictor) units, 224x224."""
+    primary = data_contract["primary_delineation"]
+    weights = dict(zip(signature_model.features, signature_model.coefficients))
+    scale = dict(zip(signature_model.features, signature_model.sd))
+    phases = deep_features.get("phases") or {p: p for p in data_contract["phases"]}
+    out = {}
+    for pid, arrays in predict_crops.items():
+        out[pid] = {}
+        for phase in phases.values():
+            crop = arrays[f"{phase}__{primary}__image"]
+            w = signature_feature_weights(weights, phase, scale)
+            cam = compute_cam(predict_extractor, crop, w) if w else np.zeros(crop.shape)
+            out[pid][phase] = {"image": crop, "mask": arrays.get(f"{phase}__{primary}__mask"),
+                               "cam": cam.astype(np.float32), "has_weights": bool(w)}
+    return out
+
+
+def render_patient_pages(*, patient_predictions: pd.DataFrame, patient_survival_curves: pd.DataFrame,
+                         patient_cams: dict, predict_clinical_checked: pd.DataFrame,
+                         integrated_nomogram_model: NomogramModel, signature_model: SignatureModel,
+                         densenet_weights_provenance: dict, data_contract: dict,
+                         predict: dict) -> dict[str, str]:
+    """One self-contained HTML page per patient: ``{patient_id: html}``."""
+    id_col = data_contract["id_column"]
+    horizons = [float(h) for h in predict["horizons_months"]]
+    columns = list(dict.fromkeys(t.column for t in integrated_nomogram_model.terms
+                                 if t.column in predict_clinical_checked.columns))
+    clinical = predict_clinical_checked.set_index(id_col)
+    cfg = signature_model.config
+    info = {"signature": f"{len(signature_model.features)} features, trained on "
+                         f"{cfg.get('n_training', '?')} patients",
+            "nomogram": ", ".join(t.display for t in integrated_nomogram_model.terms)}
+    pages = {}
+    for row in patient_predictions.to_dict("records"):
+        pid = str(row[id_col])
+        flagged = {w.split("=", 1)[0] for w in row[WARNINGS_COLUMN].split("; ") if "=" in w}
+        rows = [(c, str(clinical.loc[pid, c]), c in flagged) for c in columns]
+        curve = patient_survival_curves[patient_survival_curves[id_col].astype(str) == pid]
+        fig = page.survival_curve_figure(
+            curve, horizons, {h: row[f"surv_{h:g}"] for h in horizons},
+            f"Patient {pid}: {row['risk_group']} risk")
+        cam_png = page.png_data_uri(page.cam_figure(patient_cams[pid])) if pid in patient_cams \
+            else None
+        pages[pid] = page.patient_page(
+            row, rows, survival_png=page.png_data_uri(fig), cam_png=cam_png,
+            provenance=densenet_weights_provenance, model_info=info, horizons=horizons)
+    return pages
+
+
+# ----- model card ------------------------------------------------------------------------------
+def write_model_card(
+    *, signature_model: SignatureModel, integrated_nomogram_model: NomogramModel,
+    densenet_weights_provenance: dict, training_settings: dict, analysis_table: pd.DataFrame,
+    signature_metrics: pd.DataFrame, integrated_discrimination: pd.DataFrame,
+    integrated_bootstrap_validation: pd.DataFrame, c_index_comparison: pd.DataFrame,
+    integrated_calibration_summary: pd.DataFrame, data_contract: dict, nomogram: Any,
+) -> str:
+    """The model card (Markdown) of the frozen models this run loaded."""
+    p = as_params(nomogram)
+    outcome = data_contract["outcomes"][p.primary_outcome]
+    model = integrated_nomogram_model
+    train = _training_rows(analysis_table, data_contract)
+    sig = p.signature.column if p.signature else None
+    ranges = []
+    for term in clinical_terms(model.terms, sig) if model.available else []:
+        if term.kind == "categorical":
+            ranges.append({"column": term.column, "training values": ", ".join(map(str,
+                                                                                 term.levels))})
+        else:
+            col = pd.to_numeric(train[term.column], errors="coerce")
+            ranges.append({"column": term.column,
+                           "training values": f"{col.min():g} to {col.max():g}"})
+    return card.model_card(
+        signature_config=signature_model.config,
+        n_signature_features=len(signature_model.features),
+        nomogram_terms=[t.display for t in model.terms], lp_cutoff=model.lp_cutoff,
+        provenance=densenet_weights_provenance, training_settings=training_settings,
+        cohorts=card.cohort_summary(analysis_table, data_contract["cohort_column"],
+                                    data_contract["center_column"], outcome["time"],
+                                    outcome["event"]),
+        signature_metrics=signature_metrics, discrimination=integrated_discrimination,
+        bootstrap=integrated_bootstrap_validation, c_index_comparison=c_index_comparison,
+        calibration_summary=integrated_calibration_summary, ranges=pd.DataFrame(ranges),
+    )
+

@@ -1,7 +1,84 @@
-"""Wiring of the `predict` pipeline."""
+"""Wiring of the `predict` pipeline (docs/predict.md): frozen models applied to new patients.
 
-from kedro.pipeline import Pipeline
+:func:`create_pipeline` is ``kedro run --pipeline=predict``; nothing is refitted.
+:func:`create_training_record_pipeline` records, with a training run, the settings that
+decide crops and features (``training_settings``), which ``predict`` compares with the
+current ones. It belongs in the training run (``__default__``), see docs/predict.md.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from . import nodes
+
+CONTRACT = "params:data_contract"
+
+
+def create_training_record_pipeline(**kwargs) -> Pipeline:
+    return Pipeline([
+        Node(nodes.record_training_settings,
+             [CONTRACT, "params:preprocessing", "params:deep_features",
+              "densenet_weights_provenance"],
+             "training_settings", name="record_training_settings"),
+    ])
+
+
+#: the integrated nomogram's namespaced datasets, mapped in so that no node input holds a '.'
+INTEGRATED = {f"integrated_{name}": f"integrated.{name}" for name in (
+    "nomogram_model", "discrimination", "bootstrap_validation", "calibration_summary")}
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([])
+    return Pipeline([
+        Node(nodes.check_feature_settings,
+             ["training_settings", CONTRACT, "params:preprocessing", "params:deep_features"],
+             "predict_settings_check", name="check_feature_settings"),
+        Node(nodes.build_predict_extractor,
+             ["params:deep_features", "densenet_weights_provenance", "predict_settings_check"],
+             "predict_extractor", name="build_predict_extractor"),
+        Node(nodes.validate_new_clinical,
+             {"predict_clinical": "predict_clinical", "predict_manifest": "predict_manifest",
+              "integrated_nomogram_model": "integrated_nomogram_model",
+              "analysis_table": "analysis_table", "data_contract": CONTRACT,
+              "nomogram": "params:nomogram"},
+             "predict_clinical_checked", name="validate_new_clinical"),
+        Node(nodes.preprocess_new_patients,
+             ["predict_manifest", CONTRACT, "params:preprocessing"],
+             ["predict_crops", "predict_preprocessing_qc"], name="preprocess_new_patients"),
+        Node(nodes.extract_new_patient_features,
+             ["predict_crops", "predict_extractor", CONTRACT, "params:deep_features"],
+             "predict_deep_features", name="extract_new_patient_features"),
+        Node(nodes.predict_new_patients,
+             {"predict_deep_features": "predict_deep_features",
+              "predict_clinical_checked": "predict_clinical_checked",
+              "signature_model": "signature_model",
+              "integrated_nomogram_model": "integrated_nomogram_model",
+              "analysis_table": "analysis_table", "data_contract": CONTRACT,
+              "predict": "params:predict"},
+             ["patient_predictions", "patient_survival_curves"], name="predict_new_patients"),
+        Node(nodes.compute_patient_cams,
+             ["predict_crops", "predict_extractor", "signature_model", CONTRACT,
+              "params:deep_features"],
+             "patient_cams", name="compute_patient_cams"),
+        Node(nodes.render_patient_pages,
+             {"patient_predictions": "patient_predictions",
+              "patient_survival_curves": "patient_survival_curves",
+              "patient_cams": "patient_cams",
+              "predict_clinical_checked": "predict_clinical_checked",
+              "integrated_nomogram_model": "integrated_nomogram_model",
+              "signature_model": "signature_model",
+              "densenet_weights_provenance": "densenet_weights_provenance",
+              "data_contract": CONTRACT, "predict": "params:predict"},
+             "patient_reports", name="render_patient_pages"),
+        Node(nodes.write_model_card,
+             {"signature_model": "signature_model",
+              "integrated_nomogram_model": "integrated_nomogram_model",
+              "densenet_weights_provenance": "densenet_weights_provenance",
+              "training_settings": "training_settings", "analysis_table": "analysis_table",
+              "signature_metrics": "signature_metrics",
+              "integrated_discrimination": "integrated_discrimination",
+              "integrated_bootstrap_validation": "integrated_bootstrap_validation",
+              "c_index_comparison": "c_index_comparison",
+              "integrated_calibration_summary": "integrated_calibration_summary",
+              "data_contract": CONTRACT, "nomogram": "params:nomogram"},
+             "model_card", name="write_model_card"),
+    ], inputs=INTEGRATED)

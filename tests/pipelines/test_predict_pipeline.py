@@ -1,0 +1,303 @@
+"""The `predict` pipeline end to end: train on the tiny demo cohort (preprocessing, deep_features
+with random weights, signature, nomogram, training record) with the project's own catalog
+YAML in a temporary folder, then predict the validation patients as if they were new and
+check that every number equals what the training pipelines computed for them. Then the guard
+rails: other feature settings or weights, a missing clinical value, an out-of-range value."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.pipelines.deep_features import create_pipeline as deep_features_pipeline
+from hcc_nomogram.pipelines.nomogram import create_pipeline as nomogram_pipeline
+from hcc_nomogram.pipelines.predict import create_pipeline as predict_pipeline
+from hcc_nomogram.pipelines.predict import nodes
+from hcc_nomogram.pipelines.predict.guards import ModelMismatchError
+from hcc_nomogram.pipelines.predict.pipeline import create_training_record_pipeline
+from hcc_nomogram.pipelines.preprocessing import create_pipeline as preprocessing_pipeline
+from hcc_nomogram.pipelines.signature import create_pipeline as signature_pipeline
+
+CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
+HORIZONS = [12, 24, 36]
+
+#: small grids so that the whole training takes well under a minute on 2 CPU cores
+OVERRIDES = {
+    "deep_features": {"weights": "random", "seed": 11, "batch_size": 16},
+    "signature": {"mrmr": {"n_ranked": 20, "pool_size": 60},
+                  "cv": {"n_folds": 3, "k_grid": [5, 10], "l1_ratio_grid": [0.5, 1.0],
+                         "n_alphas": 12}},
+    # a few factors only: 12 training patients separate sparse categorical levels
+    "nomogram": {"bootstrap": {"n_resamples": 2}, "min_events": 3,
+                 "univariate_p_threshold": 1.0, "calibration": {"n_groups": 2, "min_group": 2},
+                 "candidate_factors": [
+                     {"name": "age", "column": "age_years", "kind": "continuous", "step": 10,
+                      "label": "Age (per 10 y)"},
+                     {"name": "tumor_size", "column": "tumor_size_cm", "kind": "continuous",
+                      "cutoff": 5, "label": "Tumour size > 5 cm"},
+                     {"name": "bclc", "column": "bclc", "kind": "categorical", "reference": "B",
+                      "label": "BCLC C"}]},
+}
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        out[key] = _merge(out.get(key, {}), value) if isinstance(value, dict) else value
+    return out
+
+
+def project_parameters(**extra) -> dict:
+    params = {}
+    for path in sorted(CONF.glob("parameters*.yml")):
+        params.update(yaml.safe_load(path.read_text()) or {})
+    return _merge(_merge(params, OVERRIDES), extra)
+
+
+def _flatten(prefix: str, value, out: dict) -> None:
+    out[prefix] = value
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            _flatten(f"{prefix}.{key}", sub, out)
+
+
+def make_catalog(cohort: Path, new_folder: Path, params: dict) -> DataCatalog:
+    """The project's catalog (relative paths -> the current, temporary folder)."""
+    config = {}
+    for path in sorted(CONF.glob("catalog*.yml")):
+        config.update({k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items()
+                       if not k.startswith("_")})
+    config["cohort_manifest"]["filepath"] = str(cohort / "manifest.csv")
+    config["clinical_table"]["filepath"] = str(cohort / "clinical.csv")
+    config["predict_manifest"]["filepath"] = str(new_folder / "manifest.csv")
+    config["predict_clinical"]["filepath"] = str(new_folder / "clinical.csv")
+    catalog = DataCatalog.from_config(config)
+    flat: dict = {}
+    for key, value in params.items():
+        _flatten(f"params:{key}", value, flat)
+    for name, value in flat.items():
+        catalog[name] = MemoryDataset(value, copy_mode="deepcopy")
+    return catalog
+
+
+def write_new_patients(cohort: Path, folder: Path, *, primary_only: bool = False,
+                       edit=None) -> Path:
+    """The validation patients as a 'new patient' folder: manifest (absolute image paths) and a
+    clinical table without outcomes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = pd.read_csv(cohort / "manifest.csv", dtype={"patient_id": str})
+    manifest = manifest[manifest["cohort"] == "validation"].drop(columns=["cohort"])
+    for col in manifest.columns[2:]:
+        manifest[col] = [str(cohort / p) for p in manifest[col]]
+    if primary_only:
+        manifest = manifest.drop(columns=[c for c in manifest.columns
+                                          if c.endswith(("_r1b", "_r2"))])
+    manifest.to_csv(folder / "manifest.csv", index=False)
+    clinical = pd.read_csv(cohort / "clinical.csv", dtype={"patient_id": str})
+    clinical = clinical[clinical["patient_id"].isin(manifest["patient_id"])]
+    clinical = clinical.drop(columns=[c for c in clinical.columns
+                                      if c.startswith(("os_", "pfs_")) or c == "cohort"])
+    if edit is not None:
+        clinical = edit(clinical)
+    clinical.to_csv(folder / "clinical.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_demo_cohort, tmp_path_factory):
+    """One training run on the tiny cohort, saved (versioned) under a temporary data/."""
+    root = tmp_path_factory.mktemp("predict_project")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        new = write_new_patients(tiny_demo_cohort, root / "new_patients")
+        catalog = make_catalog(tiny_demo_cohort, new, project_parameters())
+        training = (preprocessing_pipeline() + deep_features_pipeline() + signature_pipeline()
+                    + nomogram_pipeline() + create_training_record_pipeline())
+        SequentialRunner().run(training, catalog)
+    return root
+
+
+def run_predict(root: Path, cohort: Path, new: Path, **params) -> DataCatalog:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        catalog = make_catalog(cohort, new, project_parameters(**params))
+        SequentialRunner().run(predict_pipeline(), catalog)
+        for name in ("patient_predictions", "patient_survival_curves", "model_card",
+                     "predict_preprocessing_qc", "integrated.nomogram_model", "signature_scores",
+                     "integrated.nomogram_predictions", "training_settings"):
+            catalog[f"loaded:{name}"] = MemoryDataset(catalog.load(name), copy_mode="assign")
+        catalog["loaded:pages"] = MemoryDataset(
+            {k: v() for k, v in catalog.load("patient_reports").items()}, copy_mode="assign")
+    return catalog
+
+
+@pytest.fixture(scope="module")
+def predicted(trained, tiny_demo_cohort):
+    return run_predict(trained, tiny_demo_cohort, trained / "new_patients")
+
+
+def test_predictions_equal_the_training_pipelines(predicted):
+    pred = predicted.load("loaded:patient_predictions").set_index("patient_id")
+    ref = predicted.load("loaded:integrated.nomogram_predictions")
+    ref = ref[ref["cohort"] == "validation"].set_index("patient_id")
+    scores = predicted.load("loaded:signature_scores").set_index("patient_id")
+    assert sorted(pred.index) == sorted(ref.index) and len(pred) >= 5
+    ref, scores = ref.loc[pred.index], scores.loc[pred.index]
+    tight = {"rtol": 1e-6, "atol": 1e-8}
+    np.testing.assert_allclose(pred["signature_lp"], scores["signature_lp"], **tight)
+    np.testing.assert_allclose(pred["signature_score"], scores["signature_score"], **tight)
+    for col in ["linear_predictor", "total_points", *[f"surv_{h}" for h in HORIZONS]]:
+        np.testing.assert_allclose(pred[col], ref[col], err_msg=col, **tight)
+    assert (pred["risk_group"] == ref["risk_group"]).all()
+    np.testing.assert_allclose(pred["lp_cutoff"], ref["lp_cutoff"])
+    assert set(pred["weights_source"]) == {"random"}
+
+
+def test_curves_pages_qc_and_model_card(predicted):
+    pred = predicted.load("loaded:patient_predictions")
+    curves = predicted.load("loaded:patient_survival_curves")
+    model = predicted.load("loaded:integrated.nomogram_model")
+    for row in pred.itertuples():
+        curve = curves[curves["patient_id"] == row.patient_id].set_index("time")["survival"]
+        assert curve.iloc[0] == pytest.approx(1.0) and curve.is_monotonic_decreasing
+        np.testing.assert_allclose(curve.loc[12.0], row.surv_12, rtol=1e-9)
+    np.testing.assert_allclose(curves["time"].max(), np.floor(model.fit.baseline_time.max()))
+
+    pages = predicted.load("loaded:pages")
+    assert sorted(pages) == sorted(pred["patient_id"])
+    page = pages[pred["patient_id"].iloc[0]]
+    assert page.startswith("<!DOCTYPE html>") and "</html>" in page
+    assert "RANDOM DenseNet-121 weights" in page  # loud banner
+    assert page.count("data:image/png;base64,") == 2  # survival curve + CAMs, inline
+    assert "http://" not in page and "https://" not in page  # self-contained
+    assert len(page) < 600_000
+
+    qc = predicted.load("loaded:predict_preprocessing_qc")
+    assert not qc["excluded"].any() and len(qc) == len(pred)
+
+    card = predicted.load("loaded:model_card")
+    for text in ("## Intended use", "## Weights provenance", "## Performance (95% CI)",
+                 "## Calibration", "## Known limitations", "Single-slice 2D",
+                 "RANDOM DenseNet-121 weights", "training", "validation", "ci_lower"):
+        assert text in card, text
+    settings = predicted.load("loaded:training_settings")
+    assert settings["preprocessing"]["crop"]["size"] == 224
+    assert settings["densenet_weights_provenance"]["seed"] == 11
+
+
+def test_primary_delineation_only_is_enough(trained, tiny_demo_cohort):
+    new = write_new_patients(tiny_demo_cohort, trained / "new_primary", primary_only=True)
+    catalog = run_predict(trained, tiny_demo_cohort, new)
+    pred = catalog.load("loaded:patient_predictions")
+    assert len(pred) >= 5 and pred["linear_predictor"].notna().all()
+    assert pred["risk_group"].isin(["low", "high"]).all()
+
+
+def test_other_preprocessing_settings_are_refused(trained, tiny_demo_cohort):
+    with pytest.raises(ModelMismatchError, match=r"preprocessing\.crop\.fill_hu.*-1000.*-900"):
+        run_predict(trained, tiny_demo_cohort, trained / "new_patients",
+                    preprocessing={"crop": {"fill_hu": -900}})
+
+
+def test_other_weights_are_refused(trained, tiny_demo_cohort):
+    with pytest.raises(ModelMismatchError, match=r"seed: trained with 11, now 12"):
+        run_predict(trained, tiny_demo_cohort, trained / "new_patients",
+                    deep_features={"seed": 12})
+
+
+def _model_and_training(root: Path):
+    model_dir = root / "data/06_models/nomogram/integrated_nomogram_model.pkl"
+    version = sorted(model_dir.iterdir())[-1]
+    with open(version / model_dir.name, "rb") as handle:
+        model = pickle.load(handle)
+    table_dir = root / "data/05_model_input/analysis_table.csv"
+    table = pd.read_csv(sorted(table_dir.iterdir())[-1] / table_dir.name,
+                        dtype={"patient_id": str})
+    return model, table
+
+
+def _clinical_terms(model):
+    return [t for t in model.terms if t.column != "signature_score"]
+
+
+def test_missing_clinical_value_names_patient_and_column(trained, tiny_demo_cohort):
+    model, _ = _model_and_training(trained)
+    terms = _clinical_terms(model)
+    if not terms:
+        pytest.skip("the tiny integrated nomogram kept no clinical factor")
+    column = terms[0].column
+    box = {}
+
+    def drop_value(clinical):
+        box["patient"] = clinical["patient_id"].iloc[1]
+        clinical.loc[clinical.index[1], column] = np.nan
+        return clinical
+
+    new = write_new_patients(tiny_demo_cohort, trained / "new_missing", edit=drop_value)
+    with pytest.raises(InputDataError) as info:
+        run_predict(trained, tiny_demo_cohort, new)
+    assert info.value.patient == box["patient"] and info.value.column == column
+    assert "missing value" in str(info.value)
+
+
+def test_missing_value_and_unknown_level_node_level(trained, tiny_demo_cohort):
+    """Node-level checks with every candidate column of the trained model's terms."""
+    from hcc_nomogram.datasets import CohortManifestDataset
+
+    model, table = _model_and_training(trained)
+    new = trained / "new_patients"
+    manifest = CohortManifestDataset(str(new / "manifest.csv")).load()
+    clinical = pd.read_csv(new / "clinical.csv", dtype={"patient_id": str})
+    params = project_parameters()
+    kwargs = dict(predict_manifest=manifest, integrated_nomogram_model=model,
+                  analysis_table=table, data_contract=params["data_contract"],
+                  nomogram=params["nomogram"])
+    checked = nodes.validate_new_clinical(predict_clinical=clinical, **kwargs)
+    assert list(checked["patient_id"]) == manifest.patient_ids
+    with pytest.raises(InputDataError, match="no row in the clinical table"):
+        nodes.validate_new_clinical(predict_clinical=clinical.iloc[1:], **kwargs)
+    for term in _clinical_terms(model):
+        bad = clinical.copy()
+        if term.kind == "categorical":
+            bad.loc[bad.index[0], term.column] = "never-seen"
+            with pytest.raises(InputDataError, match="never seen in the training") as info:
+                nodes.validate_new_clinical(predict_clinical=bad, **kwargs)
+        else:
+            bad = bad.drop(columns=[term.column])
+            with pytest.raises(InputDataError, match="has no column") as info:
+                nodes.validate_new_clinical(predict_clinical=bad, **kwargs)
+        assert info.value.column == term.column
+
+
+def test_out_of_range_value_warns_and_is_shown(trained, tiny_demo_cohort):
+    model, table = _model_and_training(trained)
+    numeric = [t for t in _clinical_terms(model) if t.kind == "continuous"]
+    column = numeric[0].column if numeric else "age_years"
+    if not numeric:  # no continuous clinical factor selected: the signature range is checked
+        pytest.skip("the tiny integrated nomogram kept no continuous clinical factor")
+    train = table[table["cohort"] == "training"]
+    box = {}
+
+    def extreme(clinical):
+        box["patient"] = clinical["patient_id"].iloc[0]
+        clinical[column] = clinical[column].astype(float)
+        clinical.loc[clinical.index[0], column] = float(train[column].max()) * 10 + 1
+        return clinical
+
+    new = write_new_patients(tiny_demo_cohort, trained / "new_extreme", edit=extreme)
+    catalog = run_predict(trained, tiny_demo_cohort, new)
+    pred = catalog.load("loaded:patient_predictions").set_index("patient_id")
+    assert pred.loc[box["patient"], "n_warnings"] >= 1
+    assert f"{column}=" in pred.loc[box["patient"], "warnings"]
+    assert "outside the training range" in pred.loc[box["patient"], "warnings"]
+    page = catalog.load("loaded:pages")[box["patient"]]
+    assert "outside the training range" in page and "class=flag" in page
