@@ -38,6 +38,7 @@ signature:
     l1_ratio_grid: [0.5, 1.0]
     n_alphas: 15
 nomogram:
+  univariate_p_threshold: 0.3   # 40 training patients: screening at 0.05 may keep nothing
   bootstrap:
     n_resamples: 5
   min_events: 8
@@ -110,3 +111,27 @@ def trained_project(small_demo_cohort, tmp_path_factory) -> Path:
     root = make_project(tmp_path_factory.mktemp("trained_project"), small_demo_cohort)
     run_project(root)
     return root
+
+
+def load_dataset(root: Path, name: str, version: str | None = None):
+    """Load one catalog dataset of the project at ``root`` (latest version by default)."""
+    import os
+
+    from kedro.framework.project import configure_project
+    from kedro.framework.session import KedroSession
+
+    configure_project("hcc_nomogram")
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        with KedroSession.create(project_path=root, env="local") as session:
+            catalog = session.load_context().catalog
+            return catalog.load(name, version=version) if version else catalog.load(name)
+    finally:
+        os.chdir(previous)
+
+
+@pytest.fixture(scope="session")
+def project_loader(trained_project):
+    """``load(name)`` for datasets of :func:`trained_project`."""
+    return lambda name, version=None: load_dataset(trained_project, name, version)

@@ -38,7 +38,8 @@ OVERRIDES = {
                          "n_alphas": 12}},
     # a few factors only: 12 training patients separate sparse categorical levels
     "nomogram": {"bootstrap": {"n_resamples": 2}, "min_events": 3,
-                 "univariate_p_threshold": 1.0, "calibration": {"n_groups": 2, "min_group": 2},
+                 "univariate_p_threshold": 1.0, "stepwise": {"k": 0.01},  # keep every factor
+                 "calibration": {"n_groups": 2, "min_group": 2},
                  "candidate_factors": [
                      {"name": "age", "column": "age_years", "kind": "continuous", "step": 10,
                       "label": "Age (per 10 y)"},
@@ -194,14 +195,6 @@ def test_curves_pages_qc_and_model_card(predicted):
     assert settings["densenet_weights_provenance"]["seed"] == 11
 
 
-def test_primary_delineation_only_is_enough(trained, tiny_demo_cohort):
-    new = write_new_patients(tiny_demo_cohort, trained / "new_primary", primary_only=True)
-    catalog = run_predict(trained, tiny_demo_cohort, new)
-    pred = catalog.load("loaded:patient_predictions")
-    assert len(pred) >= 5 and pred["linear_predictor"].notna().all()
-    assert pred["risk_group"].isin(["low", "high"]).all()
-
-
 def test_other_preprocessing_settings_are_refused(trained, tiny_demo_cohort):
     with pytest.raises(ModelMismatchError, match=r"preprocessing\.crop\.fill_hu.*-1000.*-900"):
         run_predict(trained, tiny_demo_cohort, trained / "new_patients",
@@ -278,12 +271,13 @@ def test_missing_value_and_unknown_level_node_level(trained, tiny_demo_cohort):
         assert info.value.column == term.column
 
 
-def test_out_of_range_value_warns_and_is_shown(trained, tiny_demo_cohort):
+def test_primary_delineation_only_and_out_of_range_value(trained, tiny_demo_cohort):
+    """One reader's primary masks are enough; a value far outside the training range gives a
+    warning in the table and a highlighted row on the patient's page (one run, both checks)."""
     model, table = _model_and_training(trained)
     numeric = [t for t in _clinical_terms(model) if t.kind == "continuous"]
-    column = numeric[0].column if numeric else "age_years"
-    if not numeric:  # no continuous clinical factor selected: the signature range is checked
-        pytest.skip("the tiny integrated nomogram kept no continuous clinical factor")
+    assert numeric, "the test nomogram keeps age and tumour size (stepwise k=0.01)"
+    column = numeric[0].column
     train = table[table["cohort"] == "training"]
     box = {}
 
@@ -293,9 +287,13 @@ def test_out_of_range_value_warns_and_is_shown(trained, tiny_demo_cohort):
         clinical.loc[clinical.index[0], column] = float(train[column].max()) * 10 + 1
         return clinical
 
-    new = write_new_patients(tiny_demo_cohort, trained / "new_extreme", edit=extreme)
+    new = write_new_patients(tiny_demo_cohort, trained / "new_primary", primary_only=True,
+                             edit=extreme)
+    assert not any(c.endswith("_r2") for c in pd.read_csv(new / "manifest.csv").columns)
     catalog = run_predict(trained, tiny_demo_cohort, new)
     pred = catalog.load("loaded:patient_predictions").set_index("patient_id")
+    assert len(pred) >= 5 and pred["linear_predictor"].notna().all()
+    assert pred["risk_group"].isin(["low", "high"]).all()
     assert pred.loc[box["patient"], "n_warnings"] >= 1
     assert f"{column}=" in pred.loc[box["patient"], "warnings"]
     assert "outside the training range" in pred.loc[box["patient"], "warnings"]

@@ -17,7 +17,14 @@ from hcc_nomogram.pipelines.reporting.pipeline import create_pipeline  # noqa: E
 CATALOG_YML = Path(__file__).parents[2] / "conf" / "base" / "catalog_reporting.yml"
 
 
-def synthetic_catalog(data_dir: Path) -> DataCatalog:
+#: Upstream datasets derived from CT images: a clinical-only user has none of them.
+IMAGE_DERIVED = ("preprocessing_qc", "preprocessed_crops", "arterial.icc_table",
+                 "portal.icc_table", "densenet_weights_provenance", "signature_weights",
+                 "signature_cv_results", "signature_metrics")
+
+
+def synthetic_catalog(data_dir: Path, *, integrated: bool = True, images: bool = True
+                      ) -> DataCatalog:
     """Synthetic upstream outputs in memory + the real catalog_reporting.yml under ``data_dir``."""
     data = {
         "clinical_table": S.clinical(),
@@ -26,6 +33,10 @@ def synthetic_catalog(data_dir: Path) -> DataCatalog:
         "arterial.icc_table": S.icc_table_deep("arterial", 1),
         "portal.icc_table": S.icc_table_deep("portal", 2),
         "densenet_weights_provenance": S.provenance("random"),
+        "signature_weights": S.signature_weights(),
+        "signature_cv_results": S.signature_cv_results(),
+        "signature_metrics": S.signature_metrics(),
+        **S.nomogram_outputs(integrated),
         "params:reporting": S.REPORTING,
         "params:data_contract": S.CONTRACT,
         "params:deep_features": {"icc": {"threshold": 0.75}},
@@ -35,14 +46,40 @@ def synthetic_catalog(data_dir: Path) -> DataCatalog:
                                                           f"filepath: {data_dir}/"))
     catalog = DataCatalog.from_config(conf)
     for name, value in data.items():
-        catalog[name] = MemoryDataset(value, copy_mode="assign")
+        if images or name not in IMAGE_DERIVED:
+            catalog[name] = MemoryDataset(value, copy_mode="assign")
     return catalog
+
+
+class FakeExtractor:
+    """Stands in for the DenseNet in the synthetic runs: 7x7x1024 maps with a gradient."""
+
+    def feature_maps(self, crops):
+        import numpy as np
+        return np.ones((len(crops), 7, 7, 1024)) * np.arange(7)[None, :, None, None]
+
+
+def synthetic_pipeline(**kwargs):
+    """The reporting pipeline with the DenseNet rebuild replaced by :class:`FakeExtractor`
+    (the real rebuild is exercised by the demo run, test_demo_run.py)."""
+    full = create_pipeline(**kwargs)
+    return full - full.only_nodes("build_cam_extractor")
 
 
 @pytest.fixture(scope="session")
 def report_run(tmp_path_factory):
     catalog = synthetic_catalog(tmp_path_factory.mktemp("report"))
-    SequentialRunner().run(create_pipeline(), catalog)
+    catalog["report_cam_extractor"] = MemoryDataset(FakeExtractor(), copy_mode="assign")
+    SequentialRunner().run(synthetic_pipeline(), catalog)
+    return catalog
+
+
+@pytest.fixture(scope="session")
+def clinical_only_run(tmp_path_factory):
+    """The clinical-only report: no image-derived input, integrated model not available."""
+    catalog = synthetic_catalog(tmp_path_factory.mktemp("report_clinical"), integrated=False,
+                                images=False)
+    SequentialRunner().run(create_pipeline().only_nodes_with_tags("clinical_report"), catalog)
     return catalog
 
 
@@ -53,3 +90,12 @@ def report_html_path(report_run, tmp_path_factory):
     path = tmp_path_factory.mktemp("html") / "report.html"
     path.write_text(report_run.load("hcc_nomogram_report"), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_project(tiny_demo_cohort, tmp_path_factory):
+    """A project copy in which the default pipeline ran on the 20-patient tiny demo cohort
+    (demo_run.py); ~1.5 min on 2 cores. Tests read its outputs and must not modify them."""
+    from demo_run import build_demo_project
+
+    return build_demo_project(tmp_path_factory.mktemp("demo_project"), tiny_demo_cohort)

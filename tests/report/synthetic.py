@@ -141,3 +141,160 @@ def provenance(source: str = "random") -> dict:
     return {"weights_source": source, "requested": "imagenet", "is_imagenet": source == "imagenet",
             "fallback": source == "random", "fallback_reason": "offline", "seed": 1,
             "input_mode": "replicate"}
+
+
+# ----- shaped like the signature and nomogram pipelines' real outputs (docs/signature.md,
+# docs/nomogram.md) -----------------------------------------------------------------------
+def signature_weights() -> pd.DataFrame:
+    return pd.DataFrame({"feature": ["arterial_f0042", "portal_f0007", "portal_f0500"],
+                         "phase": ["arterial", "portal", "portal"],
+                         "weight": [0.4, -0.2, 0.15], "train_mean": [0.1, 0.2, 0.3],
+                         "train_sd": [0.5, 0.25, 2.0]})
+
+
+def signature_cv_results() -> pd.DataFrame:
+    rows = []
+    for k in (5, 10):
+        for l1 in (0.5, 1.0):
+            for i, a in enumerate(np.logspace(0, -2, 8)):
+                rows.append({"k": k, "l1_ratio": l1, "alpha": a, "alpha_index": i,
+                             "mean_c": 0.6 + 0.02 * i - 0.002 * i * i + 0.01 * (k == 10),
+                             "sd_c": 0.05, "se_c": 0.02, "n_folds_ok": 5, "n_nonzero": i,
+                             "selected": False, "selection_rule": "max"})
+    cv = pd.DataFrame(rows)
+    cv.loc[cv[cv["k"] == 10]["mean_c"].idxmax(), "selected"] = True
+    return cv
+
+
+def signature_metrics() -> pd.DataFrame:
+    return pd.DataFrame({"cohort": ["training", "validation"], "outcome": "os",
+                         "n_patients": [48, 32], "n_events": [30, 18], "c_index": [0.72, 0.69],
+                         "se": [0.03, 0.04], "ci_lower": [0.66, 0.61], "ci_upper": [0.78, 0.77]})
+
+
+def nomogram_points(model: str) -> pd.DataFrame:
+    rows = [("bclc", "BCLC C", "B", 0, 0.0, 0.0), ("bclc", "BCLC C", "C", 1, 0.7, 70.0),
+            ("afp", "AFP > 400 ng/mL", "<=400", 0, 0.0, 0.0),
+            ("afp", "AFP > 400 ng/mL", ">400", 1, 0.4, 40.0)]
+    if model == "integrated":
+        rows += [("signature", "DL signature (per 0.2)", f"{v:g}", v, v, 100 * v)
+                 for v in (0, 0.2, 0.4, 0.6, 0.8, 1.0)]
+    return pd.DataFrame(rows, columns=["term", "label", "level", "value", "coef_contribution",
+                                       "points"]).assign(model=model)
+
+
+def nomogram_survival_scale(model: str) -> pd.DataFrame:
+    top = 210.0 if model == "integrated" else 110.0
+    tp = np.r_[np.arange(0, top, 10.0), top]
+    lp = tp / 100.0
+    return pd.DataFrame({"model": model, "total_points": tp, "linear_predictor": lp,
+                         **{f"surv_{t}": s0 ** np.exp(lp) for t, s0 in
+                            ((12, 0.9), (24, 0.75), (36, 0.6))}})
+
+
+def not_available(model: str = "integrated") -> pd.DataFrame:
+    """The one-row table the nomogram pipeline writes for an unavailable model."""
+    return pd.DataFrame([{"model": model, "available": False,
+                          "note": "no signature column configured (nomogram.signature is null): "
+                                  "clinical-only run"}])
+
+
+def discrimination(model: str) -> pd.DataFrame:
+    d = 0.05 if model == "integrated" else 0.0
+    return pd.DataFrame({"model": model, "cohort": ["training", "validation"], "n": [48, 32],
+                         "n_events": [30, 18], "c_index": [0.68 + d, 0.65 + d],
+                         "c_se": 0.03, "c_ci_lower": [0.62 + d, 0.57 + d],
+                         "c_ci_upper": [0.74 + d, 0.73 + d], "auc_12": [0.7 + d, 0.66 + d],
+                         "auc_24": [0.72 + d, np.nan], "auc_36": [0.71 + d, 0.69 + d],
+                         "ibs": [0.15, 0.18], "ibs_from": 2.0, "ibs_to": 36.0, "available": True})
+
+
+def c_index_comparison(integrated: bool = True) -> pd.DataFrame:
+    if not integrated:
+        return pd.DataFrame({"cohort": ["training", "validation"], "c_clinical": [0.68, 0.65],
+                             "c_integrated": np.nan, "delta": np.nan, "se": np.nan, "z": np.nan,
+                             "p_value": np.nan, "note": "integrated model not available"})
+    return pd.DataFrame({"cohort": ["training", "validation"], "n": [48, 32],
+                         "c_clinical": [0.68, 0.65], "c_clinical_ci": ["0.62-0.74", "0.57-0.73"],
+                         "c_integrated": [0.73, 0.70], "c_integrated_ci": ["0.67-0.79", "0.62-0.78"],
+                         "delta": [0.05, 0.05], "se": [0.02, 0.03], "z": [2.5, 1.7],
+                         "p_value": [0.012, 0.09], "note": "paired IJ test"})
+
+
+def nomogram_calibration(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows, summary = [], []
+    for cohort in ("training", "validation"):
+        for h in (12.0, 24.0):
+            for g, p in enumerate((0.3, 0.55, 0.8), start=1):
+                obs = np.nan if (cohort, g) == ("validation", 1) else p + 0.04 * (-1) ** g
+                rows.append({"model": model, "cohort": cohort, "horizon": h, "group": g, "n": 10,
+                             "n_events": 5, "mean_predicted": p, "observed": obs,
+                             "observed_ci_lower": obs - 0.1, "observed_ci_upper": obs + 0.1,
+                             "estimable": not np.isnan(obs)})
+            summary.append({"model": model, "cohort": cohort, "horizon": h, "rmse": 0.04,
+                            "n_groups_estimable": 3, "available": True})
+    return pd.DataFrame(rows), pd.DataFrame(summary)
+
+
+def risk_groups(model: str = "integrated") -> tuple[pd.DataFrame, pd.DataFrame]:
+    curves = []
+    for cohort in ("training", "validation"):
+        for grp, rate in (("low", 0.03), ("high", 0.08)):
+            t = np.array([3.0, 8.0, 15.0, 22.0, 30.0, 41.0])
+            n = np.arange(12, 6, -1)
+            curves.append(pd.DataFrame({"model": model, "cohort": cohort, "risk_group": grp,
+                                        "time": t, "n_at_risk": n, "n_events": 1,
+                                        "n_censored": 0, "survival": np.exp(-rate * t),
+                                        "ci_lower": np.exp(-rate * t) - 0.1,
+                                        "ci_upper": np.exp(-rate * t) + 0.05}))
+    summary = pd.DataFrame({"model": model, "cohort": ["training", "validation"],
+                            "lp_cutoff": 0.4, "logrank_p": [0.0004, 0.03],
+                            "hr_high_vs_low": [2.5, 2.0], "hr_ci_lower": [1.4, 1.1],
+                            "hr_ci_upper": [4.4, 3.9], "hr_p_value": [0.001, 0.04],
+                            "n_low": 12, "median_low": "NR", "n_high": 12,
+                            "median_high": "20.1 (12.0-NR)"})
+    return pd.concat(curves, ignore_index=True), summary
+
+
+def table1() -> pd.DataFrame:
+    return pd.DataFrame({"variable": ["sex", "sex", "age_years"], "level": ["female", "male", ""],
+                         "training": ["10 (20%)", "38 (80%)", "55 (47-63)"],
+                         "validation": ["8 (25%)", "24 (75%)", "57 (49-64)"],
+                         "test": ["Fisher's exact", "", "Mann-Whitney U"],
+                         "p_value": [0.59, np.nan, 0.0004]})
+
+
+def cohort_survival() -> pd.DataFrame:
+    return pd.DataFrame({"outcome": ["os", "os", "pfs", "pfs"],
+                         "cohort": ["training", "validation"] * 2, "n": [48, 32, 48, 32],
+                         "n_events": [30, 18, 40, 25], "median": [16.2, 18.0, 6.1, 7.0],
+                         "median_text": ["16.2 (12.0-21.5)", "18.0 (11.2-NR)", "6.1 (4.0-8.0)",
+                                         "7.0 (5.1-9.9)"],
+                         "logrank_p_between_cohorts": [0.61, 0.61, 0.42, 0.42]})
+
+
+def nomogram_outputs(integrated: bool = True) -> dict:
+    """Every nomogram dataset the report reads, by catalog name."""
+    out = {"table1_characteristics": table1(), "cohort_survival": cohort_survival(),
+           "c_index_comparison": c_index_comparison(integrated)}
+    km, summary = risk_groups("integrated" if integrated else "clinical")
+    out["risk_group_km"], out["risk_group_summary"] = km, summary
+    tables = []
+    for model in ("clinical", "integrated"):
+        if model == "integrated" and not integrated:
+            na = not_available(model)
+            for ds in ("nomogram_points", "nomogram_survival_scale", "calibration",
+                       "calibration_summary", "discrimination"):
+                out[f"{model}.{ds}"] = na
+            tables.append(na)
+            continue
+        out[f"{model}.nomogram_points"] = nomogram_points(model)
+        out[f"{model}.nomogram_survival_scale"] = nomogram_survival_scale(model)
+        out[f"{model}.calibration"], out[f"{model}.calibration_summary"] = \
+            nomogram_calibration(model)
+        out[f"{model}.discrimination"] = discrimination(model)
+        tables.append(pd.DataFrame({"model": model, "label": ["BCLC C", "AFP > 400 ng/mL"],
+                                    "hr_text": ["2.01 (1.30-3.11)", "1.49 (0.99-2.24)"],
+                                    "p_value": [0.002, 0.055], "available": True}))
+    out["multivariate_cox_table"] = pd.concat(tables, ignore_index=True)
+    return out

@@ -67,6 +67,7 @@ class RegistrationSettings:
     fixed_phase: str = "arterial"
     region_margin_mm: float = 40.0
     initializer: str = "geometry"
+    intensity_window_hu: tuple[float, float] | None = (-200.0, 300.0)
     histogram_bins: int = 32
     sampling_percentage: float = 0.2
     seed: int = 20201101
@@ -89,6 +90,14 @@ class RegistrationSettings:
             params[name] = StageSettings.from_params(
                 params.get(name), **{f.name: getattr(default, f.name) for f in fields(default)}
             )
+        if params.get("intensity_window_hu") is not None:
+            window = tuple(float(v) for v in params["intensity_window_hu"])
+            if len(window) != 2 or window[0] >= window[1]:
+                raise _params_error(
+                    f"intensity_window_hu={params['intensity_window_hu']} is invalid.",
+                    "give null or [lower, upper] HU with lower < upper, e.g. [-200, 300].",
+                )
+            params["intensity_window_hu"] = window
         out = cls(**params)
         if out.initializer not in INITIALIZERS:
             raise _params_error(
@@ -189,8 +198,11 @@ def index_region(
     return tuple(int(v) for v in start), tuple(int(v) for v in stop - start + 1)
 
 
-def _roi(image: sitk.Image, region) -> sitk.Image:
-    return sitk.RegionOfInterest(sitk.Cast(image, sitk.sitkFloat32), region[1], region[0])
+def _roi(image: sitk.Image, region, window: tuple[float, float] | None) -> sitk.Image:
+    roi = sitk.Cast(sitk.RegionOfInterest(image, region[1], region[0]), sitk.sitkFloat32)
+    if window is not None:  # histogram bins then resolve soft tissue, not air-to-bone
+        roi = sitk.Clamp(roi, sitk.sitkFloat32, window[0], window[1])
+    return roi
 
 
 # --------------------------------------------------------------------------- registration
@@ -280,7 +292,8 @@ def _register(fixed, moving, region_masks, settings) -> RegistrationResult:
     box_max = np.max([b[1] for b in boxes], axis=0)
     f_region = index_region(fixed, box_min, box_max, settings.region_margin_mm)
     m_region = index_region(moving, box_min, box_max, settings.region_margin_mm)
-    fixed_roi, moving_roi = _roi(fixed, f_region), _roi(moving, m_region)
+    window = settings.intensity_window_hu
+    fixed_roi, moving_roi = _roi(fixed, f_region, window), _roi(moving, m_region, window)
 
     if settings.initializer == "none":
         rigid = sitk.Euler3DTransform()

@@ -352,8 +352,6 @@ def km_table_figure(
     time_col: str = "time",
     survival_col: str = "survival",
     at_risk_col: str = "n_at_risk",
-    lower_col: str | None = "ci_lower",
-    upper_col: str | None = "ci_upper",
     p_value: float | None = None,
     title: str = "",
     survival_label: str = "Survival probability",
@@ -382,13 +380,6 @@ def km_table_figure(
         t = np.r_[0.0, cur[time_col].to_numpy(float)]
         s = np.r_[1.0, cur[survival_col].to_numpy(float)]
         n0 = int((group_sizes or {}).get(g, cur[at_risk_col].iloc[0]))
-        if lower_col in cur and upper_col in cur:
-            lo = np.r_[1.0, cur[lower_col].to_numpy(float)]
-            hi = np.r_[1.0, cur[upper_col].to_numpy(float)]
-            fig.add_trace(go.Scatter(x=np.r_[t, t[::-1]], y=np.r_[hi, lo[::-1]], fill="toself",
-                                     line={"width": 0, "shape": "hv"}, opacity=0.15,
-                                     fillcolor=colour, hoverinfo="skip", showlegend=False,
-                                     legendgroup=str(g)), row=1, col=1)
         fig.add_trace(go.Scatter(x=t, y=s, mode="lines", line_shape="hv",
                                  line={"color": colour, "width": 2}, name=f"{g} (n={n0})",
                                  legendgroup=str(g)), row=1, col=1)

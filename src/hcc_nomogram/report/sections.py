@@ -18,7 +18,7 @@ from hcc_nomogram.report import images, plots
 from hcc_nomogram.report.errors import require_columns, require_input
 from hcc_nomogram.report.html import Section
 from hcc_nomogram.report.nomogram import nomogram_figure
-from hcc_nomogram.report.survival import format_p, logrank_p
+from hcc_nomogram.report.survival import format_p
 
 Figures = dict[str, go.Figure]
 
@@ -127,27 +127,48 @@ def reproducibility_section(icc_tables: Mapping[str, pd.DataFrame], *, threshold
 
 
 def signature_section(weights: pd.DataFrame, cv: pd.DataFrame | None, metrics: pd.DataFrame, *,
-                      feature_col: str, weight_col: str, cv_x: str | None, cv_mean: str | None,
-                      cv_sd: str | None, selected_x: float | None,
-                      metric_cols: Mapping[str, str]) -> tuple[Figures, Section]:
-    """Selected features and weights, CV curve, C-index with CI per cohort."""
-    require_columns(weights, [feature_col, weight_col], "signature_weights", "Signature")
-    require_columns(metrics, list(metric_cols.values()), "signature_metrics", "Signature")
+                      columns: Mapping[str, str]) -> tuple[Figures, Section]:
+    """Selected features and weights, CV curve over the elastic-net grid, C-index with CI per
+    cohort. ``columns`` maps roles to the signature tables' column names (settings)."""
+    c = columns
+    require_columns(weights, [c["feature"], c["weight"]], "signature_weights", "Signature")
+    metric_cols = [c["metric_cohort"], c["c_index"], c["ci_lower"], c["ci_upper"]]
+    require_columns(metrics, metric_cols, "signature_metrics", "Signature")
     sec = Section("signature", "Deep learning signature")
+    w = weights[weights[c["weight"]] != 0]
+    sec.text(f"{len(w)} deep feature(s) selected by mRMR + elastic-net Cox"
+             + (f" ({', '.join(f'{k}: {v}' for k, v in w[c['phase']].value_counts().items())})"
+                if c.get("phase") in w else "") + ". Weights are Cox coefficients per training "
+             "SD of the feature; > 0 = higher hazard (worse).")
     figs: Figures = {"signature_weights": plots.signature_weights_figure(
-        weights, feature_col=feature_col, weight_col=weight_col)}
+        weights, feature_col=c["feature"], weight_col=c["weight"])}
     sec.figure(figs["signature_weights"], name="signature_weights",
                caption="Elastic-net Cox coefficients of the selected features (> 0: worse).")
-    if cv is not None and cv_x and cv_mean:
-        require_columns(cv, [cv_x, cv_mean], "signature_cv_results", "Signature")
-        figs["signature_cv"] = plots.cv_curve_figure(cv, x_col=cv_x, mean_col=cv_mean,
-                                                     sd_col=cv_sd, selected_x=selected_x)
+    sec.table(weights, caption="Selected features (signature_weights)", float_format="{:.4g}")
+    if cv is not None and len(cv):
+        require_columns(cv, [c["cv_x"], c["cv_mean"]], "signature_cv_results", "Signature")
+        figs["signature_cv"] = plots.cv_curve_figure(
+            cv, x_col=c["cv_x"], mean_col=c["cv_mean"], sd_col=c.get("cv_sd"),
+            group_cols=[g for g in ("k", "l1_ratio") if g in cv],
+            selected_col=c.get("cv_selected"))
+        cap = "Mean cross-validated C-index over the alpha path, one line per (k, l1_ratio)"
+        if c.get("cv_selected") in cv and cv[c["cv_selected"]].astype(bool).any():
+            row = cv[cv[c["cv_selected"]].astype(bool)].iloc[0]
+            cap += ("; star: selected configuration "
+                    + ", ".join(f"{k}={row[k]:.4g}" for k in ("k", "l1_ratio", c["cv_x"])
+                                if k in row) + f", mean C {row[c['cv_mean']]:.3f}")
+        sec.figure(figs["signature_cv"], name="signature_cv", caption=cap + ".")
+    else:
+        figs["signature_cv"] = plots.not_available_figure("Signature cross-validation",
+                                                          "signature_cv_results is empty")
         sec.figure(figs["signature_cv"], name="signature_cv")
-    renamed = metrics.rename(columns={v: k for k, v in metric_cols.items()})
-    figs["signature_cindex"] = plots.cindex_figure(renamed.assign(model="signature")
-                                                   if "model" not in renamed else renamed)
-    sec.figure(figs["signature_cindex"], name="signature_cindex")
-    sec.table(metrics, caption="Signature performance")
+    renamed = metrics.rename(columns={c["metric_cohort"]: "cohort", c["c_index"]: "c_index",
+                                      c["ci_lower"]: "ci_lower", c["ci_upper"]: "ci_upper"})
+    figs["signature_cindex"] = plots.cindex_figure(renamed.assign(model="signature"),
+                                                   title="Signature C-index (95% CI)")
+    sec.figure(figs["signature_cindex"], name="signature_cindex",
+               caption="Harrell's C of the signature per cohort (validation never used to fit).")
+    sec.table(metrics, caption="Signature performance (signature_metrics)")
     return figs, sec
 
 
@@ -176,24 +197,198 @@ def nomogram_figures(points: pd.DataFrame, scale: pd.DataFrame, *, model: str,
     return nomogram_figure(fp, long, times=times, title=f"{model.capitalize()} nomogram")
 
 
-def risk_groups_section(analysis: pd.DataFrame, *, time_col: str, event_col: str,
-                        group_col: str, cohort_col: str, cohorts: Sequence[str],
-                        at_risk_every: float) -> tuple[Figures, Section]:
-    """Risk-group KM curves with log-rank P per cohort (paper Fig 2C/D)."""
-    require_columns(analysis, [time_col, event_col, group_col, cohort_col], "risk_groups",
-                    "Risk groups", pipeline="nomogram")
-    sec = Section("risk_groups", "Risk groups")
+def is_available(table: pd.DataFrame | None) -> bool:
+    """False for a missing/empty table or a "not available" table (``available`` all False,
+    as the nomogram pipeline writes for the integrated model of a clinical-only run)."""
+    if table is None or len(table) == 0:
+        return False
+    return not ("available" in table and not table["available"].fillna(False).astype(bool).any())
+
+
+def unavailable_note(table: pd.DataFrame | None, what: str) -> str:
+    note = ""
+    if table is not None and "note" in table and len(table):
+        note = str(table["note"].dropna().iloc[0]) if table["note"].notna().any() else ""
+    return f"{what}: not available" + (f" ({note})." if note else ".")
+
+
+def _pretty_p(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for col in cols:
+        if col in out:
+            out[col] = [format_p(v).removeprefix("P ").removeprefix("= ")
+                        if pd.notna(v) else "" for v in out[col]]
+    return out
+
+
+def characteristics_section(table1: pd.DataFrame, cohort_survival: pd.DataFrame
+                            ) -> tuple[Figures, Section]:
+    """Table 1 (patient characteristics by cohort) and median OS / PFS per cohort."""
+    require_columns(table1, ["variable"], "table1_characteristics", "Characteristics",
+                    pipeline="nomogram")
+    require_columns(cohort_survival, ["outcome", "cohort"], "cohort_survival", "Characteristics",
+                    pipeline="nomogram")
+    sec = Section("characteristics", "Patient characteristics and survival")
+    sec.table(_pretty_p(table1, ["p_value"]),
+              caption="Table 1. Characteristics by cohort (Fisher's exact / Mann-Whitney U)")
+    cols = [c for c in ("outcome", "cohort", "n", "n_events", "median_text",
+                        "logrank_p_between_cohorts") if c in cohort_survival]
+    surv = _pretty_p(cohort_survival[cols], ["logrank_p_between_cohorts"]).rename(
+        columns={"median_text": "median, months (95% CI)",
+                 "logrank_p_between_cohorts": "log-rank P between cohorts"})
+    sec.table(surv, caption="Median overall and progression-free survival per cohort")
+    return {}, sec
+
+
+def nomogram_section(models: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]],
+                     multivariate: pd.DataFrame, *, times: Sequence[float]
+                     ) -> tuple[Figures, Section]:
+    """Table 2 (multivariate Cox of both models) and each model drawn as a nomogram
+    (paper Fig 4A/B). ``models``: name -> (``nomogram_points``, ``nomogram_survival_scale``)."""
+    require_input(multivariate, "multivariate_cox_table", "Nomograms", pipeline="nomogram")
+    sec = Section("nomogram", "Nomograms")
+    t2 = multivariate
+    cols = [c for c in ("model", "label", "hr_text", "p_value", "n", "n_events", "note") if c in t2]
+    sec.table(_pretty_p(t2[cols], ["p_value"]).rename(columns={"hr_text": "HR (95% CI)"}),
+              caption="Table 2. Multivariate Cox regression (HR > 1 = higher hazard, worse)")
     figs: Figures = {}
-    rows = []
-    for cohort in cohorts:
-        d = analysis[analysis[cohort_col] == cohort]
-        if d.empty:
+    for name, (points, scale) in models.items():
+        key = f"nomogram_{name}"
+        if is_available(points) and is_available(scale):
+            require_columns(points, ["label", "level", "points"], f"{name}.nomogram_points",
+                            "Nomograms", pipeline="nomogram")
+            require_columns(scale, ["total_points"], f"{name}.nomogram_survival_scale",
+                            "Nomograms", pipeline="nomogram")
+            figs[key] = nomogram_figures(points, scale, model=name, times=times)
+            sec.figure(figs[key], name=key, caption=(
+                f"{name.capitalize()} nomogram: read each factor's points on the top axis, add "
+                "them, and read the predicted survival under the total (Fig 4A/B)."))
+        else:
+            msg = unavailable_note(points, f"{name.capitalize()} nomogram")
+            figs[key] = plots.not_available_figure(f"{name.capitalize()} nomogram", msg)
+            sec.text(msg)
+            sec.figure(figs[key], name=key)
+    return figs, sec
+
+
+def discrimination_section(discrimination: Mapping[str, pd.DataFrame],
+                           comparison: pd.DataFrame) -> tuple[Figures, Section]:
+    """C-index per model and cohort with the paired comparison, time-dependent AUC and IBS."""
+    require_input(comparison, "c_index_comparison", "Discrimination", pipeline="nomogram")
+    sec = Section("discrimination", "Discrimination: C-index, time-dependent AUC, IBS")
+    sec.table(_pretty_p(comparison, ["p_value"]).rename(columns={"p_value": "P"}),
+              caption="C-index of the clinical and integrated nomograms with the paired test "
+                      "(integrated - clinical)", float_format="{:.3f}")
+    avail = {m: d for m, d in discrimination.items() if is_available(d)}
+    for m, d in discrimination.items():
+        if m not in avail:
+            sec.text(unavailable_note(d, f"{m.capitalize()} nomogram discrimination"))
+    figs: Figures = {}
+    if avail:
+        for m, d in avail.items():
+            require_columns(d, ["cohort", "c_index", "c_ci_lower", "c_ci_upper"],
+                            f"{m}.discrimination", "Discrimination", pipeline="nomogram")
+        table = pd.concat([d.assign(model=d.get("model", m)) for m, d in avail.items()],
+                          ignore_index=True)
+        figs["model_cindex"] = plots.cindex_figure(
+            table.rename(columns={"c_ci_lower": "ci_lower", "c_ci_upper": "ci_upper"}),
+            title="Nomogram C-index (95% CI)")
+        auc_cols = [c for c in table if c.startswith("auc_")]
+        auc = table.melt(id_vars=["model", "cohort"], value_vars=auc_cols, var_name="time",
+                         value_name="auc").dropna(subset=["auc"])
+        auc["time"] = auc["time"].str.removeprefix("auc_").astype(float)
+        figs["time_auc"] = (plots.time_auc_figure(auc.sort_values(["model", "cohort", "time"]))
+                            if len(auc) else plots.not_available_figure(
+                                "Time-dependent AUC", "no horizon inside follow-up"))
+        keep = [c for c in ("model", "cohort", "n", "n_events", "c_index", "c_ci_lower",
+                            "c_ci_upper", *auc_cols, "ibs", "ibs_from", "ibs_to", "note")
+                if c in table]
+        sec.table(table[keep], caption="Harrell's C (95% CI), time-dependent AUC at the "
+                  "horizons and integrated Brier score (IBS, lower = better) per model and cohort")
+    else:
+        figs["model_cindex"] = plots.not_available_figure("Nomogram C-index")
+        figs["time_auc"] = plots.not_available_figure("Time-dependent AUC")
+    sec.figure(figs["model_cindex"], name="model_cindex",
+               caption="Harrell's C with 95% CI (IJ standard error); dotted: 0.5.")
+    sec.figure(figs["time_auc"], name="time_auc",
+               caption="Cumulative/dynamic AUC(t) at the nomogram horizons (censoring from "
+                       "training).")
+    return figs, sec
+
+
+def calibration_section(models: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]]
+                        ) -> tuple[Figures, Section]:
+    """Calibration curves of both nomograms with RMSE (paper Fig 4C).
+    ``models``: name -> (``calibration``, ``calibration_summary``)."""
+    sec = Section("calibration", "Calibration")
+    curves, rmse, summaries = [], {}, []
+    for name, (raw, summary) in models.items():
+        if not (is_available(raw) and is_available(summary)):
+            sec.text(unavailable_note(raw, f"{name.capitalize()} nomogram calibration"))
             continue
-        p = logrank_p(d[time_col], d[event_col], d[group_col])
-        rows.append({"cohort": cohort, "log-rank": format_p(p)})
-        fig = plots.km_figure(d[time_col], d[event_col], d[group_col], show_logrank=True,
-                              title=f"Risk groups, {cohort} cohort", at_risk_every=at_risk_every)
-        figs[f"risk_groups_{cohort}"] = fig
-        sec.figure(fig, name=f"risk_groups_{cohort}")
-    sec.table(pd.DataFrame(rows), caption="Log-rank test, high vs low risk")
+        require_columns(raw, ["cohort", "horizon", "mean_predicted", "observed"],
+                        f"{name}.calibration", "Calibration", pipeline="nomogram")
+        require_columns(summary, ["cohort", "horizon", "rmse"], f"{name}.calibration_summary",
+                        "Calibration", pipeline="nomogram")
+        cal = raw.assign(model=raw.get("model", name))
+        curves.append(cal)
+        summaries.append(summary.assign(model=summary.get("model", name)))
+        for r in summary.itertuples(index=False):
+            rmse[(cal["model"].iloc[0], float(r.horizon), r.cohort)] = r.rmse
+    if curves:
+        cal = pd.concat(curves, ignore_index=True)
+        cal["horizon"] = cal["horizon"].astype(float)
+        fig = plots.calibration_figure(
+            cal, panel_col="cohort", line_col="model", time_col="horizon",
+            predicted_col="mean_predicted", observed_col="observed",
+            lower_col="observed_ci_lower", upper_col="observed_ci_upper", rmse=rmse)
+        sec.table(pd.concat(summaries, ignore_index=True), caption="RMSE between predicted and "
+                  "observed (Kaplan-Meier) survival over the calibration groups")
+    else:
+        fig = plots.not_available_figure("Calibration")
+    sec.figure(fig, name="calibration", caption="Predicted survival (quantile groups) vs "
+               "Kaplan-Meier observed survival with 95% CI; dashed: perfect calibration. Groups "
+               "whose KM estimate is not estimable at the horizon are not drawn (Fig 4C).")
+    return {"calibration": fig}, sec
+
+
+def risk_groups_section(km: pd.DataFrame, summary: pd.DataFrame, *,
+                        cohorts: Mapping[str, str], at_risk_every: float
+                        ) -> tuple[Figures, Section]:
+    """Risk-group KM curves with log-rank P per cohort (paper Fig 2C/D), from the nomogram
+    pipeline's ``risk_group_km`` (KM tables) and ``risk_group_summary``.
+    ``cohorts``: figure key (``training``/``validation``) -> cohort value in the tables."""
+    require_columns(summary, ["cohort", "logrank_p"], "risk_group_summary", "Risk groups",
+                    pipeline="nomogram")
+    require_columns(km, ["cohort", "risk_group", "time", "survival", "n_at_risk"],
+                    "risk_group_km", "Risk groups", pipeline="nomogram")
+    sec = Section("risk_groups", "Risk groups")
+    model = str(summary["model"].iloc[0]) if "model" in summary and len(summary) else "?"
+    cut = summary["lp_cutoff"].iloc[0] if "lp_cutoff" in summary and len(summary) else np.nan
+    sec.text(f"High vs low risk at the training median linear predictor of the {model} "
+             f"nomogram (cut-off {cut:.3f}), applied unchanged to validation.")
+    figs: Figures = {}
+    for key, value in cohorts.items():
+        row = summary[summary["cohort"] == value]
+        curves = km[km["cohort"] == value]
+        name = f"risk_groups_{key}"
+        if curves.empty:
+            figs[name] = plots.not_available_figure(f"Risk groups, {value} cohort",
+                                                    "no event in either risk group")
+        else:
+            sizes = ({g: int(row[f"n_{g}"].iloc[0]) for g in ("low", "high")
+                      if f"n_{g}" in row and len(row)})
+            figs[name] = plots.km_table_figure(
+                curves, group_col="risk_group", group_order=["low", "high"], group_sizes=sizes,
+                p_value=float(row["logrank_p"].iloc[0]) if len(row) else None,
+                title=f"Risk groups, {value} cohort", at_risk_every=at_risk_every,
+                survival_label="OS probability")
+        sec.figure(figs[name], name=name, caption=f"Kaplan-Meier OS of the {model} nomogram's "
+                   f"risk groups, {value} cohort, with numbers at risk and log-rank P "
+                   "(Fig 2C/D). A group without any death has no curve.")
+    cols = [c for c in ("model", "cohort", "n_low", "n_high", "median_low", "median_high",
+                        "hr_high_vs_low", "hr_ci_lower", "hr_ci_upper", "hr_p_value",
+                        "logrank_p") if c in summary]
+    sec.table(_pretty_p(summary[cols], ["hr_p_value", "logrank_p"]),
+              caption="Risk groups: sizes, median OS (months), HR high vs low, log-rank P")
     return figs, sec

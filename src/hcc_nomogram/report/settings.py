@@ -6,6 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+#: Column roles of the signature pipeline's tables (docs/signature.md) -> column names.
+SIGNATURE_COLUMNS = {
+    "feature": "feature", "phase": "phase", "weight": "weight", "scale": "train_sd",
+    "cv_x": "alpha", "cv_mean": "mean_c", "cv_sd": "sd_c", "cv_selected": "selected",
+    "metric_cohort": "cohort", "c_index": "c_index", "ci_lower": "ci_lower", "ci_upper": "ci_upper",
+}
+
 
 @dataclass(frozen=True)
 class ReportSettings:
@@ -16,8 +23,7 @@ class ReportSettings:
     image_stride: int = 2
     static_engine: str = "auto"  # auto | kaleido | matplotlib
     static_width: int = 1000
-    signature_columns: Mapping[str, str] = field(default_factory=lambda: {
-        "feature": "feature", "weight": "coefficient"})
+    signature_columns: Mapping[str, str] = field(default_factory=lambda: dict(SIGNATURE_COLUMNS))
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> ReportSettings:
@@ -25,7 +31,10 @@ class ReportSettings:
         unknown = sorted(set(params) - known)
         if unknown:
             raise ValueError(f"unknown reporting parameter(s) {unknown}; known: {sorted(known)}.")
-        out = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        if "signature_columns" in values:  # partial overrides keep the other defaults
+            values["signature_columns"] = {**SIGNATURE_COLUMNS, **dict(values["signature_columns"])}
+        out = cls(**values)
         if out.static_engine not in {"auto", "kaleido", "matplotlib"}:
             raise ValueError("reporting.static_engine must be auto, kaleido or matplotlib.")
         if out.image_stride < 1 or out.n_example_patients < 1:

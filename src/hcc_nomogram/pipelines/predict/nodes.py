@@ -276,6 +276,8 @@ def render_patient_pages(*, patient_predictions: pd.DataFrame, patient_survival_
     pages = {}
     for row in patient_predictions.to_dict("records"):
         pid = str(row[id_col])
+        text = row.get(WARNINGS_COLUMN)
+        row[WARNINGS_COLUMN] = text if isinstance(text, str) else ""  # CSV: "" -> NaN
         flagged = {w.split("=", 1)[0] for w in row[WARNINGS_COLUMN].split("; ") if "=" in w}
         rows = [(c, str(clinical.loc[pid, c]), c in flagged) for c in columns]
         curve = patient_survival_curves[patient_survival_curves[id_col].astype(str) == pid]

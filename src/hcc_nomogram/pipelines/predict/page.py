@@ -95,7 +95,7 @@ def patient_page(prediction: Mapping, clinical_rows: Sequence[tuple[str, str, bo
     warnings = [w for w in str(prediction.get("warnings") or "").split("; ") if w]
     result = [
         ("Risk group (training cut-off)", f"{prediction['risk_group']} risk "
-         f"(integrated LP {prediction['nomogram_lp']:.3f} vs cut-off "
+         f"(integrated LP {prediction['linear_predictor']:.3f} vs cut-off "
          f"{prediction['lp_cutoff']:.3f})", False),
         ("Nomogram total points", f"{prediction['total_points']:.1f}", False),
         *[(f"Predicted survival at {h:g} months", f"{100 * prediction[f'surv_{h:g}']:.1f}%",

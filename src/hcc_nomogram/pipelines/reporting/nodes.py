@@ -14,7 +14,7 @@ import pandas as pd
 from hcc_nomogram.hooks import package_versions
 from hcc_nomogram.report import sections
 from hcc_nomogram.report.errors import require_input
-from hcc_nomogram.report.html import render_report
+from hcc_nomogram.report.html import Section, render_report
 from hcc_nomogram.report.provenance import provenance_section
 from hcc_nomogram.report.settings import ReportSettings
 from hcc_nomogram.report.static import figures_to_images
@@ -51,8 +51,9 @@ def build_reproducibility_section(arterial_icc_table: pd.DataFrame, portal_icc_t
     return _with_section(figs, sec)
 
 
-def build_cam_extractor(densenet_weights_provenance: dict):
-    """Rebuild the run's DenseNet-121 from its provenance (same weights as the features)."""
+def build_cam_extractor(densenet_weights_provenance: dict, deep_features: dict):
+    """Rebuild the run's DenseNet-121 from its provenance (same weights, seed and input mode
+    as the features; ``batch_size`` and ``clip`` from ``params:deep_features``)."""
     from hcc_nomogram.features.densenet import build_extractor, resolve_weights
 
     prov = require_input(densenet_weights_provenance, "densenet_weights_provenance", "CAM")
@@ -60,12 +61,18 @@ def build_cam_extractor(densenet_weights_provenance: dict):
     weights = "random" if source == "random" else prov.get("file") or "imagenet"
     resolved = resolve_weights(weights, seed=int(prov.get("seed") or 0),
                                input_mode=prov.get("input_mode", "replicate"))
-    return build_extractor(resolved)
+    return build_extractor(resolved, batch_size=int(deep_features.get("batch_size", 16)),
+                           clip=float(deep_features.get("clip", 3.0)))
 
 
 def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame, extractor,
                        data_contract: dict, reporting: dict) -> list[list[dict]]:
-    """CAM of a few patients' AP and PVP crops (paper Fig 3), min-max scaled per crop."""
+    """CAM of a few patients' AP and PVP crops (paper Fig 3), min-max scaled per crop.
+
+    The map weights are the signature coefficients divided by the features' training SD
+    (``signature_columns.scale``), i.e. in linear-predictor units: the 7x7 map of a crop
+    averages to that phase's contribution to ``signature_lp`` (up to the centring constant).
+    """
     from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
 
     settings = ReportSettings.from_params(reporting)
@@ -74,6 +81,8 @@ def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame
                              "signature_weights", "Class activation maps")
     require_input(preprocessed_crops, "preprocessed_crops", "Class activation maps")
     weights = dict(zip(signature_weights[cols["feature"]], signature_weights[cols["weight"]]))
+    scale = (dict(zip(signature_weights[cols["feature"]], signature_weights[cols["scale"]]))
+             if cols.get("scale") in signature_weights else None)
     deli = data_contract["primary_delineation"]
     panels = []
     for pid in sections.sample_patients(list(preprocessed_crops), settings.n_example_patients):
@@ -81,7 +90,7 @@ def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame
         row = []
         for phase in data_contract["phases"]:
             crop = arrays[f"{phase}__{deli}__image"]
-            w = signature_feature_weights(weights, phase)
+            w = signature_feature_weights(weights, phase, scale)
             cam = compute_cam(extractor, crop, w) if w else np.zeros_like(crop, dtype=float)
             span = float(np.ptp(cam))
             row.append({"image": crop, "mask": arrays.get(f"{phase}__{deli}__mask"),
@@ -103,14 +112,57 @@ def build_cam_section(cam_panels: list, densenet_weights_provenance: dict,
 def build_signature_section(signature_weights: pd.DataFrame, signature_cv_results: pd.DataFrame,
                             signature_metrics: pd.DataFrame, reporting: dict) -> dict[str, Any]:
     settings = ReportSettings.from_params(reporting)
-    cols = settings.signature_columns
     figs, sec = sections.signature_section(
         signature_weights, signature_cv_results, signature_metrics,
-        feature_col=cols["feature"], weight_col=cols["weight"],
-        cv_x=cols.get("cv_x"), cv_mean=cols.get("cv_mean"), cv_sd=cols.get("cv_sd"),
-        selected_x=None,
-        metric_cols={k: cols[f"metric_{k}"] for k in ("cohort", "c_index", "ci_lower", "ci_upper")
-                     if f"metric_{k}" in cols})
+        columns=settings.signature_columns)
+    return _with_section(figs, sec)
+
+
+def build_characteristics_section(table1_characteristics: pd.DataFrame,
+                                  cohort_survival: pd.DataFrame) -> dict[str, Any]:
+    figs, sec = sections.characteristics_section(table1_characteristics, cohort_survival)
+    return _with_section(figs, sec)
+
+
+def build_nomogram_section(*, clinical_points: pd.DataFrame, clinical_scale: pd.DataFrame,
+                           integrated_points: pd.DataFrame, integrated_scale: pd.DataFrame,
+                           multivariate_cox_table: pd.DataFrame,
+                           reporting: dict) -> dict[str, Any]:
+    settings = ReportSettings.from_params(reporting)
+    figs, sec = sections.nomogram_section(
+        {"clinical": (clinical_points, clinical_scale),
+         "integrated": (integrated_points, integrated_scale)},
+        multivariate_cox_table, times=settings.survival_times_months)
+    return _with_section(figs, sec)
+
+
+def build_discrimination_section(clinical_discrimination: pd.DataFrame,
+                                 integrated_discrimination: pd.DataFrame,
+                                 c_index_comparison: pd.DataFrame) -> dict[str, Any]:
+    figs, sec = sections.discrimination_section(
+        {"clinical": clinical_discrimination, "integrated": integrated_discrimination},
+        c_index_comparison)
+    return _with_section(figs, sec)
+
+
+def build_calibration_section(clinical_calibration: pd.DataFrame,
+                              clinical_calibration_summary: pd.DataFrame,
+                              integrated_calibration: pd.DataFrame,
+                              integrated_calibration_summary: pd.DataFrame) -> dict[str, Any]:
+    figs, sec = sections.calibration_section(
+        {"clinical": (clinical_calibration, clinical_calibration_summary),
+         "integrated": (integrated_calibration, integrated_calibration_summary)})
+    return _with_section(figs, sec)
+
+
+def build_risk_groups_section(risk_group_km: pd.DataFrame, risk_group_summary: pd.DataFrame,
+                              data_contract: dict, reporting: dict) -> dict[str, Any]:
+    settings = ReportSettings.from_params(reporting)
+    figs, sec = sections.risk_groups_section(
+        risk_group_km, risk_group_summary,
+        cohorts={"training": data_contract["training_value"],
+                 "validation": data_contract["validation_value"]},
+        at_risk_every=settings.at_risk_every_months)
     return _with_section(figs, sec)
 
 
@@ -135,3 +187,18 @@ def render_static_images(reporting: dict, **figures) -> dict[str, Any]:
     """PNG copies of the figures (kaleido + Chromium, else matplotlib)."""
     settings = ReportSettings.from_params(reporting)
     return figures_to_images(figures, width=settings.static_width, engine=settings.static_engine)
+
+
+def assemble_clinical_report(reporting: dict, *sections_: dict) -> str:
+    """The clinical-only report: cohort and nomogram sections, no image-derived input (for a
+    user with a clinical spreadsheet only; `kedro run --pipeline=reporting --tags=clinical_report`)."""
+    settings = ReportSettings.from_params(reporting)
+    note = Section("not_available", "Image-based sections")
+    note.text("Preprocessing QC, feature reproducibility, the deep learning signature and the "
+              "class activation maps are not available in the clinical-only report (they need "
+              "CT images). Run the default pipeline for the full report "
+              "(hcc_nomogram_report).")
+    return render_report([*sections_, note.to_dict()], title=f"{settings.title} (clinical only)",
+                         subtitle="Zhang et al., Front. Oncol. 2020;10:593292, reproduced with "
+                                  "hcc-nomogram. Clinical-only report. Risk direction: higher = "
+                                  "worse.")
