@@ -17,11 +17,9 @@ Not a test; run it by hand::
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 import yaml
@@ -33,7 +31,11 @@ from hcc_nomogram.imaging.patient import (
     PreprocessingSettings,
     preprocess_patient,
 )
-from hcc_nomogram.imaging.registration import mask_points, target_registration_error
+from hcc_nomogram.imaging.registration import (
+    euler_from_parameters,
+    mask_points,
+    target_registration_error,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,15 +45,6 @@ def euler_from_row(row: pd.Series, prefix: str = "transform") -> sitk.Euler3DTra
     t.SetCenter([float(row[f"{prefix}_center_{a}_mm"]) for a in "xyz"])
     t.SetRotation(*(float(row[f"{prefix}_angle_{a}_rad"]) for a in "xyz"))
     t.SetTranslation([float(row[f"{prefix}_translation_{a}_mm"]) for a in "xyz"])
-    return t
-
-
-def estimated_transform(qc: dict) -> sitk.Euler3DTransform:
-    rigid = json.loads(qc["transform_parameters"])["rigid"]
-    t = sitk.Euler3DTransform()
-    t.SetCenter(rigid["center_mm"])
-    t.SetRotation(*np.radians(rigid["rotation_deg"]))
-    t.SetTranslation(rigid["translation_mm"])
     return t
 
 
@@ -110,7 +103,7 @@ def main() -> None:
             mask = sitk.GetArrayFromImage(manifest.image(pid, primary)) == contract.mask_label
             points = mask_points(mask, fixed, max_points=5000)
             true = euler_from_row(truth.loc[pid])
-            tre = target_registration_error(estimated_transform(qc), true, points)
+            tre = target_registration_error(euler_from_parameters(qc["transform_parameters"]), true, points)
             before = target_registration_error(sitk.Euler3DTransform(), true, points)
             row.update(tre_mean_mm=tre.mean(), tre_max_mm=tre.max(), tre_before_mean_mm=before.mean())
         rows.append(row)

@@ -8,7 +8,13 @@ from importlib import metadata
 
 from kedro.framework.hooks import hook_impl
 
+from hcc_nomogram.errors import HccNomogramError
+
 logger = logging.getLogger(__name__)
+
+
+class MissingUpstreamDataError(HccNomogramError, RuntimeError):
+    """An input of the requested pipeline has not been produced by its upstream pipeline."""
 
 PROVENANCE_PACKAGES = (
     "kedro",
@@ -36,6 +42,83 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def _all_project_pipelines() -> dict:
+    """Every pipeline of this package. (Not ``kedro.framework.project.pipelines``: during a
+    ``kedro run --pipeline=X`` Kedro only loads the pipelines that were asked for.)"""
+    import importlib
+    import pkgutil
+
+    import hcc_nomogram.pipelines as package
+
+    registry = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.ispkg:
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            registry[info.name] = module.create_pipeline()
+    return registry
+
+
+def producing_pipelines(dataset: str, registry: dict | None = None) -> list[str]:
+    """Names of the registered pipelines (``__default__`` excluded) that write ``dataset``."""
+    if registry is None:
+        registry = _all_project_pipelines()
+    names = []
+    for name in sorted(registry):
+        if name == "__default__":
+            continue
+        try:
+            if dataset in registry[name].all_outputs():
+                names.append(name)
+        except Exception:  # a broken pipeline must not hide the real message
+            continue
+    return names
+
+
+def missing_upstream_inputs(pipeline, catalog) -> list[str]:
+    """Free (not produced in this run) dataset inputs of ``pipeline`` that do not exist."""
+    missing = []
+    for name in sorted(pipeline.inputs()):
+        if name.startswith("params:") or name == "parameters":
+            continue
+        try:
+            exists = catalog.exists(name)
+        except Exception:
+            exists = True  # the dataset cannot tell: let the load report its own error
+        if not exists:
+            missing.append(name)
+    return missing
+
+
+class UpstreamCheckHooks:
+    """Before a run, name the pipeline to run first for every input that does not exist yet.
+
+    Without this, a missing upstream dataset surfaces mid-run as a bare file-not-found from
+    inside Kedro; with it, the run stops before any node (so nothing is written) and says,
+    e.g., "run `kedro run --pipeline=signature` first".
+    """
+
+    @hook_impl
+    def before_pipeline_run(self, run_params, pipeline, catalog):  # noqa: ARG002
+        missing = missing_upstream_inputs(pipeline, catalog)
+        if not missing:
+            return
+        lines = []
+        for name in missing:
+            producers = producing_pipelines(name)
+            if producers:
+                how = " or ".join(f"`kedro run --pipeline={p}`" for p in producers)
+                lines.append(f"- {name!r} does not exist yet: run {how} first.")
+            else:
+                lines.append(
+                    f"- {name!r} does not exist and no pipeline produces it: point the catalog "
+                    "entry at your file (see docs/data_contract.md)."
+                )
+        raise MissingUpstreamDataError(
+            "This run needs datasets that have not been produced yet; nothing was run or "
+            "written.\n" + "\n".join(lines)
+        )
 
 
 class ProvenanceHooks:

@@ -2,9 +2,9 @@
 
 from kedro.config import OmegaConfigLoader
 
-from hcc_nomogram.hooks import ProvenanceHooks
+from hcc_nomogram.hooks import ProvenanceHooks, UpstreamCheckHooks
 
-HOOKS = (ProvenanceHooks(),)
+HOOKS = (UpstreamCheckHooks(), ProvenanceHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

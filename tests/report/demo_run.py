@@ -55,6 +55,8 @@ def build_demo_project(root: Path, cohort: Path) -> Path:
     helpers.make_project(root, cohort)
     params = _merge(yaml.safe_load(helpers.FAST_PARAMETERS) or {}, TINY_OVERRIDES)
     (root / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(params))
+    # `%reload_kedro` (kedro.ipython) bootstraps the project and needs its src/ folder
+    (root / "src").symlink_to(REPO_ROOT / "src", target_is_directory=True)
     shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     helpers.run_project(root)

@@ -37,6 +37,7 @@ from hcc_nomogram.imaging.validation import (
     ValidationSettings,
     check_image_geometry,
     check_same_geometry,
+    read_header,
     tumour_mask,
 )
 
@@ -131,11 +132,20 @@ class _Checked:
     warnings: list[str]
 
 
-def _check(source: PatientSource, contract: Contract, settings: ValidationSettings) -> _Checked:
+def _check(
+    source: PatientSource,
+    contract: Contract,
+    settings: ValidationSettings,
+    headers_only: bool = False,
+) -> _Checked:
     pid = source.patient_id
     images, masks, warnings = {}, {}, []
     for phase, column in contract.phases.items():
-        images[phase] = source.load(column)
+        header = read_header(source.file(column)) if headers_only else None
+        if header is None:
+            images[phase] = source.load(column)  # also raises the "does not exist" errors
+        else:
+            images[phase] = header
         warnings += check_image_geometry(
             images[phase], patient=pid, file=source.file(column), settings=settings
         )
@@ -160,8 +170,10 @@ def _check(source: PatientSource, contract: Contract, settings: ValidationSettin
 def validate_patient(
     source: PatientSource, contract: Contract, settings: ValidationSettings
 ) -> list[str]:
-    """Run every input check on one patient; return warnings, raise on the first problem."""
-    return _check(source, contract, settings).warnings
+    """Run every input check on one patient; return warnings, raise on the first problem.
+
+    The CTs' geometry is read from their headers only (voxels are not needed here)."""
+    return _check(source, contract, settings, headers_only=True).warnings
 
 
 def _with_geometry(array: np.ndarray, image: sitk.Image) -> sitk.Image:

@@ -34,11 +34,11 @@ class StageSettings:
     """One registration stage (``preprocessing.registration.<rigid|affine|bspline>``)."""
 
     enabled: bool = True
-    iterations: int = 60
+    iterations: int = 40
     shrink_factors: tuple[int, ...] = (4, 2, 1)
     smoothing_sigmas_mm: tuple[float, ...] = (2.0, 1.0, 0.0)
     learning_rate: float = 2.0  # maximum step (mm, with scales from physical shift)
-    min_step: float = 0.01
+    min_step: float = 0.05
     mesh_spacing_mm: float = 40.0  # B-spline control-point spacing (bspline stage only)
 
     @classmethod
@@ -68,8 +68,9 @@ class RegistrationSettings:
     region_margin_mm: float = 40.0
     initializer: str = "geometry"
     intensity_window_hu: tuple[float, float] | None = (-200.0, 300.0)
+    working_spacing_mm: float | None = 3.0
     histogram_bins: int = 32
-    sampling_percentage: float = 0.2
+    sampling_percentage: float = 0.1
     seed: int = 20201101
     threads: int = 1
     rigid: StageSettings = field(default_factory=StageSettings)
@@ -198,8 +199,14 @@ def index_region(
     return tuple(int(v) for v in start), tuple(int(v) for v in stop - start + 1)
 
 
-def _roi(image: sitk.Image, region, window: tuple[float, float] | None) -> sitk.Image:
+def _roi(
+    image: sitk.Image, region, window: tuple[float, float] | None, working_spacing: float | None
+) -> sitk.Image:
     roi = sitk.Cast(sitk.RegionOfInterest(image, region[1], region[0]), sitk.sitkFloat32)
+    if working_spacing:  # block-average fine axes to about the working spacing (anti-aliased)
+        factors = [max(1, int(round(working_spacing / s))) for s in roi.GetSpacing()]
+        if max(factors) > 1:
+            roi = sitk.BinShrink(roi, factors)
     if window is not None:  # histogram bins then resolve soft tissue, not air-to-bone
         roi = sitk.Clamp(roi, sitk.sitkFloat32, window[0], window[1])
     return roi
@@ -215,10 +222,10 @@ def _method(settings: RegistrationSettings, stage: StageSettings | None) -> sitk
     reg.SetMetricSamplingPercentage(settings.sampling_percentage, settings.seed)
     reg.SetInterpolator(sitk.sitkLinear)
     reg.SetNumberOfThreads(settings.threads)
-    if stage is not None:
-        reg.SetShrinkFactorsPerLevel(list(stage.shrink_factors))
-        reg.SetSmoothingSigmasPerLevel(list(stage.smoothing_sigmas_mm))
-        reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
+    shrink, sigmas = (stage.shrink_factors, stage.smoothing_sigmas_mm) if stage else ((1,), (0.0,))
+    reg.SetShrinkFactorsPerLevel(list(shrink))
+    reg.SetSmoothingSigmasPerLevel(list(sigmas))
+    reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
     return reg
 
 
@@ -293,7 +300,9 @@ def _register(fixed, moving, region_masks, settings) -> RegistrationResult:
     f_region = index_region(fixed, box_min, box_max, settings.region_margin_mm)
     m_region = index_region(moving, box_min, box_max, settings.region_margin_mm)
     window = settings.intensity_window_hu
-    fixed_roi, moving_roi = _roi(fixed, f_region, window), _roi(moving, m_region, window)
+    working = settings.working_spacing_mm
+    fixed_roi = _roi(fixed, f_region, window, working)
+    moving_roi = _roi(moving, m_region, window, working)
 
     if settings.initializer == "none":
         rigid = sitk.Euler3DTransform()
@@ -366,6 +375,16 @@ def euler_parameters(transform: sitk.Euler3DTransform) -> dict[str, list[float]]
         "translation_mm": [round(float(v), 4) for v in transform.GetTranslation()],
         "center_mm": [round(float(v), 4) for v in transform.GetCenter()],
     }
+
+
+def euler_from_parameters(parameters: str | dict) -> sitk.Euler3DTransform:
+    """The rigid transform recorded in QC (``transform_parameters`` JSON, or its dict)."""
+    rigid = (json.loads(parameters) if isinstance(parameters, str) else parameters)["rigid"]
+    transform = sitk.Euler3DTransform()
+    transform.SetCenter(rigid["center_mm"])
+    transform.SetRotation(*np.radians(rigid["rotation_deg"]))
+    transform.SetTranslation(rigid["translation_mm"])
+    return transform
 
 
 def resample_mask(

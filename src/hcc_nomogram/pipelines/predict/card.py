@@ -93,10 +93,9 @@ def model_card(*, signature_config: Mapping, n_signature_features: int, nomogram
         "- Feature-extraction settings recorded with training (the `predict` pipeline refuses "
         "to run when they differ from the configured ones):",
         "",
-        "```json",
-        json.dumps({k: v for k, v in training_settings.items()
-                                  if k != "densenet_weights_provenance"}, indent=1,
-                                 default=str),
+        "```",
+        *[f"{k}: {json.dumps(v, default=str)}" for k, v in training_settings.items()
+          if k != "densenet_weights_provenance"],
         "```",
         "",
         "## Performance (95% CI)",
