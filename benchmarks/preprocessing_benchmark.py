@@ -12,6 +12,8 @@ Not a test; run it by hand::
 
     .venv/bin/python benchmarks/preprocessing_benchmark.py               # whole demo cohort
     .venv/bin/python benchmarks/preprocessing_benchmark.py --limit 20 --set registration.rigid.iterations=40
+    # TRE of the transforms recorded by a `kedro run --pipeline=preprocessing` (no re-run):
+    .venv/bin/python benchmarks/preprocessing_benchmark.py --qc data/08_reporting/preprocessing_qc.csv
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 import yaml
@@ -65,6 +68,9 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a preprocessing parameter, e.g. registration.seed=1")
     parser.add_argument("--out", type=Path, default=None, help="write the per-patient table (CSV)")
+    parser.add_argument("--qc", type=Path, default=None,
+                        help="a preprocessing_qc CSV (file or versioned folder, latest version): "
+                             "report TRE and seconds from it instead of re-running")
     args = parser.parse_args()
 
     params = yaml.safe_load((ROOT / "conf/base/parameters_preprocessing.yml").read_text())
@@ -84,6 +90,11 @@ def main() -> None:
     fixed_column = contract.phases[settings.registration.fixed_phase]
     primary = contract.delineations[contract.primary_delineation][settings.registration.fixed_phase]
 
+    ctx = {"manifest": manifest, "fixed_column": fixed_column, "primary": primary,
+           "label": contract.mask_label}
+    if args.qc is not None:
+        _report_qc(args.qc, ctx, truth)
+        return
     rows = []
     patients = manifest.patient_ids[: args.limit]
     start = time.perf_counter()
@@ -99,12 +110,7 @@ def main() -> None:
             "metric_after": qc.get("registration_metric_after"),
         }
         if truth is not None and pid in truth.index and "transform_parameters" in qc:
-            fixed = manifest.image(pid, fixed_column)
-            mask = sitk.GetArrayFromImage(manifest.image(pid, primary)) == contract.mask_label
-            points = mask_points(mask, fixed, max_points=5000)
-            true = euler_from_row(truth.loc[pid])
-            tre = target_registration_error(euler_from_parameters(qc["transform_parameters"]), true, points)
-            before = target_registration_error(sitk.Euler3DTransform(), true, points)
+            tre, before = _tre(ctx, pid, euler_from_row(truth.loc[pid]), qc["transform_parameters"])
             row.update(tre_mean_mm=tre.mean(), tre_max_mm=tre.max(), tre_before_mean_mm=before.mean())
         rows.append(row)
     wall = time.perf_counter() - start
@@ -121,6 +127,39 @@ def main() -> None:
         print(f"TRE after (per-patient mean over the tumour): median "
               f"{table['tre_mean_mm'].median():.3f} mm, worst {table['tre_mean_mm'].max():.3f} mm; "
               f"worst single tumour voxel {table['tre_max_mm'].max():.3f} mm")
+
+
+def _tre(ctx: dict, pid: str, true: sitk.Transform, parameters: str):
+    """TRE over the primary arterial tumour mask: (after, before registration), mm."""
+    manifest = ctx["manifest"]
+    fixed = manifest.image(pid, ctx["fixed_column"])
+    mask = sitk.GetArrayFromImage(manifest.image(pid, ctx["primary"])) == ctx["label"]
+    points = mask_points(mask, fixed, max_points=5000)
+    tre = target_registration_error(euler_from_parameters(parameters), true, points)
+    before = target_registration_error(sitk.Euler3DTransform(), true, points)
+    return tre, before
+
+
+def _report_qc(path: Path, ctx: dict, truth: pd.DataFrame | None) -> None:
+    if path.is_dir():  # versioned dataset: <name>.csv/<version>/<name>.csv
+        path = sorted(path.glob("*/*.csv"))[-1]
+    qc = pd.read_csv(path, dtype={"patient_id": str})
+    print(f"{path}: {len(qc)} patients, {int(qc['excluded'].sum())} excluded")
+    for col in ("registration_seconds", "seconds"):
+        print(f"{col:24s} mean {qc[col].mean():.3f}  median {qc[col].median():.3f}  "
+              f"max {qc[col].max():.3f} s/patient")
+    if truth is None:
+        return
+    rows = []
+    for _, row in qc[~qc["excluded"]].iterrows():
+        pid = row["patient_id"]
+        tre, before = _tre(ctx, pid, euler_from_row(truth.loc[pid]), row["transform_parameters"])
+        rows.append((tre.mean(), tre.max(), before.mean()))
+    t = np.array(rows)
+    print(f"TRE before registration: median {np.median(t[:, 2]):.2f} mm, max {t[:, 2].max():.2f} mm")
+    print(f"TRE after (per-patient mean over the tumour): median {np.median(t[:, 0]):.3f} mm, "
+          f"90th pct {np.percentile(t[:, 0], 90):.3f} mm, worst {t[:, 0].max():.3f} mm; "
+          f"worst single tumour voxel {t[:, 1].max():.3f} mm")
 
 
 if __name__ == "__main__":

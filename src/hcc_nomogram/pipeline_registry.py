@@ -11,6 +11,8 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
+from hcc_nomogram.pipelines.predict.pipeline import create_training_record_pipeline
+
 NOT_IN_DEFAULT = ("demo_cohort", "predict")
 
 
@@ -19,4 +21,10 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["__default__"] = sum(
         (p for name, p in pipelines.items() if name not in NOT_IN_DEFAULT), Pipeline([])
     )
+    if "deep_features" in pipelines:
+        # Record the feature-extraction settings the models are trained with, so that
+        # `predict` can refuse models trained under different settings.
+        record = create_training_record_pipeline()
+        pipelines["deep_features"] += record
+        pipelines["__default__"] += record
     return pipelines

@@ -70,7 +70,7 @@ class RegistrationSettings:
     intensity_window_hu: tuple[float, float] | None = (-200.0, 300.0)
     working_spacing_mm: float | None = 3.0
     histogram_bins: int = 32
-    sampling_percentage: float = 0.1
+    sampling_percentage: float = 0.2
     seed: int = 20201101
     threads: int = 1
     rigid: StageSettings = field(default_factory=StageSettings)

@@ -204,6 +204,13 @@ def develop_model(
         engine=engine,
     )
     selected = tuple(t for t in terms if t.name in step.selected)
+    if not selected:
+        raise ModelFitError(
+            f"model {name!r}: stepwise AIC ({direction}) removed every candidate "
+            f"({', '.join(candidates)}); the null model has the lowest AIC, so there is no "
+            "nomogram to draw. Potential fix: check the outcome columns, add candidate "
+            "factors, or use a larger training cohort (few events give weak evidence)."
+        )
     ranges = {
         t.name: (float(np.nanmin(train[t.column])), float(np.nanmax(train[t.column])))
         for t in selected
