@@ -1,6 +1,6 @@
 """A small real run of the default pipeline for the report tests (once per session).
 
-Reuses the end-to-end helpers of ``tests/conftest.py`` (``make_project``, ``run_project``,
+Reuses the lead's end-to-end helpers (``tests/project_helpers.py``: ``make_project``, ``run_project``,
 ``FAST_PARAMETERS``) on the 20-patient ``tiny_demo_cohort``. The nomogram candidates are cut
 to three binary factors and the screening P raised to 0.2: with 12 training patients the full
 list separates (ModelFitError), and no clinical factor reaches P < 0.05.
@@ -8,12 +8,12 @@ list separates (ModelFitError), and no clinical factor reaches P < 0.05.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 from pathlib import Path
 
 import yaml
+from project_helpers import FAST_PARAMETERS, make_project, run_project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,24 +42,17 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def _e2e_helpers():
-    spec = importlib.util.spec_from_file_location("_hcc_e2e_helpers", REPO_ROOT / "tests" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def build_demo_project(root: Path, cohort: Path) -> Path:
     """Project copy at ``root`` reading ``cohort``, with the notebook, after `kedro run`."""
-    helpers = _e2e_helpers()
-    helpers.make_project(root, cohort)
-    params = _merge(yaml.safe_load(helpers.FAST_PARAMETERS) or {}, TINY_OVERRIDES)
+    make_project(root, cohort)
+    params = _merge(yaml.safe_load(FAST_PARAMETERS) or {}, TINY_OVERRIDES)
     (root / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(params))
-    # `%reload_kedro` (kedro.ipython) bootstraps the project and needs its src/ folder
-    (root / "src").symlink_to(REPO_ROOT / "src", target_is_directory=True)
+    # `%reload_kedro` (kedro.ipython) bootstraps the project and needs a src/ folder inside it;
+    # the package itself is imported from the environment
+    (root / "src").mkdir(exist_ok=True)
     shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    helpers.run_project(root)
+    run_project(root)
     return root
 
 

@@ -22,6 +22,6 @@ def test_notebook_runs_against_a_demo_run(demo_project, monkeypatch):
     assert not any(o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code"
                    for o in c.get("outputs", [])), outputs[-3000:]
     assert "not there yet" not in outputs  # every dataset it reads was written by the run
-    assert "clinical_table" in outputs and "signature_lp" in outputs
+    assert "clinical_table" in outputs and "signature_score" in outputs
     assert "c_integrated" in outputs and "hr_text" in outputs
     assert "report sections: " + str(list(WIRED_SECTIONS)) in outputs
