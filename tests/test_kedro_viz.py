@@ -63,7 +63,7 @@ def viz_server():
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
     proc = subprocess.Popen(
         [str(kedro), "viz", "run", "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
-        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace",
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"

@@ -28,18 +28,18 @@ def test_registry_lists_every_pipeline():
 
 def test_kedro_registry_list_cli():
     out = subprocess.run([KEDRO, "registry", "list"], cwd=REPO_ROOT, env=ENV,
-                         capture_output=True, text=True, timeout=300, check=True).stdout
+                         capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300, check=True).stdout
     for name in EXPECTED:
         assert f"- {name}" in out
 
 
 def test_telemetry_consent_is_false():
-    consent = yaml.safe_load((REPO_ROOT / ".telemetry").read_text())
+    consent = yaml.safe_load((REPO_ROOT / ".telemetry").read_text(encoding="utf-8"))
     assert consent == {"consent": False}
 
 
 def test_dependencies_are_pinned():
-    lock = (REPO_ROOT / "requirements-lock.txt").read_text().splitlines()
+    lock = (REPO_ROOT / "requirements-lock.txt").read_text(encoding="utf-8").splitlines()
     pins = {line.split("==")[0].lower().replace("_", "-") for line in lock if "==" in line}
     for pkg in ("kedro", "kedro-datasets", "kedro-viz", "tensorflow-cpu", "simpleitk",
                 "scikit-survival", "pymrmr", "statsmodels", "pandas", "plotly"):
@@ -48,11 +48,11 @@ def test_dependencies_are_pinned():
 
 
 def test_readme_starts_with_the_two_commands():
-    readme = (REPO_ROOT / "README.md").read_text()
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("```")[1]
     commands = [ln.split("#")[0].strip() for ln in block.splitlines()[1:] if ln.strip()]
     assert commands == ["make run", "make test"]
-    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "\nmake test\n" in ci
 
 
@@ -60,7 +60,7 @@ def test_every_catalog_output_is_versioned_where_required():
     """Models, feature/metric tables and figures are versioned (partitioned crops excepted)."""
     entries = {}
     for f in sorted((REPO_ROOT / "conf" / "base").glob("catalog*.yml")):
-        entries.update(yaml.safe_load(f.read_text()) or {})
+        entries.update(yaml.safe_load(f.read_text(encoding="utf-8")) or {})
     keywords = ("model", "features", "metrics", "figure", "table2", "icc", "signature_weights",
                 "signature_scores", "report")
     for name, cfg in entries.items():

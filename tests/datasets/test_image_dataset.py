@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import locale
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import SimpleITK as sitk
 
 from hcc_nomogram.datasets import SimpleITKImageDataset, read_image, write_image
+from hcc_nomogram.datasets.image import preserve_locale
 from hcc_nomogram.errors import InputDataError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -108,8 +110,11 @@ def test_dicom_series_directory_round_trip(tmp_path):
         }.items():
             sl.SetMetaData(tag, value)
         writer.SetFileName(str(series / f"{z:03d}.dcm"))
-        writer.Execute(sl)
+        with preserve_locale():  # GDCM's writer resets the C locale to "C"
+            writer.Execute(sl)
+    encoding = locale.getpreferredencoding(False)
     back = read_image(series, patient="P3")
+    assert locale.getpreferredencoding(False) == encoding  # reading keeps the locale
     assert back.GetSize() == img.GetSize()
     np.testing.assert_allclose(back.GetSpacing(), img.GetSpacing(), atol=1e-3)
     np.testing.assert_array_equal(sitk.GetArrayFromImage(back), sitk.GetArrayFromImage(img))

@@ -41,7 +41,7 @@ class StandInExtractor:
 def _params() -> dict:
     out = {}
     for name in ("parameters.yml", "parameters_deep_features.yml"):
-        out.update(yaml.safe_load((CONF / name).read_text()))
+        out.update(yaml.safe_load((CONF / name).read_text(encoding="utf-8")))
     return out
 
 
@@ -70,7 +70,7 @@ def make_crops(nan_patient: str | None = None) -> dict[str, dict[str, np.ndarray
 
 
 def make_catalog(crops, save_version: str, extractor) -> DataCatalog:
-    config = yaml.safe_load((CONF / "catalog_deep_features.yml").read_text())
+    config = yaml.safe_load((CONF / "catalog_deep_features.yml").read_text(encoding="utf-8"))
     catalog = DataCatalog.from_config(config, save_version=save_version)
     params = {}
     for key, value in _params().items():

@@ -60,7 +60,7 @@ def _merge(base: dict, extra: dict) -> dict:
 def project_parameters(**extra) -> dict:
     params = {}
     for path in sorted(CONF.glob("parameters*.yml")):
-        params.update(yaml.safe_load(path.read_text()) or {})
+        params.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     return _merge(_merge(params, OVERRIDES), extra)
 
 
@@ -75,7 +75,7 @@ def make_catalog(cohort: Path, new_folder: Path, params: dict) -> DataCatalog:
     """The project's catalog (relative paths -> the current, temporary folder)."""
     config = {}
     for path in sorted(CONF.glob("catalog*.yml")):
-        config.update({k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items()
+        config.update({k: v for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items()
                        if not k.startswith("_")})
     config["cohort_manifest"]["filepath"] = str(cohort / "manifest.csv")
     config["clinical_table"]["filepath"] = str(cohort / "clinical.csv")

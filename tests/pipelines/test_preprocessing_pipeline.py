@@ -30,8 +30,8 @@ def _truth(i: int):
 
 
 def _params():
-    base = yaml.safe_load((ROOT / "conf/base/parameters.yml").read_text())["data_contract"]
-    pre = yaml.safe_load((ROOT / "conf/base/parameters_preprocessing.yml").read_text())
+    base = yaml.safe_load((ROOT / "conf/base/parameters.yml").read_text(encoding="utf-8"))["data_contract"]
+    pre = yaml.safe_load((ROOT / "conf/base/parameters_preprocessing.yml").read_text(encoding="utf-8"))
     return base, pre["preprocessing"]
 
 

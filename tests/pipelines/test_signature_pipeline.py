@@ -169,13 +169,13 @@ def test_params_are_validated():
         SignatureParams.coerce({"mrmr": {"method": "JMI"}})
     with pytest.raises(ValueError, match="extra"):
         SignatureParams.coerce({"cv": {"n_fold": 5}})
-    cfg = yaml.safe_load((ROOT / "conf/base/parameters_signature.yml").read_text())
+    cfg = yaml.safe_load((ROOT / "conf/base/parameters_signature.yml").read_text(encoding="utf-8"))
     assert SignatureParams.coerce(cfg["signature"]).cv.n_folds == 5
 
 
 def test_second_run_writes_new_versions_on_disk(tables, tmp_path):
     features, clinical, _ = tables
-    conf = yaml.safe_load((ROOT / "conf/base/catalog_signature.yml").read_text())
+    conf = yaml.safe_load((ROOT / "conf/base/catalog_signature.yml").read_text(encoding="utf-8"))
     for entry in conf.values():
         assert entry["versioned"] is True and "layer" in entry["metadata"]["kedro-viz"]
         entry["filepath"] = str(tmp_path / Path(entry["filepath"]).name)

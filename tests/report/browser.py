@@ -21,7 +21,7 @@ def run_chromium(url: str, *extra: str, timeout: float = 90.0) -> subprocess.Com
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         return subprocess.run(
             [browser, *FLAGS, f"--user-data-dir={profile}", *extra, url],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=timeout, check=False,
         )
 
 

@@ -42,7 +42,7 @@ def synthetic_catalog(data_dir: Path, *, integrated: bool = True, images: bool =
         "params:deep_features": {"icc": {"threshold": 0.75}},
         "params:deep_features.icc": {"threshold": 0.75},
     }
-    conf = yaml.safe_load(CATALOG_YML.read_text().replace("filepath: data/",
+    conf = yaml.safe_load(CATALOG_YML.read_text(encoding="utf-8").replace("filepath: data/",
                                                           f"filepath: {data_dir}/"))
     catalog = DataCatalog.from_config(conf)
     for name, value in data.items():

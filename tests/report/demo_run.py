@@ -46,7 +46,7 @@ def build_demo_project(root: Path, cohort: Path) -> Path:
     """Project copy at ``root`` reading ``cohort``, with the notebook, after `kedro run`."""
     make_project(root, cohort)
     params = _merge(yaml.safe_load(FAST_PARAMETERS) or {}, TINY_OVERRIDES)
-    (root / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(params))
+    (root / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(params), encoding="utf-8")
     # `%reload_kedro` (kedro.ipython) bootstraps the project and needs a src/ folder inside it;
     # the package itself is imported from the environment
     (root / "src").mkdir(exist_ok=True)

@@ -12,14 +12,14 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_report_has_every_section_in_order(demo_project):
-    html = latest(demo_project, "data/08_reporting/hcc_nomogram_report.html").read_text()
+    html = latest(demo_project, "data/08_reporting/hcc_nomogram_report.html").read_text(encoding="utf-8")
     assert section_ids(html) == list(WIRED_SECTIONS)
     weights = pd.read_csv(latest(demo_project, "data/06_models/signature_weights.csv"))
     for feature in weights["feature"]:
         assert feature in html
     assert "Table 2." in html and "RMSE" in html and "Log-rank" in html
     clinical = latest(demo_project, "data/08_reporting/hcc_nomogram_clinical_report.html")
-    assert section_ids(clinical.read_text())[:len(CLINICAL_SECTIONS)] == list(CLINICAL_SECTIONS)
+    assert section_ids(clinical.read_text(encoding="utf-8"))[:len(CLINICAL_SECTIONS)] == list(CLINICAL_SECTIONS)
 
 
 def test_every_demo_figure_has_json_and_png(demo_project):
@@ -39,7 +39,7 @@ def test_cam_network_is_the_feature_network(demo_project):
     from hcc_nomogram.pipelines.reporting.nodes import build_cam_extractor
 
     prov = json.loads(latest(demo_project, "data/06_models/densenet_weights_provenance.json")
-                      .read_text())
+                      .read_text(encoding="utf-8"))
     extractor = build_cam_extractor(prov, {"batch_size": 4})
     features = pd.read_parquet(latest(demo_project,
                                       "data/05_model_input/model_input_features.parquet"))

@@ -11,6 +11,9 @@ writes. Only pixel data and geometry survive.
 
 from __future__ import annotations
 
+import contextlib
+import locale
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -29,6 +32,17 @@ def _suffix(path: Path) -> str:
         if name.endswith(suffix):
             return suffix
     return path.suffix.lower()
+
+
+@contextlib.contextmanager
+def preserve_locale() -> Iterator[None]:
+    """Restore the process locale afterwards: ITK's GDCM DICOM I/O resets LC_ALL to "C", which
+    would silently switch Python's default text encoding to ASCII for the rest of the run."""
+    saved = locale.setlocale(locale.LC_ALL)
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_ALL, saved)
 
 
 def strip_metadata(image: sitk.Image) -> sitk.Image:
@@ -54,10 +68,8 @@ def read_image(path: str | Path, *, patient: str | None = None) -> sitk.Image:
             "manifest's folder) and that the file was copied completely.",
         )
     try:
-        if path.is_dir():
-            image = _read_dicom_series(path)
-        else:
-            image = sitk.ReadImage(str(path))
+        with preserve_locale():
+            image = _read_dicom_series(path) if path.is_dir() else sitk.ReadImage(str(path))
     except InputDataError:
         raise
     except RuntimeError as exc:
@@ -118,7 +130,8 @@ def write_image(image: sitk.Image, path: str | Path) -> None:
         sitk.GetArrayViewFromImage(image), isVector=image.GetNumberOfComponentsPerPixel() > 1
     )
     out.CopyInformation(image)
-    sitk.WriteImage(out, str(path), useCompression=True)
+    with preserve_locale():
+        sitk.WriteImage(out, str(path), useCompression=True)
 
 
 class SimpleITKImageDataset(AbstractDataset[sitk.Image, sitk.Image]):
