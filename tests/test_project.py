@@ -68,3 +68,18 @@ def test_every_catalog_output_is_versioned_where_required():
             continue
         if any(k in name for k in keywords) and "Memory" not in str(cfg.get("type")):
             assert cfg.get("versioned") is True, f"catalog entry {name!r} must be versioned"
+
+
+def test_every_pipeline_dataset_is_declared_in_the_catalog():
+    """`kedro catalog` resolves every dataset explicitly (no silent default MemoryDataset)."""
+    from kedro.framework.project import configure_project, pipelines
+    from kedro.framework.session import KedroSession
+
+    configure_project("hcc_nomogram")
+    with KedroSession.create(project_path=REPO_ROOT) as session:
+        catalog = session.load_context().catalog
+    names = set()
+    for pipeline in pipelines.values():
+        names |= {d for d in pipeline.datasets() if not d.startswith("params:") and d != "parameters"}
+    undeclared = sorted(d for d in names if d not in catalog)
+    assert undeclared == []
