@@ -15,7 +15,7 @@ export DO_NOT_TRACK := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KEDRO_LOGGING_CONFIG := $(CURDIR)/conf/logging.yml
 
-.PHONY: run test install demo lint report viz clean-demo
+.PHONY: run test install demo lint report viz clean-demo predict
 
 run: install demo
 	$(BIN)/kedro run
@@ -44,6 +44,12 @@ data/01_raw/demo/manifest.csv:
 
 clean-demo:
 	rm -rf data/01_raw/demo
+
+# Apply the latest trained models to example new patients (3 demo validation patients with
+# one reader's masks and no outcomes), after `make run`. See docs/predict.md.
+predict: install demo
+	test -f data/01_raw/new_patients/manifest.csv || $(BIN)/python -m hcc_nomogram.demo.new_patients
+	$(BIN)/kedro run --pipeline=predict
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
