@@ -9,6 +9,7 @@ in for patients the models have not seen. Used by ``make predict``.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +36,7 @@ def write_new_patients_example(
     manifest = manifest[manifest["cohort"] == "validation"].head(n_patients)
     manifest = manifest.drop(columns=["cohort"])
     manifest = manifest.drop(columns=[c for c in manifest if c.endswith(("_r1b", "_r2"))])
-    relative = Path("..") / demo_folder.name
+    relative = Path(os.path.relpath(demo_folder.resolve(), out_folder.resolve()))
     for column in manifest.columns:
         if column.endswith(("_ct", "_r1a")):
             manifest[column] = [(relative / p).as_posix() for p in manifest[column]]
