@@ -95,3 +95,19 @@ def test_npz_dataset_round_trip_is_atomic(tmp_path):
     assert set(back) == set(data)
     np.testing.assert_array_equal(back["m"], data["m"])
     assert not list((tmp_path / "crops").glob("*.tmp*"))
+
+
+def test_manifest_can_point_at_a_dicom_series_directory(tmp_path):
+    """Real cohorts often come as DICOM: a manifest path may be a series directory."""
+    from pathlib import Path
+
+    hcc048 = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hcc048_portal_venous_dicom"
+    if not hcc048.is_dir():
+        pytest.skip(f"real DICOM series not present at {hcc048}")
+    pd.DataFrame({"patient_id": ["HCC_048"], "portal_ct": [str(hcc048)]}).to_csv(
+        tmp_path / "manifest.csv", index=False
+    )
+    manifest = CohortManifestDataset(filepath=str(tmp_path / "manifest.csv")).load()
+    image = manifest.image("HCC_048", "portal_ct")
+    assert image.GetSize() == (512, 512, 89)
+    assert image.GetMetaDataKeys() == ()
