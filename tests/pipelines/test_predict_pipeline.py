@@ -297,5 +297,9 @@ def test_primary_delineation_only_and_out_of_range_value(trained, tiny_demo_coho
     assert pred.loc[box["patient"], "n_warnings"] >= 1
     assert f"{column}=" in pred.loc[box["patient"], "warnings"]
     assert "outside the training range" in pred.loc[box["patient"], "warnings"]
+    # One reader's masks give exactly the signature computed in training with all three
+    # (the secondary delineations never shape the primary crops).
+    scores = catalog.load("loaded:signature_scores").set_index("patient_id").loc[pred.index]
+    np.testing.assert_allclose(pred["signature_lp"], scores["signature_lp"], rtol=1e-12, atol=1e-12)
     page = catalog.load("loaded:pages")[box["patient"]]
     assert "outside the training range" in page and "class=flag" in page

@@ -217,8 +217,13 @@ def preprocess_patient(
         if not reg.enabled:
             grids[phase] = (moving, None)
             continue
+        # The registration region comes from the PRIMARY delineation only, so a patient's
+        # crops never depend on the secondary readers' masks: a new patient with one reader's
+        # masks (predict) gets exactly the crops it would have got in training.
         region_masks = [
-            (m, checked.images[p]) for (p, _d), m in checked.masks.items() if p in (fixed_phase, phase)
+            (m, checked.images[p])
+            for (p, d), m in checked.masks.items()
+            if p in (fixed_phase, phase) and d == contract.primary_delineation
         ]
         try:
             result = register_phases(fixed, moving, region_masks, reg)

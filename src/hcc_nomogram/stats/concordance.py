@@ -82,7 +82,7 @@ class _Pairs:
     pair_score: np.ndarray  # s_k: summed pair scores of patient k
 
 
-def check_survival_outcome(time, event) -> tuple[np.ndarray, np.ndarray]:
+def check_survival_outcome(time, event, min_patients: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Validate a right-censored outcome; return ``(time float64, event bool)``.
 
     Raises :class:`SurvivalDataError` for non-1-D input, different lengths, missing or
@@ -99,8 +99,8 @@ def check_survival_outcome(time, event) -> tuple[np.ndarray, np.ndarray]:
             f"time and event have different lengths ({time.shape[0]} vs {event.shape[0]}). "
             "Potential fix: pass one value per patient, in the same order."
         )
-    if time.shape[0] < 2:
-        raise SurvivalDataError(f"need at least 2 patients, got {time.shape[0]}.")
+    if time.shape[0] < min_patients:
+        raise SurvivalDataError(f"need at least {min_patients} patients, got {time.shape[0]}.")
     try:
         time = time.astype(np.float64)
     except (TypeError, ValueError) as exc:

@@ -61,8 +61,11 @@ def _first_below(t: np.ndarray, s: np.ndarray, level: float = 0.5) -> float:
 
 
 def kaplan_meier(time, event, alpha: float = 0.05) -> KaplanMeierResult:
-    """Kaplan-Meier estimate of S(t) with log(-log) CI and median (CI) survival."""
-    time, event = check_survival_outcome(time, event)
+    """Kaplan-Meier estimate of S(t) with log(-log) CI and median (CI) survival.
+
+    A single patient is a valid (if uninformative) curve: small risk groups must not fail.
+    """
+    time, event = check_survival_outcome(time, event, min_patients=1)
     uniq = np.unique(time)
     n_risk = np.array([(time >= t).sum() for t in uniq], dtype=float)
     d = np.array([(event & (time == t)).sum() for t in uniq], dtype=float)
