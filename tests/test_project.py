@@ -83,3 +83,56 @@ def test_every_pipeline_dataset_is_declared_in_the_catalog():
         names |= {d for d in pipeline.datasets() if not d.startswith("params:") and d != "parameters"}
     undeclared = sorted(d for d in names if d not in catalog)
     assert undeclared == []
+
+
+def _catalog_layers() -> dict:
+    entries = {}
+    for f in sorted((REPO_ROOT / "conf" / "base").glob("catalog*.yml")):
+        entries.update(yaml.safe_load(f.read_text(encoding="utf-8")) or {})
+    return {k: ((v or {}).get("metadata") or {}).get("kedro-viz", {}).get("layer")
+            for k, v in entries.items() if not k.startswith("_")}
+
+
+def test_kedro_viz_layers_are_acyclic_in_every_pipeline():
+    """kedro-viz drops the layer display when layers form a cycle (e.g. feature -> model_input
+    -> feature): every dataset has a layer and the layer order is consistent."""
+    import re
+
+    from kedro.framework.project import configure_project, pipelines
+
+    configure_project("hcc_nomogram")
+    layers = _catalog_layers()
+
+    def layer(name):
+        if name in layers:
+            return layers[name]
+        for key, value in layers.items():
+            if "{" in key and re.fullmatch(re.sub(r"\\\{[^}]+\\\}", ".+", re.escape(key)), name):
+                return value
+        return None
+
+    for pname, pipeline in pipelines.items():
+        edges = {}
+        for node in pipeline.nodes:
+            for i in node.inputs:
+                if i.startswith("params:"):
+                    continue
+                assert layer(i), f"{i!r} has no kedro-viz layer"
+                for o in node.outputs:
+                    assert layer(o), f"{o!r} has no kedro-viz layer"
+                    if layer(i) != layer(o):
+                        edges.setdefault(layer(i), set()).add(layer(o))
+        # depth-first search for a cycle in the layer graph
+        state = {}
+
+        def visit(v, path, pname=pname, edges=edges, state=state):
+            state[v] = 1
+            for w in edges.get(v, ()):
+                assert state.get(w) != 1, f"{pname}: layer cycle {path + [w]}"
+                if w not in state:
+                    visit(w, path + [w])
+            state[v] = 2
+
+        for v in list(edges):
+            if v not in state:
+                visit(v, [v])
