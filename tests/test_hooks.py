@@ -12,6 +12,8 @@ def test_producers_are_found_across_all_pipelines():
     assert producing_pipelines("model_input_features") == ["deep_features"]
     assert producing_pipelines("signature_weights") == ["signature"]
     assert producing_pipelines("preprocessed_crops") == ["preprocessing"]
+    # added by the registry, not by a pipeline package of its own
+    assert producing_pipelines("training_settings") == ["deep_features"]
     assert producing_pipelines("no_such_dataset") == []
 
 

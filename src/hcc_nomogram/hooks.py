@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 class MissingUpstreamDataError(HccNomogramError, RuntimeError):
     """An input of the requested pipeline has not been produced by its upstream pipeline."""
 
+
 PROVENANCE_PACKAGES = (
     "kedro",
     "kedro-datasets",
@@ -51,13 +52,14 @@ def _all_project_pipelines() -> dict:
     import pkgutil
 
     import hcc_nomogram.pipelines as package
+    from hcc_nomogram.pipeline_registry import compose_pipelines
 
-    registry = {}
+    found = {}
     for info in pkgutil.iter_modules(package.__path__):
         if info.ispkg:
             module = importlib.import_module(f"{package.__name__}.{info.name}")
-            registry[info.name] = module.create_pipeline()
-    return registry
+            found[info.name] = module.create_pipeline()
+    return compose_pipelines(found)
 
 
 def producing_pipelines(dataset: str, registry: dict | None = None) -> list[str]:

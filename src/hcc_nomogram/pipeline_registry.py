@@ -17,7 +17,13 @@ NOT_IN_DEFAULT = ("demo_cohort", "predict")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    pipelines = find_pipelines(raise_errors=True)
+    return compose_pipelines(find_pipelines(raise_errors=True))
+
+
+def compose_pipelines(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
+    """Add ``__default__`` and the training record to the pipelines found in the package
+    (shared by :func:`register_pipelines` and the upstream-check hook)."""
+    pipelines = dict(pipelines)
     pipelines["__default__"] = sum(
         (p for name, p in pipelines.items() if name not in NOT_IN_DEFAULT), Pipeline([])
     )
