@@ -28,6 +28,7 @@ import SimpleITK as sitk
 import yaml
 
 from hcc_nomogram.datasets import CohortManifestDataset
+from hcc_nomogram.demo.phantom import true_transform
 from hcc_nomogram.imaging.patient import (
     Contract,
     PatientSource,
@@ -41,14 +42,6 @@ from hcc_nomogram.imaging.registration import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def euler_from_row(row: pd.Series, prefix: str = "transform") -> sitk.Euler3DTransform:
-    t = sitk.Euler3DTransform()
-    t.SetCenter([float(row[f"{prefix}_center_{a}_mm"]) for a in "xyz"])
-    t.SetRotation(*(float(row[f"{prefix}_angle_{a}_rad"]) for a in "xyz"))
-    t.SetTranslation([float(row[f"{prefix}_translation_{a}_mm"]) for a in "xyz"])
-    return t
 
 
 def _set(params: dict, assignment: str) -> None:
@@ -99,9 +92,9 @@ def main() -> None:
     patients = manifest.patient_ids[: args.limit]
     start = time.perf_counter()
     for pid in patients:
-        source = PatientSource(pid, lambda c, p=pid: manifest.image(p, c),
-                               lambda c, p=pid: str(manifest.path(p, c)))
-        _crops, qc = preprocess_patient(source, contract, settings)
+        _crops, qc = preprocess_patient(
+            PatientSource.from_manifest(manifest, pid), contract, settings
+        )
         row = {
             "patient_id": pid,
             "seconds_total": qc["seconds"],
@@ -110,7 +103,7 @@ def main() -> None:
             "metric_after": qc.get("registration_metric_after"),
         }
         if truth is not None and pid in truth.index and "transform_parameters" in qc:
-            tre, before = _tre(ctx, pid, euler_from_row(truth.loc[pid]), qc["transform_parameters"])
+            tre, before = _tre(ctx, pid, true_transform(truth.loc[pid]), qc["transform_parameters"])
             row.update(tre_mean_mm=tre.mean(), tre_max_mm=tre.max(), tre_before_mean_mm=before.mean())
         rows.append(row)
     wall = time.perf_counter() - start
@@ -153,7 +146,7 @@ def _report_qc(path: Path, ctx: dict, truth: pd.DataFrame | None) -> None:
     rows = []
     for _, row in qc[~qc["excluded"]].iterrows():
         pid = row["patient_id"]
-        tre, before = _tre(ctx, pid, euler_from_row(truth.loc[pid]), row["transform_parameters"])
+        tre, before = _tre(ctx, pid, true_transform(truth.loc[pid]), row["transform_parameters"])
         rows.append((tre.mean(), tre.max(), before.mean()))
     t = np.array(rows)
     print(f"TRE before registration: median {np.median(t[:, 2]):.2f} mm, max {t[:, 2].max():.2f} mm")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,11 @@ from kedro.runner import ParallelRunner, SequentialRunner
 
 from hcc_nomogram.datasets import CohortManifestDataset, NpzDataset
 from hcc_nomogram.errors import EmptyMaskError, ImageGeometryError
-from hcc_nomogram.imaging.registration import mask_points, target_registration_error
+from hcc_nomogram.imaging.registration import (
+    euler_from_parameters,
+    mask_points,
+    target_registration_error,
+)
 from hcc_nomogram.imaging.testing import euler, misaligned_pair
 from hcc_nomogram.pipelines.preprocessing import create_pipeline
 
@@ -117,8 +120,7 @@ def test_sequential_run_writes_crops_and_qc(cohort, tmp_path):
     assert qc["arterial__r1a__area_mm2"].gt(0).all()
     # the recorded transform recovers the true one: TRE over the tumour
     for i, row in qc.iterrows():
-        rigid = json.loads(row["transform_parameters"])["rigid"]
-        estimate = euler(rigid["rotation_deg"], rigid["translation_mm"], rigid["center_mm"])
+        estimate = euler_from_parameters(row["transform_parameters"])
         (a_ct, a_mask), _ = misaligned_pair(_truth(i), size=SIZE, spacing=SPACING)
         points = mask_points(sitk.GetArrayFromImage(a_mask), a_ct)
         assert np.median(target_registration_error(estimate, _truth(i), points)) < 1.5

@@ -9,6 +9,7 @@ are ever in memory.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -124,6 +125,15 @@ class PatientSource:
     load: Callable[[str], sitk.Image]
     file: Callable[[str], str]
 
+    @classmethod
+    def from_manifest(cls, manifest, patient_id: str) -> PatientSource:
+        """The images of ``patient_id`` in a :class:`~hcc_nomogram.datasets.CohortManifest`."""
+        return cls(
+            patient_id,
+            load=lambda column: manifest.image(patient_id, column),
+            file=lambda column: str(manifest.path(patient_id, column)),
+        )
+
 
 @dataclass
 class _Checked:
@@ -142,10 +152,8 @@ def _check(
     images, masks, warnings = {}, {}, []
     for phase, column in contract.phases.items():
         header = read_header(source.file(column)) if headers_only else None
-        if header is None:
-            images[phase] = source.load(column)  # also raises the "does not exist" errors
-        else:
-            images[phase] = header
+        # loading also raises the "does not exist" errors
+        images[phase] = header if header is not None else source.load(column)
         warnings += check_image_geometry(
             images[phase], patient=pid, file=source.file(column), settings=settings
         )
@@ -210,6 +218,14 @@ def preprocess_patient(
     # phase -> (grid the crops are taken on, transform grid -> phase image or None)
     grids: dict[str, tuple[sitk.Image, sitk.Transform | None]] = {fixed_phase: (fixed, None)}
     moving_phases = [p for p in contract.phases if p != fixed_phase]
+
+    @functools.cache
+    def on_grid(phase: str, delineation: str) -> np.ndarray:
+        """A phase's mask carried through its transform onto its crop grid (computed once)."""
+        grid, transform = grids[phase]
+        mask = _with_geometry(checked.masks[(phase, delineation)], checked.images[phase])
+        return resample_mask(mask, grid, transform)
+
     qc["fixed_phase"] = fixed_phase if reg.enabled else ""
     qc["moving_phase"] = ",".join(moving_phases) if reg.enabled else ""
     for phase in moving_phases:
@@ -249,13 +265,14 @@ def preprocess_patient(
         primary = contract.primary_delineation
         f_mask = checked.masks[(fixed_phase, primary)]
         m_mask = checked.masks[(phase, primary)]
-        m_on_fixed = resample_mask(_with_geometry(m_mask, moving), fixed, result.transform)
+        m_on_fixed = on_grid(phase, primary)
+        f_centroid = _centroid_mm(f_mask, fixed)
         qc["tumour_centroid_distance_before_mm"] = float(
-            np.linalg.norm(_centroid_mm(f_mask, fixed) - _centroid_mm(m_mask, moving))
+            np.linalg.norm(f_centroid - _centroid_mm(m_mask, moving))
         )
         if m_on_fixed.any():
             qc["tumour_centroid_distance_after_mm"] = float(
-                np.linalg.norm(_centroid_mm(f_mask, fixed) - _centroid_mm(m_on_fixed, fixed))
+                np.linalg.norm(f_centroid - _centroid_mm(m_on_fixed, fixed))
             )
         qc["tumour_dice_after"] = float(
             2 * np.logical_and(f_mask, m_on_fixed).sum() / (f_mask.sum() + m_on_fixed.sum())
@@ -269,12 +286,12 @@ def preprocess_patient(
         image = checked.images[phase]
         key = f"{phase}__{delineation}"
         if transform is not None:
-            on_grid = resample_mask(_with_geometry(mask, image), grid, transform)
-            vol_ratio = (on_grid.sum() * np.prod(grid.GetSpacing())) / (
+            carried = on_grid(phase, delineation)
+            vol_ratio = (carried.sum() * np.prod(grid.GetSpacing())) / (
                 mask.sum() * np.prod(image.GetSpacing())
             )
             qc[f"{key}__volume_ratio_after_registration"] = float(vol_ratio)
-            if not on_grid.any():
+            if not carried.any():
                 raise InputDataError(
                     f"after registration the {phase} {delineation} tumour lies outside the "
                     f"{fixed_phase} image.",
@@ -288,7 +305,7 @@ def preprocess_patient(
                     f"{key}: tumour volume changed by factor {vol_ratio:.2f} when carried onto "
                     f"the {fixed_phase} grid."
                 )
-            mask = on_grid
+            mask = carried
         choice = representative_slice(mask, grid.GetSpacing())
         if transform is None and spacing is None:
             array = sitk.GetArrayViewFromImage(image)[choice.index]

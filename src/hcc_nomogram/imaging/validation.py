@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import SimpleITK as sitk
 
+from hcc_nomogram.datasets.image import preserve_locale
 from hcc_nomogram.errors import EmptyMaskError, ImageGeometryError, InputDataError
 
 RESAMPLE_FIX = (
@@ -87,13 +88,14 @@ class ImageHeader:
 def read_header(path) -> ImageHeader | None:
     """Geometry of an image *file* without reading its voxels; ``None`` when it cannot be read
     that way (DICOM directory, unknown format): load the image instead."""
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
     try:
-        reader = sitk.ImageFileReader()
-        reader.SetFileName(str(path))
-        reader.ReadImageInformation()
-        return ImageHeader(reader)
+        with preserve_locale():  # a single DICOM file goes through GDCM, as in read_image
+            reader.ReadImageInformation()
     except RuntimeError:
         return None
+    return ImageHeader(reader)
 
 
 def _fmt(values) -> str:

@@ -30,14 +30,6 @@ VALIDATION_COLUMNS = ["patient_id", "excluded", "exclusion_reason", "warnings"]
 QC_FIRST_COLUMNS = ["patient_id", "excluded", "exclusion_reason", "fixed_phase", "moving_phase"]
 
 
-def _source(manifest: CohortManifest, patient_id: str) -> PatientSource:
-    return PatientSource(
-        patient_id,
-        load=lambda column: manifest.image(patient_id, column),
-        file=lambda column: str(manifest.path(patient_id, column)),
-    )
-
-
 def validate_cohort_images(
     cohort_manifest: CohortManifest, data_contract: dict, preprocessing: dict
 ) -> pd.DataFrame:
@@ -53,15 +45,23 @@ def validate_cohort_images(
     for patient_id in cohort_manifest.patient_ids:
         try:
             warnings = validate_patient(
-                _source(cohort_manifest, patient_id), contract, settings.validation
+                PatientSource.from_manifest(cohort_manifest, patient_id),
+                contract,
+                settings.validation,
             )
-            rows.append([patient_id, False, "", json.dumps(warnings)])
+            rows.append(
+                {
+                    "patient_id": patient_id,
+                    "excluded": False,
+                    "exclusion_reason": "",
+                    "warnings": json.dumps(warnings),
+                }
+            )
         except InputDataError as error:
             if settings.on_bad_patient == "raise":
                 raise
             logger.warning("preprocessing: excluding patient %s: %s", patient_id, error)
-            record = excluded_record(patient_id, error)
-            rows.append([patient_id, True, record["exclusion_reason"], record["warnings"]])
+            rows.append(excluded_record(patient_id, error))
     table = pd.DataFrame(rows, columns=VALIDATION_COLUMNS)
     logger.info(
         "preprocessing: %d/%d patients passed the input checks (%d excluded).",
@@ -85,18 +85,11 @@ def preprocess_patients(
     """
     settings = PreprocessingSettings.from_params(preprocessing)
     contract = Contract.from_params(data_contract)
-    flags = preprocessing_validation.set_index("patient_id")
-    excluded = {
-        pid: {
-            "patient_id": pid,
-            "excluded": True,
-            "exclusion_reason": row["exclusion_reason"],
-            "warnings": row["warnings"],
-        }
-        for pid, row in flags[flags["excluded"].astype(bool)].iterrows()
-    }
+    flagged = preprocessing_validation[preprocessing_validation["excluded"].astype(bool)]
+    # the rows are the patients' QC records (see excluded_record)
+    excluded = {row["patient_id"]: row for row in flagged.to_dict("records")}
     sources = [
-        _source(cohort_manifest, pid)
+        PatientSource.from_manifest(cohort_manifest, pid)
         for pid in cohort_manifest.patient_ids
         if pid not in excluded
     ]
