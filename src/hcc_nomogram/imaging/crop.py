@@ -20,18 +20,17 @@ from typing import Any
 import numpy as np
 import SimpleITK as sitk
 
-from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.errors import InputDataError, parameter_error
 
 AIR_HU = -1000.0
 NORMALIZATIONS = ("crop", "roi", "none")
 
 
+PARAMS_FILE = "conf/base/parameters_preprocessing.yml"
+
+
 def _params_error(section: str, problem: str, fix: str) -> InputDataError:
-    return InputDataError(
-        f"preprocessing.{section}: {problem}",
-        file="conf/base/parameters_preprocessing.yml",
-        fix=fix,
-    )
+    return parameter_error(f"preprocessing.{section}", problem, fix, PARAMS_FILE)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import SimpleITK as sitk
 
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.imaging.crop import (
+    PARAMS_FILE,
     CropSettings,
     IntensitySettings,
     crop_centered,
@@ -43,7 +44,6 @@ from hcc_nomogram.imaging.validation import (
 )
 
 ON_BAD_PATIENT = ("raise", "exclude")
-PARAMS_FILE = "conf/base/parameters_preprocessing.yml"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import SimpleITK as sitk
 
-from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.errors import InputDataError, parameter_error
+from hcc_nomogram.imaging.crop import PARAMS_FILE
 
 INITIALIZERS = ("geometry", "moments", "none")
 
@@ -113,11 +114,7 @@ class RegistrationSettings:
 
 
 def _params_error(problem: str, fix: str) -> InputDataError:
-    return InputDataError(
-        f"preprocessing.registration: {problem}",
-        file="conf/base/parameters_preprocessing.yml",
-        fix=fix,
-    )
+    return parameter_error("preprocessing.registration", problem, fix, PARAMS_FILE)
 
 
 def _check_keys(section: str, params: dict, cls) -> None:

@@ -22,6 +22,7 @@ import SimpleITK as sitk
 
 from hcc_nomogram.datasets.image import preserve_locale
 from hcc_nomogram.errors import EmptyMaskError, ImageGeometryError, InputDataError
+from hcc_nomogram.imaging.crop import PARAMS_FILE
 
 RESAMPLE_FIX = (
     "re-export the mask from the segmentation tool with this CT as reference image, or "
@@ -53,7 +54,7 @@ class ValidationSettings:
         if unknown:
             raise InputDataError(
                 f"unknown key(s) {sorted(unknown)} in preprocessing.validation.",
-                file="conf/base/parameters_preprocessing.yml",
+                file=PARAMS_FILE,
                 fix=f"use only {sorted(cls.__dataclass_fields__)}.",
             )
         return cls(**params)
