@@ -31,7 +31,7 @@ import numpy as np
 
 from hcc_nomogram.datasets import NpzDataset
 from hcc_nomogram.features.densenet import make_extractor
-from hcc_nomogram.pipelines.deep_features.nodes import extract_deep_features
+from hcc_nomogram.pipelines.deep_features.nodes import collect_phase_crops, extract_deep_features
 
 CONTRACT = {"id_column": "patient_id", "primary_delineation": "r1a",
             "delineations": {"r1a": {}, "r1b": {}, "r2": {}}}
@@ -70,8 +70,6 @@ def main() -> None:
     extractor = make_extractor({"weights": args.weights, "seed": 0,
                                 "allow_random_fallback": True, "batch_size": args.batch_size})
     build_s = time.perf_counter() - t0
-
-    from hcc_nomogram.pipelines.deep_features.nodes import collect_phase_crops
 
     _, crops = collect_phase_crops(partitions, args.phase, CONTRACT)
     x3 = extractor.to_input(crops)

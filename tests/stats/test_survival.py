@@ -59,8 +59,6 @@ def test_logrank_three_groups_and_errors(waltons):
 
 def test_single_patient_kaplan_meier_is_a_valid_curve():
     """A risk group of one patient (small validation cohorts) gets a curve, not an error."""
-    from hcc_nomogram.stats.survival import kaplan_meier
-
     km = kaplan_meier([7.5], [1])
     assert list(km.table["time"]) == [7.5]
     assert list(km.table["survival"]) == [0.0]

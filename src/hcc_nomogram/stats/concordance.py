@@ -193,11 +193,15 @@ def _jackknife_values(p: _Pairs) -> np.ndarray:
     return loo
 
 
-def _variance(p: _Pairs, method: str) -> float:
+def _variance(p: _Pairs, method: str, other: _Pairs | None = None) -> float:
+    """Var(C) of ``p``, or with ``other`` Var(C_p - C_other) on the same patients."""
     if method == "ij":
-        return float(np.sum(p.influence**2))
+        u = p.influence if other is None else p.influence - other.influence
+        return float(np.sum(u**2))
     if method == "jackknife":
         loo = _jackknife_values(p)
+        if other is not None:
+            loo = loo - _jackknife_values(other)
         n = loo.shape[0]
         return float((n - 1) / n * np.sum((loo - loo.mean()) ** 2))
     raise ValueError(f"method must be 'ij' or 'jackknife', got {method!r}")
@@ -277,14 +281,7 @@ def compare_c_indices(
     pa = _pairs(time, event, ra, tied_tol)
     pb = _pairs(time, event, rb, tied_tol)
     delta = float(pa.c_index - pb.c_index)
-    if method == "ij":
-        var = float(np.sum((pa.influence - pb.influence) ** 2))
-    elif method == "jackknife":
-        d = _jackknife_values(pa) - _jackknife_values(pb)
-        n = d.shape[0]
-        var = float((n - 1) / n * np.sum((d - d.mean()) ** 2))
-    else:
-        raise ValueError(f"method must be 'ij' or 'jackknife', got {method!r}")
+    var = _variance(pa, method, pb)
     se = float(np.sqrt(var))
     if se <= 1e-15:
         if abs(delta) <= 1e-15:

@@ -29,6 +29,7 @@ from statsmodels.duration.hazard_regression import PHReg
 
 from hcc_nomogram.errors import ModelFitError, SurvivalDataError
 from hcc_nomogram.stats.concordance import check_survival_outcome
+from hcc_nomogram.stats.survival import kaplan_meier, step_at
 
 MAX_ABS_COEF = 15.0  # |log HR| beyond this is treated as (quasi-)separation
 MAX_SE = 1e3
@@ -92,10 +93,7 @@ class CoxFit:
 
     def baseline_survival(self, times) -> np.ndarray:
         """Breslow baseline survival ``S0(t)`` (step function, right-continuous)."""
-        times = np.atleast_1d(np.asarray(times, dtype=float))
-        idx = np.searchsorted(self.baseline_time, times, side="right") - 1
-        H = np.where(idx >= 0, self.baseline_cumhaz[np.clip(idx, 0, None)], 0.0)
-        return np.exp(-H)
+        return step_at(self.baseline_time, np.exp(-self.baseline_cumhaz), times)
 
     def survival(self, lp, times) -> np.ndarray:
         """Survival ``S(t | lp)``: array (n patients, n times)."""
@@ -220,7 +218,7 @@ def fit_cox(
 
     ``engine="statsmodels"`` (default, every reported model) uses ``PHReg(ties="efron")``;
     ``engine="numpy"`` maximises the same Efron likelihood with a vectorised Newton-Raphson
-    (:func:`efron_loglik`), ~50x faster, used for refits inside bootstrap resamples. Both are
+    (:func:`efron_loglik`), faster, used for refits inside bootstrap resamples. Both are
     checked against each other and against lifelines in the tests.
 
     Parameters
@@ -378,8 +376,6 @@ def _event_time_transform(time, event, transform: str) -> np.ndarray:
         return stats.rankdata(t_ev)
     if transform == "km":
         # 1 - KM(t-) (left-continuous), as R survival::cox.zph (transform = "km")
-        from hcc_nomogram.stats.survival import kaplan_meier
-
         km = kaplan_meier(time, event).table
         s = km["survival"].to_numpy()
         idx = np.searchsorted(km["time"].to_numpy(), t_ev, side="left") - 1

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_nomogram.errors import InputDataError, SurvivalDataError
+from hcc_nomogram.stats.survival import kaplan_meier
 
 MRMR_METHODS = ("MID", "MIQ")
 _CLASS_COLUMN = "__class__"
@@ -104,18 +105,14 @@ def discretise(features: pd.DataFrame, discretiser: Discretiser) -> pd.DataFrame
 
 def km_median(time, event) -> float:
     """Kaplan-Meier median survival time; raises if the survival curve never reaches 0.5."""
-    time = np.asarray(time, dtype=np.float64)
-    event = np.asarray(event).astype(bool)
-    surv = 1.0
-    for t in np.unique(time[event]):
-        at_risk = np.sum(time >= t)
-        surv *= 1 - np.sum((time == t) & event) / at_risk
-        if surv <= 0.5:
-            return float(t)
-    raise SurvivalDataError(
-        f"the Kaplan-Meier median is not reached (survival {surv:.2f} at the last event). "
-        "Potential fix: set signature.mrmr.horizon_months to a fixed horizon."
-    )
+    km = kaplan_meier(time, event)
+    if not np.isfinite(km.median):
+        raise SurvivalDataError(
+            f"the Kaplan-Meier median is not reached (survival "
+            f"{km.table['survival'].iloc[-1]:.2f} at the last event). "
+            "Potential fix: set signature.mrmr.horizon_months to a fixed horizon."
+        )
+    return km.median
 
 
 def survival_class(time, event, horizon: float) -> np.ndarray:

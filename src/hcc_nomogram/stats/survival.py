@@ -39,17 +39,19 @@ class KaplanMeierResult:
 
     def survival_at(self, times) -> np.ndarray:
         """S(t) (right-continuous step function; 1 before the first event)."""
-        return _step(self.table["time"].to_numpy(), self.table["survival"].to_numpy(), times)
+        return step_at(self.table["time"].to_numpy(), self.table["survival"].to_numpy(), times)
 
     def ci_at(self, times) -> tuple[np.ndarray, np.ndarray]:
         t = self.table["time"].to_numpy()
         return (
-            _step(t, self.table["ci_lower"].to_numpy(), times),
-            _step(t, self.table["ci_upper"].to_numpy(), times),
+            step_at(t, self.table["ci_lower"].to_numpy(), times),
+            step_at(t, self.table["ci_upper"].to_numpy(), times),
         )
 
 
-def _step(t: np.ndarray, s: np.ndarray, times) -> np.ndarray:
+def step_at(t: np.ndarray, s: np.ndarray, times) -> np.ndarray:
+    """Right-continuous step function with values ``s`` at sorted ``t``, read at ``times``
+    (1 before ``t[0]``)."""
     times = np.atleast_1d(np.asarray(times, dtype=float))
     idx = np.searchsorted(t, times, side="right") - 1
     return np.where(idx >= 0, s[np.clip(idx, 0, None)], 1.0)

@@ -183,10 +183,10 @@ def compute_feature_icc(
         frame = res.to_frame(prefix=f"{name}_")
         frame[f"{name}_n"] = res.n_targets
         out = pd.concat([out, frame], axis=1)
-        reproducible &= np.nan_to_num(res.icc, nan=-np.inf) > threshold
+        passed = np.nan_to_num(res.icc, nan=-np.inf) > threshold
+        reproducible &= passed
         logger.info("ICC %s (%s vs %s, %d patients): %d/%d features > %.2f", name, *pair,
-                    len(patients), int((np.nan_to_num(res.icc, nan=-np.inf) > threshold).sum()),
-                    len(features), threshold)
+                    len(patients), int(passed.sum()), len(features), threshold)
     out["reproducible"] = reproducible
     out.attrs.update(deep_features.attrs)
     logger.info("%d/%d features reproducible (all ICCs > %.2f).", int(reproducible.sum()),

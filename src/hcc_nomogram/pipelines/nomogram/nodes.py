@@ -24,12 +24,7 @@ from hcc_nomogram.stats.calibration import (
     time_dependent_auc,
 )
 from hcc_nomogram.stats.concordance import compare_c_indices, harrell_c_index
-from hcc_nomogram.stats.cox import (
-    breslow_cumhaz,
-    fit_cox,
-    proportional_hazards_test,
-    univariate_cox,
-)
+from hcc_nomogram.stats.cox import fit_cox, proportional_hazards_test, univariate_cox
 from hcc_nomogram.stats.design import encode, fit_terms, require_columns, term_columns
 from hcc_nomogram.stats.nomogram import NomogramModel, develop_model
 from hcc_nomogram.stats.survival import format_median, kaplan_meier, logrank_test
@@ -59,10 +54,9 @@ def _outcome(dc: dict, key: str) -> tuple[str, str]:
 
 
 def _terms(p: NomogramParams, spec: ModelSpec | None = None):
+    """Candidate terms; the signature joins when configured (and, with ``spec``, if it uses it)."""
     terms = p.terms()
-    if spec is not None and spec.use_signature and p.signature is not None:
-        terms.append(p.signature.term())
-    elif spec is None and p.signature is not None:
+    if p.signature is not None and (spec is None or spec.use_signature):
         terms.append(p.signature.term())
     return terms
 
@@ -81,16 +75,17 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     """
     p, dc = as_params(params), _contract(data_contract)
     time_col, event_col = _outcome(dc, p.primary_outcome)
-    needed = [dc["id_column"], dc["cohort_column"], time_col, event_col]
-    needed += [t.column for t in _terms(p)]
-    require_columns(analysis_table, needed)
-    df = analysis_table.rename(columns={dc["cohort_column"]: COHORT})
-    if dc["cohort_column"] != COHORT and COHORT in analysis_table.columns:
-        df = analysis_table.drop(columns=[COHORT]).rename(columns={dc["cohort_column"]: COHORT})
     model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
-    incomplete = df[model_cols].isna().any(axis=1)
+    require_columns(analysis_table, [dc["id_column"], dc["cohort_column"], *model_cols])
+    df = analysis_table
+    if dc["cohort_column"] != COHORT:
+        df = df.drop(columns=[COHORT], errors="ignore").rename(
+            columns={dc["cohort_column"]: COHORT}
+        )
+    missing = df[model_cols].isna()
+    incomplete = missing.any(axis=1)
     if incomplete.any():
-        cols = df[model_cols].columns[df[model_cols].isna().any()].tolist()
+        cols = missing.columns[missing.any()].tolist()
         logger.warning(
             "nomogram: %d of %d patients dropped for missing values in %s (complete-case analysis)",
             int(incomplete.sum()),
@@ -98,7 +93,7 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
             cols,
         )
         df = df[~incomplete]
-    train = df[df[COHORT] == dc["training_value"]]
+    train = _training(df, dc)
     if train.empty:
         raise InputDataError(
             f"no patient has {COHORT} == {dc['training_value']!r} "
@@ -123,9 +118,7 @@ def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contrac
     categorical += [c for c in p.table1.categorical if c not in categorical]
     cutoffs = {f.column or f.name: f.cutoff for f in p.candidate_factors if f.cutoff is not None}
     cutoffs.update(p.table1.cutoffs)
-    numeric = list(
-        dict.fromkeys(p.table1.numeric + [c for c in cutoffs if c not in p.table1.numeric])
-    )
+    numeric = list(dict.fromkeys([*p.table1.numeric, *cutoffs]))
     if p.signature is not None:
         numeric.append(p.signature.column)
     order = [dc["training_value"], dc["validation_value"]]
@@ -186,6 +179,25 @@ def fit_univariate_models(cohort: pd.DataFrame, params, data_contract) -> pd.Dat
 
 
 # ----- per model (namespaces `clinical`, `integrated`) ----------------------------------------
+def _develop(train: pd.DataFrame, p: NomogramParams, spec: ModelSpec, dc: dict, **kwargs):
+    """:func:`develop_model` (screening + stepwise AIC) of model ``spec`` on ``train``."""
+    time_col, event_col = _outcome(dc, p.primary_outcome)
+    always = [p.signature.name] if spec.use_signature and p.signature.always_candidate else []
+    return develop_model(
+        train,
+        _terms(p, spec),
+        name=spec.name,
+        time_col=time_col,
+        event_col=event_col,
+        p_enter=p.univariate_p_threshold,
+        direction=p.stepwise.direction,
+        k=p.stepwise.k,
+        always_candidates=always,
+        outcome=p.primary_outcome,
+        **kwargs,
+    )
+
+
 def develop_nomogram(
     cohort: pd.DataFrame, params: NomogramParams, model: dict, data_contract
 ) -> tuple[NomogramModel, pd.DataFrame]:
@@ -197,20 +209,7 @@ def develop_nomogram(
         return NomogramModel.unavailable(spec.name, reason), pd.DataFrame(
             {"step": [], "action": [], "term": [], "aic": [], "accepted": [], "note": []}
         )
-    time_col, event_col = _outcome(dc, p.primary_outcome)
-    always = [p.signature.name] if spec.use_signature and p.signature.always_candidate else []
-    dev = develop_model(
-        _training(cohort, dc),
-        _terms(p, spec),
-        name=spec.name,
-        time_col=time_col,
-        event_col=event_col,
-        p_enter=p.univariate_p_threshold,
-        direction=p.stepwise.direction,
-        k=p.stepwise.k,
-        always_candidates=always,
-        outcome=p.primary_outcome,
-    )
+    dev = _develop(_training(cohort, dc), p, spec, dc)
     dev.model.time_unit = p.time_unit
     return dev.model, dev.stepwise.trace
 
@@ -270,9 +269,11 @@ def score_patients(
     return base
 
 
-def evaluate_discrimination(predictions: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+def evaluate_discrimination(
+    model: NomogramModel, predictions: pd.DataFrame, params, data_contract
+) -> pd.DataFrame:
     """Per cohort: Harrell's C (95% CI, IJ SE), time-dependent AUC at the horizons (censoring
-    from the training cohort) and the integrated Brier score."""
+    from the training cohort) and the integrated Brier score of the model's survival curves."""
     p, dc = as_params(params), _contract(data_contract)
     if predictions.empty:
         return pd.DataFrame([{"model": "", "available": False, "note": "model not available"}])
@@ -303,20 +304,17 @@ def evaluate_discrimination(predictions: pd.DataFrame, params, data_contract) ->
             row[f"auc_{h:g}"] = a
             if note:
                 row.setdefault("note", note)
-        row.update(_ibs(train, sub, lp, p, predictions))
+        row.update(_ibs(train, sub, lp, model, t_max=max(p.horizons_months)))
         row["available"] = True
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _ibs(train, sub, lp, p, predictions) -> dict:
-    """IBS of ``S(t) = exp(-H0(t) exp(lp))``, H0 the Breslow hazard of the training LP."""
-    times, H = breslow_cumhaz(train["time"], train["event"], train["linear_predictor"])
+def _ibs(train, sub, lp, model: NomogramModel, *, t_max: float) -> dict:
+    """IBS of ``S(t) = S0(t) ** exp(lp)``, S0 the model's Breslow baseline (fitted on training)."""
 
     def surv_fn(grid):
-        idx = np.searchsorted(times, grid, side="right") - 1
-        h0 = np.where(idx >= 0, H[np.clip(idx, 0, None)], 0.0)
-        return np.exp(-h0[None, :] * np.exp(lp)[:, None])
+        return model.fit.survival(lp, grid)
 
     try:
         ibs, t0, t1 = integrated_brier(
@@ -325,7 +323,7 @@ def _ibs(train, sub, lp, p, predictions) -> dict:
             sub["time"],
             sub["event"],
             surv_fn,
-            t_max=max(p.horizons_months),
+            t_max=t_max,
         )
     except ValueError as exc:
         return dict(ibs=np.nan, ibs_from=np.nan, ibs_to=np.nan, ibs_note=str(exc))
@@ -340,23 +338,9 @@ def validate_by_bootstrap(
     if spec.use_signature and p.signature is None:
         return _not_available(NomogramModel.unavailable(spec.name, "no signature column"))
     time_col, event_col = _outcome(dc, p.primary_outcome)
-    always = [p.signature.name] if spec.use_signature and p.signature.always_candidate else []
-    terms = _terms(p, spec)
 
     def develop(df):
-        m = develop_model(
-            df,
-            terms,
-            name=spec.name,
-            time_col=time_col,
-            event_col=event_col,
-            p_enter=p.univariate_p_threshold,
-            direction=p.stepwise.direction,
-            k=p.stepwise.k,
-            always_candidates=always,
-            engine="numpy",
-        ).model
-        return m.predict_lp
+        return _develop(df, p, spec, dc, engine="numpy").model.predict_lp
 
     res = bootstrap_optimism(
         _training(cohort, dc).reset_index(drop=True),

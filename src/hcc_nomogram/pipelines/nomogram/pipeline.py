@@ -10,93 +10,63 @@ from kedro.pipeline import Node, Pipeline
 from . import nodes
 
 MODELS = ("clinical", "integrated")
+COMMON = ["params:nomogram", "params:data_contract"]
+# ``params:model`` is the namespace's ``nomogram.models.*``
+DEVELOP = ["nomogram_cohort", "params:nomogram", "params:model", "params:data_contract"]
+
+
+def _node(func, inputs, outputs) -> Node:
+    """A node named after its function."""
+    return Node(func, inputs, outputs, name=func.__name__)
 
 
 def _model_pipeline() -> Pipeline:
-    """Template for one nomogram; ``params:model`` is that namespace's ``nomogram.models.*``."""
-    common = ["params:nomogram", "params:data_contract"]
+    """Template for one nomogram."""
     return Pipeline(
         [
-            Node(
-                nodes.develop_nomogram,
-                ["nomogram_cohort", "params:nomogram", "params:model", "params:data_contract"],
-                ["nomogram_model", "stepwise_trace"],
-                name="develop_nomogram",
-            ),
-            Node(
-                nodes.tabulate_multivariate_cox,
-                "nomogram_model",
-                "multivariate_cox",
-                name="tabulate_multivariate_cox",
-            ),
-            Node(
+            _node(nodes.develop_nomogram, DEVELOP, ["nomogram_model", "stepwise_trace"]),
+            _node(nodes.tabulate_multivariate_cox, "nomogram_model", "multivariate_cox"),
+            _node(
                 nodes.score_patients,
-                ["nomogram_model", "nomogram_cohort", *common],
+                ["nomogram_model", "nomogram_cohort", *COMMON],
                 "nomogram_predictions",
-                name="score_patients",
             ),
-            Node(
+            _node(
                 nodes.evaluate_discrimination,
-                ["nomogram_predictions", *common],
+                ["nomogram_model", "nomogram_predictions", *COMMON],
                 "discrimination",
-                name="evaluate_discrimination",
             ),
-            Node(
-                nodes.validate_by_bootstrap,
-                ["nomogram_cohort", "params:nomogram", "params:model", "params:data_contract"],
-                "bootstrap_validation",
-                name="validate_by_bootstrap",
-            ),
-            Node(
+            _node(nodes.validate_by_bootstrap, DEVELOP, "bootstrap_validation"),
+            _node(
                 nodes.assess_calibration,
                 ["nomogram_predictions", "params:nomogram"],
                 ["calibration", "calibration_summary"],
-                name="assess_calibration",
             ),
-            Node(
+            _node(
                 nodes.check_proportional_hazards,
-                ["nomogram_model", "nomogram_cohort", *common],
+                ["nomogram_model", "nomogram_cohort", *COMMON],
                 "ph_test",
-                name="check_proportional_hazards",
             ),
-            Node(
+            _node(
                 nodes.build_nomogram_points,
                 ["nomogram_model", "params:nomogram"],
                 ["nomogram_points", "nomogram_survival_scale"],
-                name="build_nomogram_points",
             ),
         ]
     )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    common = ["params:nomogram", "params:data_contract"]
     shared = Pipeline(
         [
-            Node(
-                nodes.prepare_nomogram_cohort,
-                ["analysis_table", *common],
-                "nomogram_cohort",
-                name="prepare_nomogram_cohort",
-            ),
-            Node(
+            _node(nodes.prepare_nomogram_cohort, ["analysis_table", *COMMON], "nomogram_cohort"),
+            _node(
                 nodes.summarise_patient_characteristics,
-                ["nomogram_cohort", *common],
+                ["nomogram_cohort", *COMMON],
                 "table1_characteristics",
-                name="summarise_patient_characteristics",
             ),
-            Node(
-                nodes.summarise_cohort_survival,
-                ["nomogram_cohort", *common],
-                "cohort_survival",
-                name="summarise_cohort_survival",
-            ),
-            Node(
-                nodes.fit_univariate_models,
-                ["nomogram_cohort", *common],
-                "univariate_cox",
-                name="fit_univariate_models",
-            ),
+            _node(nodes.summarise_cohort_survival, ["nomogram_cohort", *COMMON], "cohort_survival"),
+            _node(nodes.fit_univariate_models, ["nomogram_cohort", *COMMON], "univariate_cox"),
         ]
     )
     models = sum(
@@ -117,23 +87,20 @@ def create_pipeline(**kwargs) -> Pipeline:
     )
     across = Pipeline(
         [
-            Node(
+            _node(
                 nodes.compare_models,
                 ["clinical.nomogram_predictions", "integrated.nomogram_predictions"],
                 "c_index_comparison",
-                name="compare_models",
             ),
-            Node(
+            _node(
                 nodes.combine_multivariate_tables,
                 ["clinical.multivariate_cox", "integrated.multivariate_cox"],
                 "multivariate_cox_table",
-                name="combine_multivariate_tables",
             ),
-            Node(
+            _node(
                 nodes.stratify_risk_groups,
                 ["integrated.nomogram_predictions", "clinical.nomogram_predictions"],
                 ["risk_group_summary", "risk_group_km"],
-                name="stratify_risk_groups",
             ),
         ]
     )

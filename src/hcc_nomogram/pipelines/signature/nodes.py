@@ -52,6 +52,15 @@ def feature_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if FEATURE_PATTERN.match(str(c))]
 
 
+def _str_ids(table: pd.DataFrame, id_col: str) -> pd.DataFrame:
+    """``table`` with its patient ids as strings (ids must compare equal across tables)."""
+    return table.assign(**{id_col: table[id_col].astype(str)})
+
+
+def _ranked(mrmr_ranking: pd.DataFrame) -> list[str]:
+    return mrmr_ranking.sort_values("rank")["feature"].tolist()
+
+
 def _require_columns(table: pd.DataFrame, columns: list[str], name: str) -> None:
     for col in columns:
         if col not in table.columns:
@@ -94,8 +103,8 @@ def prepare_training_set(
     time_col, event_col = _outcome_columns(data_contract, params)
     _require_columns(model_input_features, [id_col, cohort_col], "model_input_features")
     _require_columns(clinical_table, [id_col, cohort_col, time_col, event_col], "clinical_table")
-    features = model_input_features.assign(**{id_col: model_input_features[id_col].astype(str)})
-    clinical = clinical_table.assign(**{id_col: clinical_table[id_col].astype(str)})
+    features = _str_ids(model_input_features, id_col)
+    clinical = _str_ids(clinical_table, id_col)
     feats = feature_columns(features)
     if not feats:
         raise InputDataError(
@@ -203,12 +212,11 @@ def cross_validate_signature(
     flagged ``selected``."""
     params = SignatureParams.coerce(params)
     features, time, event = _split(signature_training_set, data_contract, params)
-    ranked = mrmr_ranking.sort_values("rank")["feature"].tolist()
     cv = cross_validate_coxnet(
         features,
         time,
         event,
-        ranked,
+        _ranked(mrmr_ranking),
         k_grid=params.cv.k_grid,
         l1_ratio_grid=params.cv.l1_ratio_grid,
         n_folds=params.cv.n_folds,
@@ -231,12 +239,11 @@ def fit_signature(
     params = SignatureParams.coerce(params)
     features, time, event = _split(signature_training_set, data_contract, params)
     chosen = signature_cv_results[signature_cv_results["selected"]].iloc[0]
-    ranked = mrmr_ranking.sort_values("rank")["feature"].tolist()
     return fit_signature_model(
         features,
         time,
         event,
-        ranked,
+        _ranked(mrmr_ranking),
         k=int(chosen["k"]),
         l1_ratio=float(chosen["l1_ratio"]),
         alpha_index=int(chosen["alpha_index"]),
@@ -274,8 +281,7 @@ def score_signature(
     _require_columns(model_input_features, keys, "model_input_features")
     table = model_input_features.set_index(model_input_features[keys[0]].astype(str))
     lp = signature_model.linear_predictor(table)
-    scores = model_input_features[keys].copy()
-    scores[keys[0]] = scores[keys[0]].astype(str)
+    scores = _str_ids(model_input_features[keys], keys[0])
     scores["signature_lp"] = lp
     scores["signature_score"] = signature_model.rescale(lp)
     return scores.reset_index(drop=True)
@@ -291,7 +297,7 @@ def evaluate_signature(
     params = SignatureParams.coerce(params)
     id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
     time_col, event_col = _outcome_columns(data_contract, params)
-    clinical = clinical_table.assign(**{id_col: clinical_table[id_col].astype(str)})
+    clinical = _str_ids(clinical_table, id_col)
     data = signature_scores.merge(clinical[[id_col, time_col, event_col]], on=id_col)
     rows = []
     for cohort in (data_contract["training_value"], data_contract["validation_value"]):
@@ -300,18 +306,17 @@ def evaluate_signature(
             continue
         res = harrell_c_index(
             part[time_col], part[event_col], part["signature_lp"], alpha=params.ci_alpha
-        )
+        ).to_dict()
+        res["ci_alpha"], res["se_method"] = res.pop("alpha"), res.pop("method")
         rows.append(
             {
                 "cohort": cohort,
                 "outcome": params.outcome,
                 "n_patients": len(part),
                 "n_events": int(part[event_col].sum()),
-                **res.to_dict(),
+                **res,
             }
         )
-        rows[-1]["ci_alpha"] = rows[-1].pop("alpha")
-        rows[-1]["se_method"] = rows[-1].pop("method")
     return pd.DataFrame(rows)
 
 
@@ -322,7 +327,7 @@ def build_analysis_table(
 ) -> pd.DataFrame:
     """``clinical_table`` + ``signature_lp`` and ``signature_score``: one row per patient."""
     id_col = data_contract["id_column"]
-    clinical = clinical_table.assign(**{id_col: clinical_table[id_col].astype(str)})
+    clinical = _str_ids(clinical_table, id_col)
     table = clinical.merge(
         signature_scores[[id_col, "signature_lp", "signature_score"]],
         on=id_col,
