@@ -14,6 +14,8 @@ def test_km_steps_hand_computed():
     steps = km_steps([1, 2, 3, 4], [1, 0, 1, 1])
     assert steps["time"].tolist() == [0, 1, 2, 3, 4]
     np.testing.assert_allclose(steps["survival"], [1, 0.75, 0.75, 0.375, 0.0])
+    flat = km_steps([3, 1, 3], [0, 0, 0])  # no event: flat at 1
+    assert flat["time"].tolist() == [0, 1, 3] and (flat[["survival", "lower", "upper"]] == 1).all(None)
 
 
 def test_numbers_at_risk_and_logrank():

@@ -9,6 +9,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 
+def min_max(a: np.ndarray) -> np.ndarray:
+    """``a`` scaled to [0, 1], zeros when constant (CAM overlays, scaled per crop)."""
+    span = float(np.ptp(a))
+    return (a - a.min()) / span if span > 0 else a * 0
+
+
 def _downsample(a: np.ndarray | None, stride: int) -> np.ndarray | None:
     if a is None:
         return None

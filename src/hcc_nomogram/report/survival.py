@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sksurv.compare import compare_survival
-from sksurv.nonparametric import kaplan_meier_estimator
+
+from hcc_nomogram.stats.survival import kaplan_meier
 
 
 def _as_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
@@ -21,9 +22,19 @@ def _as_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
 
 
 def km_steps(time, event) -> pd.DataFrame:
-    """Kaplan-Meier estimate as a step table starting at (0, 1): ``time, survival, lower, upper``."""
+    """Kaplan-Meier estimate as a step table starting at (0, 1): ``time, survival, lower, upper``.
+
+    The project's estimator (:func:`hcc_nomogram.stats.survival.kaplan_meier`, log-log CI), so
+    the curves match the KM tables of the nomogram pipeline; a group without any event (which
+    that function refuses) is flat at 1.
+    """
     time, event = _as_arrays(time, event)
-    t, s, (lo, hi) = kaplan_meier_estimator(event, time, conf_type="log-log")
+    if event.any():
+        km = kaplan_meier(time, event).table
+        t, s, lo, hi = (km[c].to_numpy() for c in ("time", "survival", "ci_lower", "ci_upper"))
+    else:
+        t = np.unique(time)
+        s = lo = hi = np.ones(len(t))
     return pd.DataFrame(
         {
             "time": np.r_[0.0, t],
@@ -41,7 +52,11 @@ def numbers_at_risk(time, at_times) -> list[int]:
 
 
 def logrank_p(time, event, group) -> float:
-    """Log-rank test P-value across the levels of ``group`` (nan when fewer than 2 levels)."""
+    """Log-rank test P-value across the levels of ``group`` (nan when fewer than 2 levels).
+
+    scikit-survival, not :func:`hcc_nomogram.stats.survival.logrank_test`: the latter
+    (statsmodels) fails on some tiny groups that this one handles.
+    """
     time, event = _as_arrays(time, event)
     group = np.asarray(group)
     if len(np.unique(group)) < 2 or not event.any():

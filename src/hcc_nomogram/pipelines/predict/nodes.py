@@ -99,9 +99,7 @@ def preprocess_new_patients(predict_manifest: CohortManifest, data_contract: dic
     primary = f"__{contract.primary_delineation}__"
     crops, records = {}, []
     for pid in predict_manifest.patient_ids:
-        source = PatientSource(
-            pid, load=lambda column, pid=pid: predict_manifest.image(pid, column),
-            file=lambda column, pid=pid: str(predict_manifest.path(pid, column)))
+        source = PatientSource.from_manifest(predict_manifest, pid)
         try:
             arrays, qc = preprocess_patient(source, contract, settings)
         except InputDataError as error:
@@ -120,14 +118,19 @@ def preprocess_new_patients(predict_manifest: CohortManifest, data_contract: dic
     return crops, qc.sort_values("patient_id").reset_index(drop=True)
 
 
+def _phases(deep_features: dict, data_contract: dict) -> list[str]:
+    """The phases features are extracted from (``deep_features.phases``, else the contract's)."""
+    return list((deep_features.get("phases") or {p: p for p in data_contract["phases"]}).values())
+
+
 def extract_new_patient_features(predict_crops: dict[str, dict], predict_extractor,
                                  data_contract: dict, deep_features: dict) -> pd.DataFrame:
     """Deep features of the primary delineation: ``patient_id`` + ``<phase>_fNNNN`` columns."""
     id_col, primary = data_contract["id_column"], data_contract["primary_delineation"]
     contract = {**data_contract, "delineations": {primary: data_contract["delineations"][primary]}}
-    phases = deep_features.get("phases") or {p: p for p in data_contract["phases"]}
+    phases = _phases(deep_features, data_contract)
     frames = []
-    for phase in phases.values():
+    for phase in phases:
         index, crops = collect_phase_crops(predict_crops, phase, contract)
         values = predict_extractor.extract(crops)
         frames.append(pd.DataFrame(values, columns=feature_names(phase, values.shape[1]),
@@ -245,11 +248,11 @@ def compute_patient_cams(predict_crops: dict[str, dict], predict_extractor,
     primary = data_contract["primary_delineation"]
     weights = dict(zip(signature_model.features, signature_model.coefficients))
     scale = dict(zip(signature_model.features, signature_model.sd))
-    phases = deep_features.get("phases") or {p: p for p in data_contract["phases"]}
+    phases = _phases(deep_features, data_contract)
     out = {}
     for pid, arrays in predict_crops.items():
         out[pid] = {}
-        for phase in phases.values():
+        for phase in phases:
             crop = arrays[f"{phase}__{primary}__image"]
             w = signature_feature_weights(weights, phase, scale)
             cam = compute_cam(predict_extractor, crop, w) if w else np.zeros(crop.shape)

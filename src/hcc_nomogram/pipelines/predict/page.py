@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from hcc_nomogram.report.images import min_max
 from hcc_nomogram.report.provenance import weights_banner
 
 CSS = """
@@ -67,9 +68,7 @@ def cam_figure(panels: Mapping[str, Mapping[str, np.ndarray]]) -> Figure:
         image, cam = np.asarray(panel["image"], float), np.asarray(panel["cam"], float)
         lo, hi = np.percentile(image, [1, 99])
         ax.imshow(image, cmap="gray", vmin=lo, vmax=hi)
-        span = float(np.ptp(cam))
-        ax.imshow((cam - cam.min()) / span if span > 0 else cam * 0, cmap="jet", alpha=0.4,
-                  vmin=0, vmax=1)
+        ax.imshow(min_max(cam), cmap="jet", alpha=0.4, vmin=0, vmax=1)
         mask = panel.get("mask")
         if mask is not None and np.any(mask):
             ax.contour(np.asarray(mask) > 0, levels=[0.5], colors="#ff3b3b", linewidths=1)

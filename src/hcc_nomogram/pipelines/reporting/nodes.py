@@ -15,6 +15,7 @@ from hcc_nomogram.hooks import package_versions
 from hcc_nomogram.report import sections
 from hcc_nomogram.report.errors import require_input
 from hcc_nomogram.report.html import Section, render_report
+from hcc_nomogram.report.images import min_max
 from hcc_nomogram.report.provenance import provenance_section
 from hcc_nomogram.report.settings import ReportSettings
 from hcc_nomogram.report.static import figures_to_images
@@ -92,9 +93,8 @@ def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame
             crop = arrays[f"{phase}__{deli}__image"]
             w = signature_feature_weights(weights, phase, scale)
             cam = compute_cam(extractor, crop, w) if w else np.zeros_like(crop, dtype=float)
-            span = float(np.ptp(cam))
             row.append({"image": crop, "mask": arrays.get(f"{phase}__{deli}__mask"),
-                        "overlay": (cam - cam.min()) / span if span > 0 else cam * 0,
+                        "overlay": min_max(cam),
                         "title": f"{pid} {phase}" + ("" if w else " (no selected feature)")})
         panels.append(row)
     return panels
