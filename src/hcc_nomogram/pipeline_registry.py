@@ -3,7 +3,8 @@
 ``__default__`` is the analysis on an existing cohort: preprocessing -> deep_features ->
 signature -> nomogram -> reporting. ``demo_cohort`` (writes the synthetic cohort to
 ``data/01_raw/demo``) and ``predict`` (applies frozen models to new patients) are run
-explicitly, e.g. ``kedro run --pipeline=demo_cohort``.
+explicitly, e.g. ``kedro run --pipeline=demo_cohort``; so is ``ingest`` (a DICOM export ->
+``data/02_intermediate/ingest/manifest.csv``, see docs/ingest.md).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from kedro.pipeline import Pipeline
 
 from hcc_nomogram.pipelines.predict.pipeline import create_training_record_pipeline
 
-NOT_IN_DEFAULT = ("demo_cohort", "predict")
+NOT_IN_DEFAULT = ("demo_cohort", "ingest", "predict")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -1,6 +1,7 @@
 """Custom Kedro datasets: medical images (SimpleITK), cohort manifests, NumPy archives."""
 
 from hcc_nomogram.datasets.cohort import CohortManifest, CohortManifestDataset
+from hcc_nomogram.datasets.dicom import DicomExport, DicomExportDataset
 from hcc_nomogram.datasets.image import (
     SimpleITKImageDataset,
     read_image,
@@ -12,6 +13,8 @@ from hcc_nomogram.datasets.npz import NpzDataset
 __all__ = [
     "CohortManifest",
     "CohortManifestDataset",
+    "DicomExport",
+    "DicomExportDataset",
     "NpzDataset",
     "SimpleITKImageDataset",
     "read_image",

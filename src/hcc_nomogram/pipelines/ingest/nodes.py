@@ -1,0 +1,206 @@
+"""Nodes of the `ingest` pipeline: pure functions; the logic lives in :mod:`hcc_nomogram.ingest`.
+
+index (headers only, cached) -> plan (phase selection, masks, problems; no pixels) -> images
+(lazy, one patient at a time) -> manifest + QC table. See ``docs/ingest.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import SimpleITK as sitk
+
+from hcc_nomogram.datasets.dicom import DicomExport
+from hcc_nomogram.ingest.convert import convert_patient
+from hcc_nomogram.ingest.index import IMAGE_FILE, series_table
+from hcc_nomogram.ingest.params import IngestParams
+from hcc_nomogram.ingest.pseudonym import assign_ids
+from hcc_nomogram.ingest.selection import MaskSource, plan_patient
+
+logger = logging.getLogger(__name__)
+
+IMAGES_FOLDER = "images"
+SUFFIX = ".nii.gz"
+
+
+def index_dicom_export(dicom_export: DicomExport, ingest: IngestParams) -> pd.DataFrame:
+    """Series table of the export (one row per series; unreadable files as rows with ``error``)."""
+    ingest = IngestParams.coerce(ingest)
+    files, _counts = dicom_export.index(ingest.index.progress_every)
+    return series_table(files, ingest.series.slice_gap_tolerance)
+
+
+def plan_ingest(
+    ingest_index: pd.DataFrame, dicom_export: DicomExport, ingest: IngestParams
+) -> pd.DataFrame:
+    """One row per DICOM patient: pseudonym, chosen series, mask sources, problems, notes."""
+    ingest = IngestParams.coerce(ingest)
+    series = ingest_index[ingest_index["error"] == ""]
+    files = series[series["modality"] == IMAGE_FILE]
+    series = series[series["modality"] != IMAGE_FILE]
+    dicom_ids = sorted(set(series["patient_id"]))
+    ids = assign_ids(dicom_ids, ingest.patient_ids, dicom_export.patient_map())
+    export_series = set(series["series_uid"])
+    rows = []
+    for record in ids.to_dict("records"):
+        dicom_id = record["dicom_patient_id"]
+        plan = plan_patient(
+            dicom_id, series[series["patient_id"] == dicom_id], files, export_series, ingest
+        )
+        if not record["patient_id"]:
+            plan.problem(
+                "patient is not in the mapping table.",
+                "add a row for this patient to the mapping table (patient_map).",
+            )
+        rows.append(
+            {
+                "dicom_patient_id": dicom_id,
+                "patient_id": record["patient_id"],
+                "center": record["center"],
+                "cohort": record["cohort"],
+                "series": json.dumps(plan.series, default=str),
+                "masks": json.dumps({f"{d}|{p}": asdict(m) for (d, p), m in plan.masks.items()}),
+                "problems": json.dumps(plan.problems),
+                "fixes": json.dumps(plan.fixes),
+                "notes": json.dumps(plan.notes),
+            }
+        )
+    table = pd.DataFrame(rows)
+    n_bad = sum(bool(json.loads(p)) for p in table["problems"]) if len(table) else 0
+    logger.info("ingest: %d patients in the export, %d usable, %d with problems (see ingest_qc).",
+                len(table), len(table) - n_bad, n_bad)  # fmt: skip
+    for row in table.to_dict("records"):
+        for problem in json.loads(row["problems"]):
+            logger.warning(
+                "ingest: patient %s excluded: %s", row["patient_id"] or "(unmapped)", problem
+            )
+    return table
+
+
+def _columns(data_contract: dict[str, Any]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    phases = dict(data_contract["phases"])
+    masks = {
+        (d, phase): column
+        for d, cols in data_contract["delineations"].items()
+        for phase, column in cols.items()
+    }
+    return phases, masks
+
+
+class _OnePatient:
+    """Converts one patient at a time; the previous patient's images are released."""
+
+    def __init__(self, export: DicomExport, plans: dict[str, dict], mask_label: int):
+        self._export, self._plans, self._label = export, plans, mask_label
+        self._key: str | None = None
+        self._images: dict = {}
+
+    def get(self, patient_id: str, key: tuple[str, str | None]) -> sitk.Image:
+        if patient_id != self._key:
+            self._images = {}
+            plan = self._plans[patient_id]
+            series = {p: s["files"] for p, s in json.loads(plan["series"]).items()}
+            series = {p: json.loads(f) if isinstance(f, str) else f for p, f in series.items()}
+            masks = {
+                tuple(k.split("|")): MaskSource(**v) for k, v in json.loads(plan["masks"]).items()
+            }
+            self._images = convert_patient(self._export, patient_id, series, masks, self._label)
+            self._key = patient_id
+        return self._images[key]
+
+
+def convert_ingested_patients(
+    ingest_plan: pd.DataFrame,
+    dicom_export: DicomExport,
+    data_contract: dict[str, Any],
+    ingest: IngestParams,
+) -> dict[str, Callable[[], sitk.Image]]:
+    """Lazy partitions ``"<patient_id>/<manifest column>"`` (NIfTI) of every usable patient."""
+    ingest = IngestParams.coerce(ingest)
+    phase_columns, mask_columns = _columns(data_contract)
+    usable = ingest_plan[ingest_plan["problems"].map(lambda p: not json.loads(p))]
+    plans = {row["patient_id"]: row for row in usable.to_dict("records")}
+    cache = _OnePatient(dicom_export, plans, ingest.mask_label)
+    out: dict[str, Callable[[], sitk.Image]] = {}
+    for pid, plan in sorted(plans.items()):
+        for phase in json.loads(plan["series"]):
+            out[f"{pid}/{phase_columns[phase]}"] = lambda p=pid, k=(phase, None): cache.get(p, k)
+        for key in json.loads(plan["masks"]):
+            d, phase = key.split("|")
+            out[f"{pid}/{mask_columns[(d, phase)]}"] = lambda p=pid, k=(phase, d): cache.get(p, k)
+    return out
+
+
+def build_ingest_outputs(
+    ingest_plan: pd.DataFrame,
+    ingest_images: dict[str, Callable[[], sitk.Image]],
+    data_contract: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cohort manifest (usable patients, paths relative to its folder) and the QC table.
+
+    The QC table has one row per patient of the export: its pseudonym, the series chosen per
+    phase (number, description, acquisition time), the masks found and their volume in mL
+    (read back from the written files), and the problems and fixes of excluded patients.
+    """
+    phase_columns, mask_columns = _columns(data_contract)
+    id_column = data_contract.get("id_column", "patient_id")
+    manifest_rows, qc_rows = [], []
+    for row in ingest_plan.sort_values("patient_id").to_dict("records"):
+        pid = row["patient_id"]
+        problems = json.loads(row["problems"])
+        series = json.loads(row["series"])
+        masks = json.loads(row["masks"])
+        qc: dict[str, Any] = {"patient_id": pid or "(not mapped)", "included": not problems}
+        for phase in phase_columns:
+            chosen = series.get(phase, {})
+            qc[f"{phase}_series_number"] = chosen.get("series_number", "")
+            qc[f"{phase}_series_description"] = chosen.get("series_description", "")
+            qc[f"{phase}_acquisition_time"] = chosen.get("acquisition_time", "")
+            qc[f"{phase}_slices"] = chosen.get("n_slices", "")
+        qc["masks_found"] = "; ".join(
+            f"{k.replace('|', ' ')}: {v['label']}" for k, v in sorted(masks.items())
+        )
+        if not problems:
+            manifest = {
+                id_column: pid,
+                data_contract.get("center_column", "center"): row["center"],
+                data_contract.get("cohort_column", "cohort"): row["cohort"],
+            }
+            for (d, phase), column in sorted(mask_columns.items()) + [
+                ((None, p), c) for p, c in phase_columns.items()
+            ]:
+                key = f"{pid}/{column}"
+                if key not in ingest_images:
+                    continue
+                manifest[column] = f"{IMAGES_FOLDER}/{key}{SUFFIX}"
+                if d is not None:
+                    image = ingest_images[key]()
+                    volume_ml = (
+                        float(np.count_nonzero(sitk.GetArrayViewFromImage(image)))
+                        * float(np.prod(image.GetSpacing()))
+                        / 1000.0
+                    )
+                    qc[f"{phase}_{d}_volume_ml"] = round(volume_ml, 3)
+            manifest_rows.append(manifest)
+        qc["problems"] = " | ".join(problems)
+        qc["fix"] = " | ".join(json.loads(row["fixes"]))
+        qc["notes"] = " | ".join(json.loads(row["notes"]))
+        qc_rows.append(qc)
+    ordered = [
+        id_column,
+        data_contract.get("center_column", "center"),
+        data_contract.get("cohort_column", "cohort"),
+        *phase_columns.values(),
+        *mask_columns.values(),
+    ]
+    manifest_table = pd.DataFrame(manifest_rows)
+    manifest_table = manifest_table.reindex(
+        columns=[c for c in ordered if c in manifest_table.columns or c in ordered[:3]]
+    )
+    return manifest_table, pd.DataFrame(qc_rows)
