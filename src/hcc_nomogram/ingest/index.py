@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -104,20 +105,22 @@ def _rtstruct_fields(ds) -> tuple[str, str]:
 def read_file_header(path: Path, rel: str) -> dict[str, Any] | None:
     """The indexed tags of one file (``None`` when it is not DICOM); never reads pixel data."""
     stat = path.stat()
-    row: dict[str, Any] = {"path": rel, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    row: dict[str, Any] = {
+        **dict.fromkeys(FILE_COLUMNS, ""),
+        **{"rows": 0, "columns": 0, "frames": 1},
+        **{"path": rel, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
+    }
     if not _is_dicom(path):
         if path.name.lower().endswith(IMAGE_FILE_SUFFIXES):  # NIfTI/NRRD masks, by pattern
-            return {
-                **dict.fromkeys(FILE_COLUMNS, ""),
-                "rows": 0,
-                "columns": 0,
-                "frames": 1,
-                **row,
-                "modality": IMAGE_FILE,
-            }
+            return {**row, "modality": IMAGE_FILE}
         return None
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        with warnings.catch_warnings():  # non-conforming values are common and harmless here
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        missing = [k for k in ("SOPClassUID", "SeriesInstanceUID", "PatientID") if k not in ds]
+        if missing:  # pydicom returns what it could parse of a truncated file
+            raise ValueError(f"incomplete header (no {', '.join(missing)}); truncated file?")
         sop_class = _text(ds, "SOPClassUID")
         refs, segments = "", ""
         if sop_class == SEG_SOP_CLASS:
