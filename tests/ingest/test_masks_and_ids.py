@@ -1,0 +1,138 @@
+"""Masks on the CT grid (SEG by position, NIfTI by pattern, empty masks) and pseudonyms."""
+
+from __future__ import annotations
+
+import json
+
+import highdicom as hd
+import numpy as np
+import pandas as pd
+import pytest
+import SimpleITK as sitk
+from pydicom.uid import generate_uid
+
+from hcc_nomogram.datasets.dicom import DicomExport
+from hcc_nomogram.errors import EmptyMaskError, ImageGeometryError, InputDataError
+from hcc_nomogram.ingest.masks import _seg_by_position, seg_mask
+from hcc_nomogram.ingest.params import IngestParams, PatientIdParams
+from hcc_nomogram.ingest.pseudonym import assign_ids
+from hcc_nomogram.pipelines.ingest.nodes import (
+    convert_ingested_patients,
+    index_dicom_export,
+    plan_ingest,
+)
+from ingest.dicom_export import (
+    ct_datasets,
+    cube_mask,
+    data_contract,
+    ingest_params,
+    seg_dataset,
+    tiny_ct,
+    write_series,
+)
+
+
+def _export(tmp_path, mask=None):
+    image = tiny_ct()
+    common = {"patient_id": "X", "study_uid": generate_uid(), "frame_uid": generate_uid()}
+    art = ct_datasets(
+        image, description="Arterial", series_number=1, acquisition_time="1", **common
+    )
+    pv = ct_datasets(image, description="Portal", series_number=2, acquisition_time="2", **common)
+    paths = write_series(art, tmp_path / "X" / "a"), write_series(pv, tmp_path / "X" / "p")
+    mask = cube_mask(image) if mask is None else mask
+    return image, art, paths, mask
+
+
+def _convert(tmp_path, delineations):
+    params = IngestParams.coerce(ingest_params(delineations=delineations))
+    export = DicomExport(tmp_path)
+    plan = plan_ingest(index_dicom_export(export, params), export, params)
+    assert json.loads(plan.iloc[0]["problems"]) == []
+    return {
+        k: f() for k, f in convert_ingested_patients(plan, export, data_contract(), params).items()
+    }
+
+
+def test_seg_placed_by_plane_positions_equals_the_reference_path(tmp_path):
+    image, art, paths, mask = _export(tmp_path)
+    seg = seg_dataset(art, mask, description="r1a")
+    seg.save_as(tmp_path / "seg.dcm")
+    seg = hd.seg.segread(str(tmp_path / "seg.dcm"))
+    by_reference = seg_mask(tmp_path / "seg.dcm", paths[0], image, 1)
+    np.testing.assert_array_equal(by_reference, mask)
+    np.testing.assert_array_equal(_seg_by_position(seg, 1, image) > 0, mask > 0)
+
+
+def test_nifti_masks_matched_by_pattern(tmp_path):
+    image, _art, _paths, mask = _export(tmp_path)
+    for phase in ("arterial", "portal"):
+        m = sitk.GetImageFromArray(mask * 3)  # any non-zero label is tumour
+        m.CopyInformation(image)
+        (tmp_path / "masks" / "X").mkdir(parents=True, exist_ok=True)
+        sitk.WriteImage(m, str(tmp_path / "masks" / "X" / f"{phase}_r2.nii.gz"))
+    rule = {"source": "nifti", "pattern": r"masks/(?P<patient>[^/]+)/(?P<phase>\w+)_r2\.nii\.gz"}
+    images = _convert(tmp_path, {"r2": [rule]})
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(images["X/portal_mask_r2"]), mask)
+    assert images["X/portal_mask_r2"].GetOrigin() == images["X/portal_ct"].GetOrigin()
+
+
+def test_nifti_mask_off_the_ct_grid_is_an_error(tmp_path):
+    image, _art, _paths, mask = _export(tmp_path)
+    m = sitk.GetImageFromArray(mask)
+    m.CopyInformation(image)
+    m.SetOrigin((0.0, 0.0, 0.0))
+    (tmp_path / "masks").mkdir()
+    for phase in ("arterial", "portal"):
+        sitk.WriteImage(m, str(tmp_path / "masks" / f"X_{phase}.nii.gz"))
+    rule = {"source": "nifti", "pattern": r"masks/(?P<patient>[^_/]+)_(?P<phase>\w+)\.nii\.gz"}
+    with pytest.raises(ImageGeometryError, match="origin"):
+        _convert(tmp_path, {"r1a": [rule]})
+
+
+def test_two_objects_for_one_phase_are_a_problem(tmp_path):
+    _image, art, _paths, mask = _export(tmp_path)
+    for name in ("seg.dcm", "seg2.dcm"):  # two SEGs of r1a on the arterial series
+        seg_dataset(art, mask, description="r1a").save_as(tmp_path / "X" / name)
+    rule = {"source": "seg", "description": "r1a", "segment": "tumou?r"}
+    params = IngestParams.coerce(ingest_params(delineations={"r1a": [rule]}))
+    export = DicomExport(tmp_path)
+    plan = plan_ingest(index_dicom_export(export, params), export, params)
+    assert "two objects give the arterial mask" in plan.iloc[0]["problems"]
+
+
+def test_salted_hash_pseudonyms(monkeypatch):
+    monkeypatch.setenv("TEST_SALT", "salt")
+    params = PatientIdParams(source="salted_hash", salt_env="TEST_SALT", prefix="P", hash_length=10)
+    ids = assign_ids(["DCM-1"], params, None)
+    # printf 'saltDCM-1' | sha256sum
+    assert ids["patient_id"].tolist() == ["P" + "d1ace1c049"]
+    monkeypatch.delenv("TEST_SALT")
+    with pytest.raises(InputDataError, match="TEST_SALT"):
+        assign_ids(["DCM-1"], params, None)
+
+
+def test_mapping_table_pseudonyms_and_unmapped_patients():
+    mapping = pd.DataFrame(
+        {"dicom_patient_id": ["DCM-1"], "patient_id": ["P01"], "cohort": ["validation"]}
+    )
+    ids = assign_ids(["DCM-1", "DCM-2"], PatientIdParams(source="mapping"), mapping)
+    assert ids["patient_id"].tolist() == ["P01", ""]
+    assert ids["cohort"].tolist() == ["validation", "training"]
+    with pytest.raises(InputDataError, match="no mapping table"):
+        assign_ids(["DCM-1"], PatientIdParams(source="mapping"), None)
+    dup = pd.DataFrame({"dicom_patient_id": ["A", "B"], "patient_id": ["P1", "P1"]})
+    with pytest.raises(InputDataError, match="given to several patients"):
+        assign_ids(["A", "B"], PatientIdParams(source="mapping"), dup)
+
+
+def test_empty_mask_on_the_ct_grid_is_an_error(tmp_path):
+    image, _art, _paths, mask = _export(tmp_path)
+    (tmp_path / "masks").mkdir()
+    for phase in ("arterial", "portal"):
+        m = sitk.GetImageFromArray(np.zeros_like(mask))
+        m.CopyInformation(image)
+        sitk.WriteImage(m, str(tmp_path / "masks" / f"X_{phase}.nii.gz"))
+    rule = {"source": "nifti", "pattern": r"masks/(?P<patient>[^_/]+)_(?P<phase>\w+)\.nii\.gz"}
+    with pytest.raises(EmptyMaskError, match=r"patient X.*r1a arterial mask .* is empty"):
+        _convert(tmp_path, {"r1a": [rule]})
