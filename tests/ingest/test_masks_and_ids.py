@@ -47,7 +47,7 @@ def _export(tmp_path, mask=None):
 def _convert(tmp_path, delineations):
     params = IngestParams.coerce(ingest_params(delineations=delineations))
     export = DicomExport(tmp_path)
-    plan = plan_ingest(index_dicom_export(export, params), export, params)
+    plan = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
     assert json.loads(plan.iloc[0]["problems"]) == []
     return {
         k: f() for k, f in convert_ingested_patients(plan, export, data_contract(), params).items()
@@ -97,7 +97,7 @@ def test_two_objects_for_one_phase_are_a_problem(tmp_path):
     rule = {"source": "seg", "description": "r1a", "segment": "tumou?r"}
     params = IngestParams.coerce(ingest_params(delineations={"r1a": [rule]}))
     export = DicomExport(tmp_path)
-    plan = plan_ingest(index_dicom_export(export, params), export, params)
+    plan = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
     assert "two objects give the arterial mask" in plan.iloc[0]["problems"]
 
 

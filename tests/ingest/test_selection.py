@@ -16,6 +16,7 @@ from hcc_nomogram.pipelines.ingest.nodes import index_dicom_export, plan_ingest
 from ingest.dicom_export import (
     ct_datasets,
     cube_mask,
+    data_contract,
     ingest_params,
     rtstruct_file,
     seg_dataset,
@@ -52,7 +53,7 @@ def _plan(root: Path, **overrides) -> dict[str, dict]:
     overrides.setdefault("delineations", {})
     params = IngestParams.coerce(ingest_params(**overrides))
     export = DicomExport(root)
-    table = plan_ingest(index_dicom_export(export, params), export, params)
+    table = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
     out = {}
     for row in table.to_dict("records"):
         for key in ("problems", "fixes", "notes", "series", "masks"):
@@ -200,15 +201,25 @@ def test_rtstruct_with_an_open_contour(tmp_path):
     assert "close the contours" in " ".join(plan["fixes"])
 
 
-def test_delineation_on_one_phase_only_is_named(tmp_path):
+def test_delineation_on_one_phase_only_is_carried(tmp_path):
     study = Study(tmp_path)
     art = study.series("Arterial", "100000")
     study.series("Portal venous", "100100")
     seg_dataset(art, cube_mask(tiny_ct()), description="Tumour r1a").save_as(
         tmp_path / "X" / "s.dcm"
     )
+    plan = _plan(tmp_path, delineations={**R1A, **R2})["X"]
+    assert plan["problems"] == []
+    assert list(plan["masks"]) == ["r1a|arterial"]
+    notes = " ".join(plan["notes"])
+    assert (
+        "r1a: delineated on ['arterial'] only; the ['portal'] crop uses the mask carried" in notes
+    )
+    assert "r2: no mask found; the ICC comparisons using it are not computed" in notes
+    # the primary delineation must exist on some phase
+    (tmp_path / "X" / "s.dcm").unlink()
     plan = _plan(tmp_path, delineations=R1A)["X"]
-    assert "r1a: mask only on ['arterial'], none on ['portal']" in _problems(plan)
+    assert "r1a (the primary delineation): no mask found on any phase" in _problems(plan)
 
 
 def test_unknown_parameter_keys_are_errors():

@@ -92,6 +92,13 @@ class CohortManifest:
         path = Path(PurePosixPath(str(value).strip()))
         return path if path.is_absolute() else self.root / path
 
+    def has_path(self, patient_id: str, column: str) -> bool:
+        """Whether ``column`` exists and is filled in for ``patient_id`` (empty = not given)."""
+        if column not in self.table.columns:
+            return False
+        value = self.row(patient_id)[column]
+        return not (pd.isna(value) or str(value).strip() == "")
+
     def image(self, patient_id: str, column: str) -> sitk.Image:
         """Load one image of one patient (geometry kept, metadata stripped)."""
         return read_image(self.path(patient_id, column), patient=patient_id)

@@ -124,6 +124,8 @@ class PatientSource:
     patient_id: str
     load: Callable[[str], sitk.Image]
     file: Callable[[str], str]
+    #: whether a mask column is filled in (an empty cell = that mask is not provided)
+    present: Callable[[str], bool] = lambda column: True
 
     @classmethod
     def from_manifest(cls, manifest, patient_id: str) -> PatientSource:
@@ -132,6 +134,7 @@ class PatientSource:
             patient_id,
             load=lambda column: manifest.image(patient_id, column),
             file=lambda column: str(manifest.path(patient_id, column)),
+            present=lambda column: manifest.has_path(patient_id, column),
         )
 
 
@@ -140,6 +143,8 @@ class _Checked:
     images: dict[str, sitk.Image]
     masks: dict[tuple[str, str], np.ndarray]  # (phase, delineation) -> binary z-y-x
     warnings: list[str]
+    # (phase, delineation) without a mask of its own -> the phase whose mask is carried
+    carried: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _check(
@@ -157,8 +162,18 @@ def _check(
         warnings += check_image_geometry(
             images[phase], patient=pid, file=source.file(column), settings=settings
         )
+    carried: dict[tuple[str, str], str] = {}
     for delineation, columns in contract.delineations.items():
+        given = [p for p, column in columns.items() if source.present(column)]
+        if not given and delineation != contract.primary_delineation:
+            warnings.append(f"{delineation}: no mask on any phase (not used for this patient).")
+            continue
         for phase, column in columns.items():
+            if given and phase not in given:
+                # one delineation, several phases: carried from a delineated phase through
+                # the registration (see preprocess_patient)
+                carried[(phase, delineation)] = given[0]
+                continue
             mask = source.load(column)
             check_same_geometry(
                 mask,
@@ -172,7 +187,7 @@ def _check(
                 mask, contract.mask_label, patient=pid, file=source.file(column), settings=settings
             )
             warnings += w
-    return _Checked(images, masks, warnings)
+    return _Checked(images, masks, warnings, carried)
 
 
 def validate_patient(
@@ -263,6 +278,8 @@ def preprocess_patient(
         grids[phase] = (fixed, result.transform)
         # mask-based checks of the primary delineation: centroid distance and overlap
         primary = contract.primary_delineation
+        if {(fixed_phase, primary), (phase, primary)} - set(checked.masks):
+            continue  # delineated on one phase only: nothing to compare
         f_mask = checked.masks[(fixed_phase, primary)]
         m_mask = checked.masks[(phase, primary)]
         m_on_fixed = on_grid(phase, primary)
@@ -278,14 +295,44 @@ def preprocess_patient(
             2 * np.logical_and(f_mask, m_on_fixed).sum() / (f_mask.sum() + m_on_fixed.sum())
         )
 
+    def carried_mask(phase: str, delineation: str, source_phase: str) -> np.ndarray:
+        """The mask of ``source_phase`` on ``phase``'s crop grid (the fixed phase's grid)."""
+        if (phase != fixed_phase and grids[phase][1] is None) or (
+            source_phase != fixed_phase and grids[source_phase][1] is None
+        ):
+            raise InputDataError(
+                f"the {delineation} tumour is delineated on {source_phase} only; carrying it "
+                f"onto {phase} needs the registration, which is disabled or failed.",
+                patient=pid,
+                file=source.file(contract.delineations[delineation][source_phase]),
+                fix=f"enable preprocessing.registration, or provide the {phase} mask.",
+            )
+        if source_phase == fixed_phase:
+            return checked.masks[(fixed_phase, delineation)]
+        return on_grid(source_phase, delineation)
+
     crops: dict[str, np.ndarray] = {}
     size, spacing = settings.crop.size, settings.crop.in_plane_spacing_mm
-    for (phase, delineation), native_mask in checked.masks.items():
-        mask = native_mask
+    keys = [*checked.masks, *checked.carried]
+    for phase, delineation in keys:
         grid, transform = grids[phase]
         image = checked.images[phase]
         key = f"{phase}__{delineation}"
-        if transform is not None:
+        if (phase, delineation) in checked.carried:
+            source_phase = checked.carried[(phase, delineation)]
+            mask = carried_mask(phase, delineation, source_phase)
+            qc[f"{key}__mask_carried_from"] = source_phase
+            if not mask.any():
+                raise InputDataError(
+                    f"the {delineation} tumour carried from {source_phase} lies outside the "
+                    f"{phase} crop grid.",
+                    patient=pid,
+                    file=source.file(contract.delineations[delineation][source_phase]),
+                    fix="check the registration QC; or provide the mask on this phase.",
+                )
+        else:
+            mask = checked.masks[(phase, delineation)]
+        if transform is not None and (phase, delineation) in checked.masks:
             carried = on_grid(phase, delineation)
             vol_ratio = (carried.sum() * np.prod(grid.GetSpacing())) / (
                 mask.sum() * np.prod(image.GetSpacing())

@@ -12,7 +12,10 @@
 4. the chosen series must be evenly spaced, single-orientation, single-frame; with
    ``phase_order`` the acquisition times must follow that order;
 5. per delineation: the SEG/RTSTRUCT objects (or NIfTI files) matched by its rules, the phase
-   each belongs to (the chosen series it references), and the segment / ROI chosen.
+   each belongs to (the chosen series it references), and the segment / ROI chosen. A
+   delineation found on one phase only is noted (preprocessing carries it to the other phase
+   through the registration); a missing primary delineation is a problem, a missing repeated
+   one a note (its ICC comparison is then not computed).
 
 The result is a :class:`PatientPlan`: what to read for each phase and mask, notes, and the
 problems that exclude the patient (each with its fix), for the ingest QC table.
@@ -313,6 +316,8 @@ def plan_patient(
     image_files: pd.DataFrame,
     export_series: set[str],
     params: IngestParams,
+    *,
+    primary_delineation: str = "r1a",
 ) -> PatientPlan:
     """Everything :mod:`hcc_nomogram.ingest` reads for one patient, or why it cannot."""
     plan = PatientPlan(dicom_patient_id)
@@ -322,15 +327,20 @@ def plan_patient(
     _masks_from_objects(pd.concat([patient_series, image_files]), export_series, params, plan)
     for delineation in params.delineations:
         found = [p for p in params.phases if (delineation, p) in plan.masks]
-        if not found:
+        missing = [p for p in params.phases if p not in found]
+        if not found and delineation == primary_delineation:
             plan.problem(
-                f"{delineation}: no mask found on any phase.",
+                f"{delineation} (the primary delineation): no mask found on any phase.",
                 f"check ingest.delineations.{delineation} (see the segment/ROI names in ingest_index).",
             )
-        elif len(found) < len(params.phases):
-            missing = sorted(set(params.phases) - set(found))
-            plan.problem(
-                f"{delineation}: mask only on {found}, none on {missing}.",
-                "delineate the tumour on every phase (each phase's crop uses its own mask).",
+        elif not found:
+            plan.notes.append(
+                f"{delineation}: no mask found; the ICC comparisons using it are not computed "
+                "for this patient."
+            )
+        elif missing:
+            plan.notes.append(
+                f"{delineation}: delineated on {found} only; the {missing} crop uses the mask "
+                "carried through the registration."
             )
     return plan

@@ -150,7 +150,9 @@ def compute_feature_icc(
 
     Returns one row per feature: ``feature``, then per comparison ``<name>_icc``,
     ``<name>_ci_low``, ``<name>_ci_high``, ``<name>_f``, ``<name>_pvalue``, ``<name>_n``,
-    and ``reproducible`` (every comparison's ICC > ``threshold``; NaN counts as not).
+    ``<name>_status``, and ``reproducible`` (every computed comparison's ICC > ``threshold``;
+    NaN counts as not). A comparison with fewer than 3 patients having both delineations is
+    not computed (status says why, NaN ICC) and does not filter.
     """
     id_col = data_contract["id_column"]
     threshold = float(icc_settings["threshold"])
@@ -167,21 +169,28 @@ def compute_feature_icc(
                                                                 WEIGHTS_SOURCE_COLUMN)]
     out = pd.DataFrame({"feature": features})
     reproducible = np.ones(len(features), dtype=bool)
+    skipped: list[str] = []
     for name, comparison in icc_settings["comparisons"].items():
         pair = list(comparison)
         wide = [deep_features.loc[deep_features[DELINEATION_COLUMN] == d]
                 .set_index(id_col)[features] for d in pair]
         patients = wide[0].index.intersection(wide[1].index)
         if len(patients) < 3:
-            raise InputDataError(
-                f"ICC comparison {name!r} ({pair[0]} vs {pair[1]}) needs >= 3 patients with "
-                f"both delineations, found {len(patients)}.", column=DELINEATION_COLUMN,
-                fix="provide repeated delineations (manifest mask columns) for more patients, "
-                "or change deep_features.icc.comparisons.")
+            # e.g. an export with one reader's delineations only: say which filter cannot be
+            # computed (the table's <name>_status) instead of stopping the run
+            status = (f"not computed: {len(patients)} patient(s) with both {pair[0]} and "
+                      f"{pair[1]} (>= 3 needed)")
+            out[f"{name}_icc"], out[f"{name}_n"], out[f"{name}_status"] = np.nan, len(patients), status
+            skipped.append(name)
+            logger.warning("ICC %s (%s vs %s): %s; this reproducibility filter is not applied. "
+                           "Provide the %s delineation (manifest mask columns) for more patients.",
+                           name, *pair, status, pair[1])
+            continue
         ratings = np.stack([w.loc[patients].to_numpy(np.float64) for w in wide], axis=1)
         res = icc_2_1(ratings, alpha=alpha)
         frame = res.to_frame(prefix=f"{name}_")
         frame[f"{name}_n"] = res.n_targets
+        frame[f"{name}_status"] = "computed"
         out = pd.concat([out, frame], axis=1)
         passed = np.nan_to_num(res.icc, nan=-np.inf) > threshold
         reproducible &= passed
@@ -189,6 +198,11 @@ def compute_feature_icc(
                     len(patients), int(passed.sum()), len(features), threshold)
     out["reproducible"] = reproducible
     out.attrs.update(deep_features.attrs)
+    computed = [n for n in icc_settings["comparisons"] if n not in skipped]
+    if skipped:
+        logger.warning("ICC filters computed: %s; not computed: %s%s.", computed or "none", skipped,
+                       " -- no reproducibility filter is applied, every feature is kept"
+                       if not computed else "")
     logger.info("%d/%d features reproducible (all ICCs > %.2f).", int(reproducible.sum()),
                 len(features), threshold)
     return out

@@ -37,7 +37,10 @@ def index_dicom_export(dicom_export: DicomExport, ingest: IngestParams) -> pd.Da
 
 
 def plan_ingest(
-    ingest_index: pd.DataFrame, dicom_export: DicomExport, ingest: IngestParams
+    ingest_index: pd.DataFrame,
+    dicom_export: DicomExport,
+    data_contract: dict[str, Any],
+    ingest: IngestParams,
 ) -> pd.DataFrame:
     """One row per DICOM patient: pseudonym, chosen series, mask sources, problems, notes."""
     ingest = IngestParams.coerce(ingest)
@@ -51,7 +54,12 @@ def plan_ingest(
     for record in ids.to_dict("records"):
         dicom_id = record["dicom_patient_id"]
         plan = plan_patient(
-            dicom_id, series[series["patient_id"] == dicom_id], files, export_series, ingest
+            dicom_id,
+            series[series["patient_id"] == dicom_id],
+            files,
+            export_series,
+            ingest,
+            primary_delineation=data_contract.get("primary_delineation", "r1a"),
         )
         if not record["patient_id"]:
             plan.problem(

@@ -21,7 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 plan_ingest,
-                inputs=["ingest_index", "dicom_export", "params:ingest"],
+                inputs=["ingest_index", "dicom_export", "params:data_contract", "params:ingest"],
                 outputs="ingest_plan",
                 name="plan_ingest",
             ),
