@@ -9,9 +9,10 @@ import pytest
 from pydicom.uid import generate_uid
 
 from hcc_nomogram.datasets.dicom import DicomExport
+from hcc_nomogram.demo.dicom_export import ct_datasets, write_series
 from hcc_nomogram.ingest.index import index_files, series_table
 from hcc_nomogram.ingest.series import read_series
-from ingest.dicom_export import HCC048, ct_datasets, tiny_ct, write_series
+from ingest.dicom_export import HCC048, tiny_ct
 
 
 def test_series_table_of_a_mixed_export(dicom_tree):

@@ -11,13 +11,14 @@ import pytest
 from project_helpers import load_dataset, make_project, run_project
 
 from hcc_nomogram.datasets import CohortManifestDataset, NpzDataset
+from hcc_nomogram.demo.dicom_export import IDENTIFYING
 from hcc_nomogram.imaging.patient import (
     Contract,
     PatientSource,
     PreprocessingSettings,
     preprocess_patient,
 )
-from ingest.dicom_export import IDENTIFYING, PATIENTS
+from ingest.dicom_export import PATIENTS
 
 INGEST_PARAMETERS = """
 ingest:

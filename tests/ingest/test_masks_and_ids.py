@@ -12,6 +12,7 @@ import SimpleITK as sitk
 from pydicom.uid import generate_uid
 
 from hcc_nomogram.datasets.dicom import DicomExport
+from hcc_nomogram.demo.dicom_export import ct_datasets, seg_dataset, write_series
 from hcc_nomogram.errors import EmptyMaskError, ImageGeometryError, InputDataError
 from hcc_nomogram.ingest.masks import _seg_by_position, seg_mask
 from hcc_nomogram.ingest.params import IngestParams, PatientIdParams
@@ -21,15 +22,7 @@ from hcc_nomogram.pipelines.ingest.nodes import (
     index_dicom_export,
     plan_ingest,
 )
-from ingest.dicom_export import (
-    ct_datasets,
-    cube_mask,
-    data_contract,
-    ingest_params,
-    seg_dataset,
-    tiny_ct,
-    write_series,
-)
+from ingest.dicom_export import cube_mask, data_contract, ingest_params, tiny_ct
 
 
 def _export(tmp_path, mask=None):

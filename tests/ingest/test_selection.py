@@ -11,18 +11,10 @@ import pytest
 from pydicom.uid import generate_uid
 
 from hcc_nomogram.datasets.dicom import DicomExport
+from hcc_nomogram.demo.dicom_export import ct_datasets, rtstruct_file, seg_dataset, write_series
 from hcc_nomogram.ingest.params import IngestParams
 from hcc_nomogram.pipelines.ingest.nodes import index_dicom_export, plan_ingest
-from ingest.dicom_export import (
-    ct_datasets,
-    cube_mask,
-    data_contract,
-    ingest_params,
-    rtstruct_file,
-    seg_dataset,
-    tiny_ct,
-    write_series,
-)
+from ingest.dicom_export import cube_mask, data_contract, ingest_params, tiny_ct
 
 R1A = {"r1a": [{"source": "seg", "description": "r1a", "segment": "tumou?r"}]}
 R2 = {"r2": [{"source": "rtstruct", "description": "r2", "segment": "tumou?r"}]}
