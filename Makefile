@@ -1,6 +1,7 @@
 # hcc-nomogram: two commands do everything (see README.md).
 #   make run   -> set up .venv, generate the demo cohort if absent, `kedro run`
 #   make test  -> set up .venv, ruff over src/ and tests/, the whole pytest suite
+#   make ingest -> a DICOM export (PACS/TCIA) -> cohort manifest (docs/ingest.md)
 # Both are idempotent; the second call skips the install (stamp file).
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ export DO_NOT_TRACK := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KEDRO_LOGGING_CONFIG := $(CURDIR)/conf/logging.yml
 
-.PHONY: run test install demo lint report viz clean-demo predict
+.PHONY: run test install demo lint report viz clean-demo predict ingest ingest-demo
 
 run: install demo
 	$(BIN)/kedro run
@@ -50,6 +51,17 @@ clean-demo:
 predict: install demo
 	test -f data/01_raw/new_patients/manifest.csv || $(BIN)/python -m hcc_nomogram.demo.new_patients
 	$(BIN)/kedro run --pipeline=predict
+
+# Real DICOM studies in (docs/ingest.md): index a PACS/TCIA export (conf/local/catalog.yml:
+# dicom_export), choose the phases, convert SEG/RTSTRUCT/NIfTI masks onto each CT's grid ->
+# data/02_intermediate/ingest/manifest.csv and data/08_reporting/ingest_qc.csv/.
+ingest: install
+	$(BIN)/kedro run --pipeline=ingest
+
+# The same on 3 demo patients written as a DICOM export (data/01_raw/dicom).
+ingest-demo: install demo
+	test -d data/01_raw/dicom || $(BIN)/python -m hcc_nomogram.demo.dicom_export --patients 3
+	$(BIN)/kedro run --pipeline=ingest
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -13,6 +13,8 @@ from ingest.dicom_export import PATIENTS
 @pytest.fixture(scope="session")
 def dicom_tree(tiny_demo_cohort, tmp_path_factory) -> Path:
     """``export/`` (patient 2 RLE-compressed) and ``patient_map.csv`` for two demo patients."""
-    return write_demo_export(
-        tiny_demo_cohort, tmp_path_factory.mktemp("dicom_tree"), list(PATIENTS), compress=True
+    root = tmp_path_factory.mktemp("dicom_tree")
+    write_demo_export(
+        tiny_demo_cohort, root / "export", root / "patient_map.csv", list(PATIENTS), compress=True
     )
+    return root

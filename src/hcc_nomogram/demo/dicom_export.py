@@ -10,7 +10,7 @@ values (:data:`IDENTIFYING`) so that privacy checks have something to look for.
 Run::
 
     kedro run --pipeline=demo_cohort                          # once
-    python -m hcc_nomogram.demo.dicom_export --patients 3     # -> data/01_raw/dicom/
+    python -m hcc_nomogram.demo.dicom_export --patients 3     # -> data/01_raw/dicom/ + map
 """
 
 from __future__ import annotations
@@ -260,30 +260,37 @@ def write_patient_export(
 
 
 def write_demo_export(
-    cohort: str | Path, out: str | Path, patients: int | list[str] = 3, compress: bool = False
+    cohort: str | Path,
+    export: str | Path,
+    patient_map: str | Path,
+    patients: int | list[str] = 3,
+    compress: bool = False,
 ) -> Path:
-    """The first ``patients`` demo patients (or the named ones) as a DICOM export in
-    ``out/export``, and ``out/patient_map.csv`` (DICOM PatientID -> demo ID, center, cohort)."""
-    cohort, out = Path(cohort), Path(out)
+    """The first ``patients`` demo patients (or the named ones) as a DICOM export in ``export``
+    (RLE-compressed every second patient with ``compress``), and the ``patient_map`` CSV
+    (DICOM PatientID -> demo ID, center, cohort). Returns ``export``."""
+    cohort, export, patient_map = Path(cohort), Path(export), Path(patient_map)
     manifest = pd.read_csv(cohort / "manifest.csv", dtype=str)
     ids = manifest["patient_id"].tolist()[:patients] if isinstance(patients, int) else patients
     for i, patient in enumerate(ids):
-        write_patient_export(out / "export", cohort, patient, compress=compress and i % 2 == 1)
+        write_patient_export(export, cohort, patient, compress=compress and i % 2 == 1)
     table = manifest.set_index("patient_id").loc[ids, ["center", "cohort"]].reset_index()
     table.insert(0, "dicom_patient_id", [f"DCM-{p}" for p in ids])
-    table.to_csv(out / "patient_map.csv", index=False)
-    return out
+    patient_map.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(patient_map, index=False)
+    return export
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Write demo patients as a DICOM export.")
     parser.add_argument("--cohort", default="data/01_raw/demo", type=Path)
     parser.add_argument("--out", default="data/01_raw/dicom", type=Path)
+    parser.add_argument("--patient-map", default="data/01_raw/dicom_patient_map.csv", type=Path)
     parser.add_argument("--patients", default=3, type=int)
     parser.add_argument("--compress", action="store_true", help="RLE-compress every 2nd patient")
     args = parser.parse_args()
-    out = write_demo_export(args.cohort, args.out, args.patients, args.compress)
-    print(f"wrote {out / 'export'} and {out / 'patient_map.csv'}")
+    write_demo_export(args.cohort, args.out, args.patient_map, args.patients, args.compress)
+    print(f"wrote {args.out} and {args.patient_map}")
 
 
 if __name__ == "__main__":
