@@ -18,6 +18,7 @@ from hcc_nomogram.ingest.masks import _seg_by_position, seg_mask
 from hcc_nomogram.ingest.params import IngestParams, PatientIdParams
 from hcc_nomogram.ingest.pseudonym import assign_ids
 from hcc_nomogram.pipelines.ingest.nodes import (
+    build_ingest_outputs,
     convert_ingested_patients,
     index_dicom_export,
     plan_ingest,
@@ -129,3 +130,35 @@ def test_empty_mask_on_the_ct_grid_is_an_error(tmp_path):
     rule = {"source": "nifti", "pattern": r"masks/(?P<patient>[^_/]+)_(?P<phase>\w+)\.nii\.gz"}
     with pytest.raises(EmptyMaskError, match=r"patient X.*r1a arterial mask .* is empty"):
         _convert(tmp_path, {"r1a": [rule]})
+
+
+def test_manifest_has_every_contract_column_and_leaves_carried_masks_empty(tmp_path):
+    _image, art, _paths, mask = _export(tmp_path)
+    seg_dataset(art, mask, description="r1a").save_as(tmp_path / "X" / "seg.dcm")
+    rule = {"source": "seg", "description": "r1a", "segment": "tumou?r"}
+    params = IngestParams.coerce(ingest_params(delineations={"r1a": [rule]}))
+    export = DicomExport(tmp_path)
+    plan = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
+    lazy = convert_ingested_patients(plan, export, data_contract(), params)
+    written = {k: f() for k, f in lazy.items()}  # what the PartitionedDataset would write
+    images = {k: (lambda im=im: im) for k, im in written.items()}
+    manifest, qc = build_ingest_outputs(plan, images, data_contract())
+    assert list(manifest.columns) == [
+        "patient_id", "center", "cohort", "arterial_ct", "portal_ct",
+        "arterial_mask_r1a", "portal_mask_r1a", "arterial_mask_r1b", "portal_mask_r1b",
+        "arterial_mask_r2", "portal_mask_r2",
+    ]  # fmt: skip
+    row = manifest.iloc[0]
+    assert row["arterial_mask_r1a"] == "images/X/arterial_mask_r1a.nii.gz"
+    assert pd.isna(row["portal_mask_r1a"]) and pd.isna(row["arterial_mask_r2"])
+    assert "the ['portal'] crop uses the mask carried" in qc.loc[0, "notes"]
+    assert qc.loc[0, "arterial_r1a_volume_ml"] == pytest.approx(5**3 * 1.0 * 1.0 * 2.0 / 1000)
+
+
+def test_ingest_rules_must_use_the_contract_names(tmp_path):
+    _export(tmp_path)
+    rule = {"source": "seg", "description": "r1a", "segment": "tumou?r"}
+    params = IngestParams.coerce(ingest_params(delineations={"reader9": [rule]}))
+    export = DicomExport(tmp_path)
+    with pytest.raises(InputDataError, match=r"ingest.delineations names \['reader9'\]"):
+        plan_ingest(index_dicom_export(export, params), export, data_contract(), params)

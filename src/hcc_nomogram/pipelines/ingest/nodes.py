@@ -17,9 +17,10 @@ import pandas as pd
 import SimpleITK as sitk
 
 from hcc_nomogram.datasets.dicom import DicomExport
+from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.ingest.convert import convert_patient
 from hcc_nomogram.ingest.index import IMAGE_FILE, series_table
-from hcc_nomogram.ingest.params import IngestParams
+from hcc_nomogram.ingest.params import PARAMS_FILE, IngestParams
 from hcc_nomogram.ingest.pseudonym import assign_ids
 from hcc_nomogram.ingest.selection import MaskSource, plan_patient
 
@@ -36,6 +37,21 @@ def index_dicom_export(dicom_export: DicomExport, ingest: IngestParams) -> pd.Da
     return series_table(files, ingest.series.slice_gap_tolerance)
 
 
+def _check_contract(ingest: IngestParams, data_contract: dict[str, Any]) -> None:
+    """The phases and delineations of ``ingest`` must be those of ``data_contract``."""
+    for what, names, known in (
+        ("phases", set(ingest.phases), set(data_contract["phases"])),
+        ("delineations", set(ingest.delineations), set(data_contract["delineations"])),
+    ):
+        if names - known:
+            raise InputDataError(
+                f"ingest.{what} names {sorted(names - known)}, which data_contract.{what} "
+                f"does not have ({sorted(known)}).",
+                file=PARAMS_FILE,
+                fix=f"use the {what} of data_contract (conf/base/parameters.yml), or add them there.",
+            )
+
+
 def plan_ingest(
     ingest_index: pd.DataFrame,
     dicom_export: DicomExport,
@@ -44,6 +60,7 @@ def plan_ingest(
 ) -> pd.DataFrame:
     """One row per DICOM patient: pseudonym, chosen series, mask sources, problems, notes."""
     ingest = IngestParams.coerce(ingest)
+    _check_contract(ingest, data_contract)
     series = ingest_index[ingest_index["error"] == ""]
     files = series[series["modality"] == IMAGE_FILE]
     series = series[series["modality"] != IMAGE_FILE]
@@ -207,8 +224,6 @@ def build_ingest_outputs(
         *phase_columns.values(),
         *mask_columns.values(),
     ]
-    manifest_table = pd.DataFrame(manifest_rows)
-    manifest_table = manifest_table.reindex(
-        columns=[c for c in ordered if c in manifest_table.columns or c in ordered[:3]]
-    )
+    # every contract column, filled or empty (a delineation found for no patient stays empty)
+    manifest_table = pd.DataFrame(manifest_rows).reindex(columns=ordered)
     return manifest_table, pd.DataFrame(qc_rows)
