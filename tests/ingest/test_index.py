@@ -6,9 +6,11 @@ import json
 import os
 
 import pytest
+import SimpleITK as sitk
 from pydicom.uid import generate_uid
 
 from hcc_nomogram.datasets.dicom import DicomExport
+from hcc_nomogram.datasets.image import read_image
 from hcc_nomogram.demo.dicom_export import ct_datasets, write_series
 from hcc_nomogram.ingest.index import index_files, series_table
 from hcc_nomogram.ingest.series import read_series
@@ -92,5 +94,11 @@ def test_real_hcc048_headers_and_quiet_series_read(capfd):
     image = read_series([HCC048 / f for f in json.loads(row["files"])])
     assert image.GetSize() == (512, 512, 89)
     assert image.GetMetaDataKeys() == ()
+    # the index's slice order gives GDCM's own series geometry and voxels
+    reference = read_image(HCC048)
+    assert image.GetOrigin() == reference.GetOrigin()
+    assert image.GetSpacing() == pytest.approx(reference.GetSpacing())
+    assert image.GetDirection() == pytest.approx(reference.GetDirection())
+    assert (sitk.GetArrayViewFromImage(image) == sitk.GetArrayViewFromImage(reference)).all()
     captured = capfd.readouterr()
     assert "HDF5" not in captured.out + captured.err

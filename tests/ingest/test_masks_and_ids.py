@@ -162,3 +162,20 @@ def test_ingest_rules_must_use_the_contract_names(tmp_path):
     export = DicomExport(tmp_path)
     with pytest.raises(InputDataError, match=r"ingest.delineations names \['reader9'\]"):
         plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
+
+
+def test_patient_missing_from_the_mapping_is_excluded_without_its_dicom_id(tmp_path):
+    _export(tmp_path / "export")
+    pd.DataFrame({"dicom_patient_id": ["OTHER"], "patient_id": ["P9"]}).to_csv(
+        tmp_path / "map.csv", index=False
+    )
+    params = ingest_params(delineations={})
+    params["patient_ids"]["source"] = "mapping"
+    params = IngestParams.coerce(params)
+    export = DicomExport(tmp_path / "export", patient_map_path=tmp_path / "map.csv")
+    plan = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
+    manifest, qc = build_ingest_outputs(plan, {}, data_contract())
+    assert manifest.empty
+    assert qc.loc[0, "patient_id"] == "(not mapped 1)" and not qc.loc[0, "included"]
+    assert "not in the mapping table" in qc.loc[0, "problems"]
+    assert not qc.astype(str).apply(lambda c: c.str.contains("X", regex=False)).any().any()

@@ -108,6 +108,8 @@ def _read_dicom_series(directory: Path) -> sitk.Image:
         )
     files = reader.GetGDCMSeriesFileNames(str(directory), series_ids[0])
     reader.SetFileNames(files)
+    # name the IO: ITK otherwise probes every image-IO factory on each file (HDF5-DIAG noise)
+    reader.SetImageIO("GDCMImageIO")
     # Never load the per-slice tag dictionaries: nothing identifying enters memory.
     reader.MetaDataDictionaryArrayUpdateOff()
     reader.LoadPrivateTagsOff()

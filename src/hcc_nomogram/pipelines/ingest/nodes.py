@@ -176,12 +176,18 @@ def build_ingest_outputs(
     phase_columns, mask_columns = _columns(data_contract)
     id_column = data_contract.get("id_column", "patient_id")
     manifest_rows, qc_rows = [], []
+    unmapped = 0
     for row in ingest_plan.sort_values("patient_id").to_dict("records"):
         pid = row["patient_id"]
         problems = json.loads(row["problems"])
         series = json.loads(row["series"])
         masks = json.loads(row["masks"])
-        qc: dict[str, Any] = {"patient_id": pid or "(not mapped)", "included": not problems}
+        if not pid:
+            unmapped += 1  # never show the DICOM PatientID
+        qc: dict[str, Any] = {
+            "patient_id": pid or f"(not mapped {unmapped})",
+            "included": not problems,
+        }
         for phase in phase_columns:
             chosen = series.get(phase, {})
             qc[f"{phase}_series_number"] = chosen.get("series_number", "")
