@@ -179,3 +179,24 @@ def test_patient_missing_from_the_mapping_is_excluded_without_its_dicom_id(tmp_p
     assert qc.loc[0, "patient_id"] == "(not mapped 1)" and not qc.loc[0, "included"]
     assert "not in the mapping table" in qc.loc[0, "problems"]
     assert not qc.astype(str).apply(lambda c: c.str.contains("X", regex=False)).any().any()
+
+
+def test_jpeg_ls_ct_series_and_seg_are_decoded(tmp_path):
+    from pydicom.uid import JPEGLSLossless
+
+    from hcc_nomogram.ingest.series import read_series
+
+    image, mask = tiny_ct(), cube_mask(tiny_ct())
+    common = {"patient_id": "X", "study_uid": generate_uid(), "frame_uid": generate_uid()}
+    datasets = ct_datasets(
+        image, description="Arterial", series_number=1, acquisition_time="1", **common
+    )
+    paths = write_series(datasets, tmp_path / "ct", compress=JPEGLSLossless)
+    ct = read_series(paths)  # GDCM (CharLS) inside SimpleITK
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(ct), sitk.GetArrayFromImage(image))
+    seg = seg_dataset(
+        datasets, mask, description="r1a", fractional=True, transfer_syntax_uid=JPEGLSLossless
+    )
+    seg.save_as(tmp_path / "seg.dcm")
+    assert str(seg.file_meta.TransferSyntaxUID) == JPEGLSLossless
+    np.testing.assert_array_equal(seg_mask(tmp_path / "seg.dcm", paths, ct, 1), mask)  # pyjpegls

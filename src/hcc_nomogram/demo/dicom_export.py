@@ -95,13 +95,19 @@ def ct_datasets(
 
 
 def write_series(
-    datasets: list[Dataset], folder: Path, *, suffix: str = ".dcm", compress: bool = False
+    datasets: list[Dataset],
+    folder: Path,
+    *,
+    suffix: str = ".dcm",
+    compress: bool | str = False,
 ) -> list[Path]:
+    """Write ``datasets`` as ``<SOPInstanceUID><suffix>``; ``compress``: True = RLE Lossless,
+    or a transfer syntax UID (e.g. JPEG-LS Lossless, encoded with pyjpegls)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for ds in datasets:
         if compress:
-            ds.compress(RLELossless)
+            ds.compress(RLELossless if compress is True else compress)
         path = folder / f"{ds.SOPInstanceUID}{suffix}"
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
@@ -116,6 +122,7 @@ def seg_dataset(
     label: str = "Tumour",
     fractional: bool = False,
     creator: str = "Reader^One",
+    transfer_syntax_uid: str = ExplicitVRLittleEndian,
 ) -> hd.seg.Segmentation:
     """A highdicom SEG of ``mask`` (z-y-x, binary) on ``source`` (sparse: empty frames omitted)."""
     from pydicom.sr.codedict import codes
@@ -143,6 +150,7 @@ def seg_dataset(
         device_serial_number="1",
         content_creator_name=creator,
         omit_empty_frames=True,
+        transfer_syntax_uid=transfer_syntax_uid,
     )
     seg.SeriesDescription = description
     return seg
