@@ -31,6 +31,9 @@ PROVENANCE_PACKAGES = (
     "pandas",
     "numpy",
     "plotly",
+    "pydicom",
+    "highdicom",
+    "rt-utils",
 )
 
 

@@ -125,6 +125,7 @@ class _OnePatient:
         self._export, self._plans, self._label = export, plans, mask_label
         self._key: str | None = None
         self._images: dict = {}
+        self._done = 0
 
     def get(self, patient_id: str, key: tuple[str, str | None]) -> sitk.Image:
         if patient_id != self._key:
@@ -137,6 +138,10 @@ class _OnePatient:
             }
             self._images = convert_patient(self._export, patient_id, series, masks, self._label)
             self._key = patient_id
+            self._done += 1
+            if self._done % 10 == 0 or self._done in (1, len(self._plans)):
+                logger.info("ingest: converted %d/%d patients (last %s).", self._done,
+                            len(self._plans), patient_id)  # fmt: skip
         return self._images[key]
 
 
