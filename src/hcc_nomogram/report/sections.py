@@ -64,6 +64,19 @@ def _load(partitions: Mapping[str, Any], pid: str) -> Mapping[str, np.ndarray]:
     return value() if callable(value) else value
 
 
+def carried_masks(qc: pd.DataFrame, id_col: str = "patient_id") -> pd.DataFrame:
+    """``patient, phase, delineation, carried from`` for every ``<phase>__<d>__mask_carried_from``
+    QC value (a delineation given on one phase only; see docs/data_contract.md)."""
+    rows = []
+    for column in [c for c in qc.columns if c.endswith("__mask_carried_from")]:
+        phase, delineation, _ = column.split("__", 2)
+        for pid, source in zip(qc[id_col], qc[column]):
+            if isinstance(source, str) and source:
+                rows.append({id_col: pid, "phase": phase, "delineation": delineation,
+                             "carried from": source})
+    return pd.DataFrame(rows, columns=[id_col, "phase", "delineation", "carried from"])
+
+
 def preprocessing_section(qc: pd.DataFrame, crops: Mapping[str, Callable | Mapping], *,
                           phases: Sequence[str], delineation: str, n_patients: int = 3,
                           stride: int = 2, id_col: str = "patient_id") -> tuple[Figures, Section]:
@@ -76,6 +89,10 @@ def preprocessing_section(qc: pd.DataFrame, crops: Mapping[str, Callable | Mappi
     if n_excl:
         cols = [c for c in (id_col, "exclusion_reason") if c in qc]
         sec.table(qc.loc[qc["excluded"].astype(bool), cols], caption="Excluded patients")
+    carried = carried_masks(qc, id_col)
+    if len(carried):
+        sec.table(carried, caption="Masks delineated on one phase only, carried to the other "
+                                   "phase through the registration")
     figs: Figures = {}
     if {"registration_metric_before", "registration_metric_after"} <= set(qc.columns):
         figs["registration"] = plots.registration_metric_figure(qc)
@@ -114,6 +131,7 @@ def reproducibility_section(icc_tables: Mapping[str, pd.DataFrame], *, threshold
                             ) -> tuple[Figures, Section]:
     """ICC distribution per phase and how many features passed."""
     icc, cols = icc_long(icc_tables)
+    cols = [c for c in cols if icc[c].notna().any()]  # comparisons that could be computed
     sec = Section("reproducibility", "Feature reproducibility")
     passed = icc.groupby("phase").apply(
         lambda d: int(d["reproducible"].sum()) if "reproducible" in d else
@@ -121,6 +139,11 @@ def reproducibility_section(icc_tables: Mapping[str, pd.DataFrame], *, threshold
     summary = pd.DataFrame({"phase": passed.index, "features": icc.groupby("phase").size().values,
                             f"reproducible (all ICC > {threshold:g})": passed.values})
     sec.table(summary, caption="Reproducible deep features per phase")
+    for column in [c for c in icc.columns if c.endswith("_status")]:
+        skipped = icc.loc[icc[column].astype(str).str.startswith("not computed"), ["phase", column]]
+        for phase, status in skipped.drop_duplicates().itertuples(index=False):
+            sec.text(f"{phase}: ICC filter {column.removesuffix('_status')!r} {status}; "
+                     "it is not applied.")
     fig = plots.icc_histogram(icc, threshold=threshold, icc_columns=cols)
     sec.figure(fig, name="icc", caption="ICC(2,1) intra- and inter-reader; dashed: threshold.")
     return {"icc": fig}, sec
