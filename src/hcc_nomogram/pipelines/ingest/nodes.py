@@ -167,6 +167,47 @@ def convert_ingested_patients(
     return out
 
 
+def _volume_ml(mask: sitk.Image) -> float:
+    voxels = np.count_nonzero(sitk.GetArrayViewFromImage(mask))
+    return round(float(voxels) * float(np.prod(mask.GetSpacing())) / 1000.0, 3)
+
+
+def _qc_series(series: dict[str, dict], phases: list[str]) -> dict[str, Any]:
+    """Chosen series per phase: number, description, acquisition time, slices (no UID)."""
+    out: dict[str, Any] = {}
+    for phase in phases:
+        chosen = series.get(phase, {})
+        for field in ("series_number", "series_description", "acquisition_time"):
+            out[f"{phase}_{field}"] = chosen.get(field, "")
+        out[f"{phase}_slices"] = chosen.get("n_slices", "")
+    return out
+
+
+def _manifest_row(
+    row: dict[str, Any],
+    ingest_images: dict[str, Callable[[], sitk.Image]],
+    data_contract: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """The manifest row of one usable patient, and its mask volumes (``<phase>_<d>_volume_ml``)."""
+    phase_columns, mask_columns = _columns(data_contract)
+    pid = row["patient_id"]
+    manifest = {
+        data_contract.get("id_column", "patient_id"): pid,
+        data_contract.get("center_column", "center"): row["center"],
+        data_contract.get("cohort_column", "cohort"): row["cohort"],
+    }
+    volumes = {}
+    for column in phase_columns.values():
+        if f"{pid}/{column}" in ingest_images:
+            manifest[column] = f"{IMAGES_FOLDER}/{pid}/{column}{SUFFIX}"
+    for (delineation, phase), column in mask_columns.items():
+        key = f"{pid}/{column}"
+        if key in ingest_images:  # else: carried from the other phase, or not delineated
+            manifest[column] = f"{IMAGES_FOLDER}/{key}{SUFFIX}"
+            volumes[f"{phase}_{delineation}_volume_ml"] = _volume_ml(ingest_images[key]())
+    return manifest, volumes
+
+
 def build_ingest_outputs(
     ingest_plan: pd.DataFrame,
     ingest_images: dict[str, Callable[[], sitk.Image]],
@@ -179,62 +220,33 @@ def build_ingest_outputs(
     (read back from the written files), and the problems and fixes of excluded patients.
     """
     phase_columns, mask_columns = _columns(data_contract)
-    id_column = data_contract.get("id_column", "patient_id")
-    manifest_rows, qc_rows = [], []
-    unmapped = 0
+    manifest_rows, qc_rows, unmapped = [], [], 0
     for row in ingest_plan.sort_values("patient_id").to_dict("records"):
-        pid = row["patient_id"]
         problems = json.loads(row["problems"])
-        series = json.loads(row["series"])
         masks = json.loads(row["masks"])
-        if not pid:
-            unmapped += 1  # never show the DICOM PatientID
+        unmapped += not row["patient_id"]  # never show the DICOM PatientID instead
         qc: dict[str, Any] = {
-            "patient_id": pid or f"(not mapped {unmapped})",
+            "patient_id": row["patient_id"] or f"(not mapped {unmapped})",
             "included": not problems,
+            **_qc_series(json.loads(row["series"]), list(phase_columns)),
+            "masks_found": "; ".join(
+                f"{k.replace('|', ' ')}: {v['label']}" for k, v in sorted(masks.items())
+            ),
         }
-        for phase in phase_columns:
-            chosen = series.get(phase, {})
-            qc[f"{phase}_series_number"] = chosen.get("series_number", "")
-            qc[f"{phase}_series_description"] = chosen.get("series_description", "")
-            qc[f"{phase}_acquisition_time"] = chosen.get("acquisition_time", "")
-            qc[f"{phase}_slices"] = chosen.get("n_slices", "")
-        qc["masks_found"] = "; ".join(
-            f"{k.replace('|', ' ')}: {v['label']}" for k, v in sorted(masks.items())
-        )
         if not problems:
-            manifest = {
-                id_column: pid,
-                data_contract.get("center_column", "center"): row["center"],
-                data_contract.get("cohort_column", "cohort"): row["cohort"],
-            }
-            for (d, phase), column in sorted(mask_columns.items()) + [
-                ((None, p), c) for p, c in phase_columns.items()
-            ]:
-                key = f"{pid}/{column}"
-                if key not in ingest_images:
-                    continue
-                manifest[column] = f"{IMAGES_FOLDER}/{key}{SUFFIX}"
-                if d is not None:
-                    image = ingest_images[key]()
-                    volume_ml = (
-                        float(np.count_nonzero(sitk.GetArrayViewFromImage(image)))
-                        * float(np.prod(image.GetSpacing()))
-                        / 1000.0
-                    )
-                    qc[f"{phase}_{d}_volume_ml"] = round(volume_ml, 3)
+            manifest, volumes = _manifest_row(row, ingest_images, data_contract)
             manifest_rows.append(manifest)
+            qc.update(volumes)
         qc["problems"] = " | ".join(problems)
         qc["fix"] = " | ".join(json.loads(row["fixes"]))
         qc["notes"] = " | ".join(json.loads(row["notes"]))
         qc_rows.append(qc)
     ordered = [
-        id_column,
+        data_contract.get("id_column", "patient_id"),
         data_contract.get("center_column", "center"),
         data_contract.get("cohort_column", "cohort"),
         *phase_columns.values(),
         *mask_columns.values(),
     ]
     # every contract column, filled or empty (a delineation found for no patient stays empty)
-    manifest_table = pd.DataFrame(manifest_rows).reindex(columns=ordered)
-    return manifest_table, pd.DataFrame(qc_rows)
+    return pd.DataFrame(manifest_rows).reindex(columns=ordered), pd.DataFrame(qc_rows)
