@@ -297,4 +297,51 @@ def nomogram_outputs(integrated: bool = True) -> dict:
                                     "hr_text": ["2.01 (1.30-3.11)", "1.49 (0.99-2.24)"],
                                     "p_value": [0.002, 0.055], "available": True}))
     out["multivariate_cox_table"] = pd.concat(tables, ignore_index=True)
+    out["decision_curves"] = decision_curves(integrated)
+    out["reclassification"] = reclassification(integrated)
     return out
+
+
+def _predicted_risks(n: int = 80, seed: int = 3):
+    """Outcome and predicted 12-month death risks of a weaker and a stronger model."""
+    rng = np.random.default_rng(seed)
+    x, z = rng.normal(size=n), rng.normal(size=n)
+    t, c = rng.exponential(20 * np.exp(-(x + z))), rng.uniform(6, 48, size=n)
+    cohort = np.where(np.arange(n) < int(0.6 * n), "training", "validation")
+    risk = {"clinical": 1 - np.exp(-0.6 * np.exp(x)), "integrated": 1 - np.exp(-0.6 * np.exp(x + z))}
+    return cohort, np.minimum(t, c), (t <= c).astype(int), risk
+
+
+def decision_curves(integrated: bool = True) -> pd.DataFrame:
+    """Shaped like the nomogram pipeline's ``decision_curves`` (two cohorts, 12 and 24 months)."""
+    from hcc_nomogram.stats.decision_curve import decision_curve
+
+    cohort, time, event, risk = _predicted_risks()
+    if not integrated:
+        risk.pop("integrated")
+    frames = []
+    for g in ("training", "validation"):
+        m = cohort == g
+        for h in (12.0, 24.0):
+            res = decision_curve(time[m], event[m], {k: v[m] for k, v in risk.items()}, h,
+                                 np.arange(0, 0.96, 0.05))
+            frames.append(res.table.assign(cohort=g, horizon=h, available=True))
+    return pd.concat(frames, ignore_index=True)
+
+
+def reclassification(integrated: bool = True) -> pd.DataFrame:
+    """Shaped like the nomogram pipeline's ``reclassification``."""
+    from hcc_nomogram.stats.reclassification import reclassification as nri_idi
+
+    if not integrated:
+        return pd.DataFrame([{"available": False,
+                              "note": "integrated model not available (no signature column)"}])
+    cohort, time, event, risk = _predicted_risks()
+    frames = []
+    for g in ("training", "validation"):
+        m = cohort == g
+        for h in (12.0, 24.0):
+            res = nri_idi(time[m], event[m], risk["clinical"][m], risk["integrated"][m], h,
+                          categories=[0.2, 0.5], n_bootstrap=20, seed=1)
+            frames.append(res.to_frame().assign(cohort=g, available=True))
+    return pd.concat(frames, ignore_index=True)

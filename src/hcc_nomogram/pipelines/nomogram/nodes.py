@@ -25,8 +25,10 @@ from hcc_nomogram.stats.calibration import (
 )
 from hcc_nomogram.stats.concordance import compare_c_indices, harrell_c_index
 from hcc_nomogram.stats.cox import fit_cox, proportional_hazards_test, univariate_cox
+from hcc_nomogram.stats.decision_curve import decision_curve
 from hcc_nomogram.stats.design import encode, fit_terms, require_columns, term_columns
 from hcc_nomogram.stats.nomogram import NomogramModel, develop_model
+from hcc_nomogram.stats.reclassification import reclassification
 from hcc_nomogram.stats.survival import format_median, kaplan_meier, logrank_test
 from hcc_nomogram.stats.table1 import table1
 from hcc_nomogram.stats.validation import bootstrap_optimism
@@ -540,3 +542,80 @@ def stratify_risk_groups(
     ]
     km_long = pd.concat(curves, ignore_index=True)[cols] if curves else pd.DataFrame(columns=cols)
     return pd.DataFrame(summary), km_long
+
+
+# ----- decision curves and reclassification (both models) -------------------------------------
+def _risk_at(predictions: pd.DataFrame, horizon: float) -> np.ndarray:
+    """Predicted probability of death by ``horizon`` (``1 - surv_<h>``; higher = worse)."""
+    col = f"surv_{horizon:g}"
+    if col not in predictions or predictions[col].isna().any():
+        raise InputDataError(
+            f"predictions lack survival at {horizon:g} months.",
+            column=col,
+            fix="add the horizon to nomogram.horizons_months.",
+        )
+    return 1.0 - predictions[col].to_numpy(float)
+
+
+def _by_cohort(predictions: dict[str, pd.DataFrame]):
+    """Per cohort: (cohort, outcome rows, {model: its predictions in the same patient order})
+    over the available (non-empty) models."""
+    models = {name: pred for name, pred in predictions.items() if not pred.empty}
+    base = next(iter(models.values()))
+    for g, sub in base.groupby(COHORT, sort=False):
+        ids = sub["patient_id"]
+        yield g, sub, {m: pred.set_index("patient_id").loc[ids] for m, pred in models.items()}
+
+
+def analyse_decision_curves(
+    clinical: pd.DataFrame, integrated: pd.DataFrame, params
+) -> pd.DataFrame:
+    """Net benefit of the nomograms vs treat-all / treat-none per cohort and horizon
+    (Kaplan-Meier survival decision curves; risk = 1 - predicted survival, higher = worse)."""
+    p = as_params(params)
+    thresholds = p.decision_curve.thresholds()
+    frames = []
+    for g, sub, preds in _by_cohort({"clinical": clinical, "integrated": integrated}):
+        for h in p.horizons_months:
+            risks = {m: _risk_at(pred, h) for m, pred in preds.items()}
+            res = decision_curve(sub["time"], sub["event"], risks, h, thresholds)
+            frames.append(res.table.assign(cohort=g, horizon=h, event_rate_cohort=res.event_rate))
+    out = pd.concat(frames, ignore_index=True)
+    lead = [COHORT, "horizon", "strategy", "threshold"]
+    return out[lead + [c for c in out.columns if c not in lead]].assign(available=True)
+
+
+def assess_reclassification(
+    clinical: pd.DataFrame, integrated: pd.DataFrame, params
+) -> pd.DataFrame:
+    """IPCW continuous NRI, categorical NRI and IDI of the integrated over the clinical
+    nomogram per cohort and horizon, with seeded bootstrap percentile CIs."""
+    p = as_params(params)
+    if integrated.empty or clinical.empty:
+        note = "integrated model not available (no signature column)"
+        return pd.DataFrame([{"available": False, "note": note}])
+    spec = p.reclassification
+    rows = []
+    for g, sub, preds in _by_cohort({"clinical": clinical, "integrated": integrated}):
+        for h in p.horizons_months:
+            try:
+                res = reclassification(
+                    sub["time"],
+                    sub["event"],
+                    _risk_at(preds["clinical"], h),
+                    _risk_at(preds["integrated"], h),
+                    h,
+                    categories=spec.risk_categories,
+                    n_bootstrap=spec.n_bootstrap,
+                    seed=spec.seed,
+                    alpha=spec.alpha,
+                )
+            except SurvivalDataError as exc:
+                logger.warning("reclassification (%s, %g months) not estimable: %s", g, h, exc)
+                rows.append(pd.DataFrame([{COHORT: g, "horizon": h, "available": False,
+                                           "note": str(exc)}]))
+                continue
+            frame = res.to_frame()
+            frame.insert(0, COHORT, g)
+            rows.append(frame.assign(available=True, note="integrated vs clinical, IPCW"))
+    return pd.concat(rows, ignore_index=True)

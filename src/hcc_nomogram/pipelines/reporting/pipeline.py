@@ -15,10 +15,12 @@ from .nodes import (
     build_cam_section,
     build_characteristics_section,
     build_cohort_section,
+    build_decision_curves_section,
     build_discrimination_section,
     build_nomogram_section,
     build_preprocessing_section,
     build_provenance_section,
+    build_reclassification_section,
     build_reproducibility_section,
     build_risk_groups_section,
     build_signature_section,
@@ -40,6 +42,8 @@ SECTION_FIGURES = {
     "nomogram": ("nomogram_clinical", "nomogram_integrated"),
     "discrimination": ("model_cindex", "time_auc"),
     "calibration": ("calibration",),
+    "decision_curves": ("decision_curves",),
+    "reclassification": ("reclassification",),
     "risk_groups": ("risk_groups_training", "risk_groups_validation"),
     "provenance": (),
 }
@@ -48,7 +52,7 @@ WIRED_SECTIONS = tuple(SECTION_FIGURES)
 #: Sections that need only the clinical table and the nomogram pipeline's outputs: the
 #: clinical-only report (`kedro run --pipeline=reporting --tags=clinical_report`).
 CLINICAL_SECTIONS = ("cohort", "characteristics", "nomogram", "discrimination", "calibration",
-                     "risk_groups")
+                     "risk_groups", "decision_curves", "reclassification")
 CLINICAL_TAG = "clinical_report"
 
 
@@ -113,6 +117,12 @@ def section_pipelines() -> dict[str, Pipeline]:
                   _outputs("calibration"), name="build_calibration_section")],
             inputs={**_by_model("calibration", "calibration"),
                     **_by_model("calibration_summary", "calibration_summary")}),
+        "decision_curves": Pipeline([Node(
+            build_decision_curves_section, ["decision_curves"], _outputs("decision_curves"),
+            name="build_decision_curves_section")]),
+        "reclassification": Pipeline([Node(
+            build_reclassification_section, ["reclassification"], _outputs("reclassification"),
+            name="build_reclassification_section")]),
         "risk_groups": Pipeline([Node(
             build_risk_groups_section, ["risk_group_km", "risk_group_summary", C, P],
             _outputs("risk_groups"), name="build_risk_groups_section")]),
