@@ -169,3 +169,18 @@ def test_unknown_training_value():
     dc = DATA_CONTRACT | {"training_value": "derivation"}
     with pytest.raises(InputDataError, match="derivation"):
         nn.prepare_nomogram_cohort(table, PARAMS, dc)
+
+
+@pytest.mark.slow
+def test_decision_curves_and_reclassification_outputs(full_run):
+    dca = full_run.load("decision_curves")
+    assert set(dca["strategy"]) == {"clinical", "integrated", "treat_all", "treat_none"}
+    assert set(dca["cohort"]) == {"training", "validation"}
+    assert set(dca["horizon"]) == set(nn.as_params(PARAMS).horizons_months)
+    at0 = dca[(dca["threshold"] == 0) & (dca["strategy"] == "treat_all")]
+    np.testing.assert_allclose(at0["net_benefit"], at0["event_rate_cohort"])
+    rec = full_run.load("reclassification")
+    idi = rec[(rec["measure"] == "idi") & rec["available"]]
+    # the planted signature adds information: IDI of integrated over clinical is positive
+    assert len(idi) >= 2 and (idi["estimate"] > 0).all()
+    assert (idi["ci_lower"] <= idi["estimate"]).all()
