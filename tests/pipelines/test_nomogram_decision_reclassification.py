@@ -101,3 +101,14 @@ def test_threshold_grid_parameters():
     assert np.allclose(grid.thresholds(), np.arange(1, 11) * 0.05)
     with pytest.raises(ValidationError, match="threshold_max must exceed"):
         DecisionCurveSpec(threshold_min=0.5, threshold_max=0.2)
+
+
+def test_risk_categories_are_validated_with_the_parameters():
+    with pytest.raises(ValidationError, match="increasing cut points"):
+        nn.as_params({**PARAMS, "reclassification": {"risk_categories": [0.5, 0.2]}})
+
+
+def test_no_model_at_all_gives_a_not_available_table():
+    clinical, integrated = _predictions()
+    out = nn.analyse_decision_curves(clinical.iloc[:0], integrated.iloc[:0], PARAMS)
+    assert not out["available"].any()

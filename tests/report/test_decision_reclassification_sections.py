@@ -44,6 +44,13 @@ def test_decision_curves_missing_column_names_the_pipeline():
         decision_curves_section(S.decision_curves().drop(columns="net_benefit"))
 
 
+def test_decision_curves_degrade_to_not_available():
+    na = pd.DataFrame([{"available": False, "note": "no nomogram available"}])
+    figs, sec = decision_curves_section(na)
+    assert "not available" in figs["decision_curves"].layout.title.text
+    assert "Decision curves: not available (no nomogram available)." in _html(sec)
+
+
 def test_reclassification_forest_plot_and_table():
     figs, sec = reclassification_section(S.reclassification())
     fig = figs["reclassification"]

@@ -411,9 +411,15 @@ def _useful_range(panel: pd.DataFrame, strategy: str) -> str:
 def decision_curves_section(dca: pd.DataFrame) -> tuple[Figures, Section]:
     """Decision curves (net benefit vs threshold) of both nomograms with treat-all /
     treat-none, per cohort and horizon, and the net benefit at a few thresholds."""
+    sec = Section("decision_curves", "Decision curve analysis")
+    if not is_available(dca):
+        msg = unavailable_note(dca, "Decision curves")
+        sec.text(msg)
+        fig = plots.not_available_figure("Decision curves", msg)
+        sec.figure(fig, name="decision_curves")
+        return {"decision_curves": fig}, sec
     require_columns(dca, ["cohort", "horizon", "strategy", "threshold", "net_benefit"],
                     "decision_curves", "Decision curves", pipeline="nomogram")
-    sec = Section("decision_curves", "Decision curve analysis")
     sec.text("Net benefit of treating the patients whose predicted risk of death by the horizon "
              "(1 - predicted survival; higher = worse) reaches the threshold probability, "
              "with Kaplan-Meier event rates among them (survival decision curves, Vickers et "

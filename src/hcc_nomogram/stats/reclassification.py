@@ -178,7 +178,8 @@ def _measures(time, event, old, new, *, horizon, cuts) -> dict[str, float]:
     return out
 
 
-def _check_categories(categories) -> np.ndarray | None:
+def check_risk_categories(categories) -> np.ndarray | None:
+    """Cut points of the risk categories (increasing, strictly inside (0, 1)); None if empty."""
     if categories is None or len(categories) == 0:
         return None
     cuts = np.asarray(categories, dtype=float)
@@ -241,7 +242,7 @@ def reclassification(
     old = check_risk_probability(risk_old, n, "risk_old")
     new = check_risk_probability(risk_new, n, "risk_new")
     horizon = float(horizon)
-    cuts = _check_categories(categories)
+    cuts = check_risk_categories(categories)
     est = _measures(time, event, old, new, horizon=horizon, cuts=cuts)
     rng = np.random.default_rng(seed)
     boot, failed = [], 0

@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hcc_nomogram.stats.design import Term
+from hcc_nomogram.stats.reclassification import check_risk_categories
 
 
 class FactorSpec(BaseModel):
@@ -98,6 +99,11 @@ class ReclassificationSpec(BaseModel):
     n_bootstrap: int = Field(default=200, ge=0)
     seed: int = 20201116
     alpha: float = Field(default=0.05, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _cut_points(self):
+        check_risk_categories(self.risk_categories)  # a ValueError: reported by pydantic
+        return self
 
 
 class Table1Spec(BaseModel):

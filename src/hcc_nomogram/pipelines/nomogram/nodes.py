@@ -573,6 +573,8 @@ def analyse_decision_curves(
     """Net benefit of the nomograms vs treat-all / treat-none per cohort and horizon
     (Kaplan-Meier survival decision curves; risk = 1 - predicted survival, higher = worse)."""
     p = as_params(params)
+    if clinical.empty and integrated.empty:
+        return pd.DataFrame([{"available": False, "note": "no nomogram available"}])
     thresholds = p.decision_curve.thresholds()
     frames = []
     for g, sub, preds in _by_cohort({"clinical": clinical, "integrated": integrated}):
