@@ -36,6 +36,7 @@ def test_km_survival_and_log_log_ci_match_r(lung):
         km = kaplan_meier(sub["time"], sub["event"])
         t = r["time"].to_numpy()
         np.testing.assert_allclose(km.survival_at(t), r["surv"], rtol=1e-12)  # same arithmetic
+        np.testing.assert_allclose(km.std_err_at(t), r["std_err"], rtol=1e-10)  # Greenwood
         lo, hi = km.ci_at(t)
         np.testing.assert_allclose(lo, r["lower"], rtol=1e-9)  # exponential Greenwood
         np.testing.assert_allclose(hi, r["upper"], rtol=1e-9)
