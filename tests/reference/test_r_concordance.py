@@ -32,7 +32,9 @@ def test_single_c_and_ij_variance_match_r(case):
     res = harrell_c_index(time, event, ref["lp1"])
     concordant, discordant, tied_risk = ref["count1"][:3]
     assert (res.n_concordant, res.n_discordant, res.n_tied_risk) == (
-        concordant, discordant, tied_risk
+        concordant,
+        discordant,
+        tied_risk,
     )
 
 

@@ -25,7 +25,9 @@ def test_km_median_and_ci_match_r(lung):
         assert (km.n, km.n_events) == (r["n"], r["events"])
         # days on a discrete grid: the medians and limits are event times, equal exactly
         assert (km.median, km.median_ci_lower, km.median_ci_upper) == (
-            r["median"], r["lower"], r["upper"]
+            r["median"],
+            r["lower"],
+            r["upper"],
         )
 
 

@@ -37,9 +37,7 @@ def ref():
 
 def test_apparent_c_equals_r_index_orig(ref):
     lung = csv("data_lung.csv")
-    lp = fit_cox(lung["time"], lung["event"], lung[COVARIATES]).linear_predictor(
-        lung[COVARIATES]
-    )
+    lp = fit_cox(lung["time"], lung["event"], lung[COVARIATES]).linear_predictor(lung[COVARIATES])
     c = harrell_c_index(lung["time"], lung["event"], lp).c_index
     assert ref["c_apparent"].nunique() == 1  # R: index.orig does not depend on the seed
     assert c == pytest.approx(ref["c_apparent"].iloc[0], abs=1e-12)

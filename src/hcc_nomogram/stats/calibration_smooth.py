@@ -230,7 +230,10 @@ def smooth_calibration(
     risk_grid = np.linspace(*np.quantile(1 - s, [0.01, 0.99]), grid_size)
     cll_grid = complementary_log_log(1 - risk_grid)
     curve = pd.DataFrame(
-        {"predicted_risk": risk_grid, "observed_risk": _observed_risk(fit, cll_grid, knots, horizon)}
+        {
+            "predicted_risk": risk_grid,
+            "observed_risk": _observed_risk(fit, cll_grid, knots, horizon),
+        }
     )
     boot, failed = _bootstrap_curves(
         time, event, cll, knots, cll_grid, horizon=horizon, n_bootstrap=n_bootstrap, seed=seed

@@ -48,7 +48,7 @@ class KaplanMeierResult:
         n, d = tab["n_at_risk"].to_numpy(float), tab["n_events"].to_numpy(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             gw = np.cumsum(np.where(n > d, d / (n * (n - d)), np.inf))
-        se = np.where(np.isfinite(gw), tab["survival"].to_numpy() * np.sqrt(gw), np.inf)
+            se = np.where(np.isfinite(gw), tab["survival"].to_numpy() * np.sqrt(gw), np.inf)
         t = tab["time"].to_numpy()
         times = np.atleast_1d(np.asarray(times, dtype=float))
         return np.where(times < t[0], 0.0, step_at(t, se, times))
