@@ -244,3 +244,15 @@ writeLines(c(R.version.string,
              sprintf("rms %s", packageVersion("rms")),
              sprintf("Hmisc %s", packageVersion("Hmisc")),
              sprintf("psych %s", packageVersion("psych"))), "r_session.txt")
+
+# --- Table 1 tests: Fisher's exact (R x C) and Wilcoxon-Mann-Whitney ---------------------------
+fisher_3x2 <- fisher.test(matrix(c(5, 1, 2, 6, 3, 3), ncol = 2, byrow = TRUE))$p.value
+fisher_2x2 <- fisher.test(matrix(c(3, 1, 3, 3), ncol = 2, byrow = TRUE))$p.value
+fisher_4x2 <- fisher.test(matrix(c(12, 5, 7, 9, 3, 8, 10, 10), ncol = 2, byrow = TRUE))$p.value
+fisher_2x3 <- fisher.test(matrix(c(8, 2, 3, 1, 5, 4), nrow = 2, byrow = TRUE))$p.value
+afp <- c(10, 500, 20, 800, 30, 40, 900, 10, 1000, 20)
+w <- suppressWarnings(wilcox.test(afp[1:6], afp[7:10], exact = FALSE, correct = TRUE))
+write_csv(full(data.frame(test = c("fisher_3x2", "fisher_4x2", "fisher_2x3", "fisher_2x2_bclc",
+                                   "wilcoxon_afp_ties"),
+                          p = c(fisher_3x2, fisher_4x2, fisher_2x3, fisher_2x2, w$p.value))),
+          "ref_table1_tests.csv")
