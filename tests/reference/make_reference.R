@@ -178,6 +178,16 @@ for (seed in 1:8) {
                                  dxy_corrected = v["Dxy", "index.corrected"])
 }
 write_csv(full(do.call(rbind, val_rows)), "ref_validate.csv")
+# deterministic check: validate() draws sample(n, n, replace = TRUE) once per resample, so the
+# same seed replays its resamples; export them (1-based row numbers) with validate's result
+set.seed(11)
+idx <- replicate(20, sample(nrow(lung_d), nrow(lung_d), replace = TRUE))
+set.seed(11)
+v <- validate(cph_lung, B = 20, method = "boot")
+write_csv(as.data.frame(idx), "ref_validate_resamples.csv")
+write_csv(full(data.frame(B = 20, dxy_apparent = v["Dxy", "index.orig"],
+                          dxy_training = v["Dxy", "training"], dxy_test = v["Dxy", "test"],
+                          dxy_optimism = v["Dxy", "optimism"])), "ref_validate_replay.csv")
 
 # --- calibration at a horizon (Austin, Harrell & van Klaveren 2020) ---------------------------
 dev <- pbc_f[seq(1, nrow(pbc_f), 2), ]

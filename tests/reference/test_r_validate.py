@@ -2,9 +2,10 @@
 seeds 1-8) for the Cox model ``age + sex + ph.ecog`` on ``lung``. Reference file:
 ``ref_validate.csv`` (Somers' Dxy = 2 (C - 1/2): apparent, optimism, corrected per seed).
 
-Bootstrap resamples differ between R and numpy, so only seed-independent parts are compared
-exactly: the apparent index (deterministic) and the identity corrected = apparent - optimism.
-The optimism itself is compared with the spread of R's over seeds (see the tolerance below)."""
+Deterministic: the apparent index, and the optimism of 20 resamples replayed exactly
+(``ref_validate_resamples.csv``: the row numbers ``validate`` drew with ``set.seed(11)``, and
+``ref_validate_replay.csv``: its training/test/optimism Dxy). Seed-independent: with numpy's own
+resamples the optimism must fall in the spread of R's over 8 seeds (tolerance below)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,19 @@ def test_apparent_c_equals_r_index_orig(ref):
     assert ref["c_apparent"].nunique() == 1  # R: index.orig does not depend on the seed
     assert c == pytest.approx(ref["c_apparent"].iloc[0], abs=1e-12)
     np.testing.assert_allclose(ref["c_corrected"], ref["c_apparent"] - ref["c_optimism"])
+
+
+def test_optimism_on_r_resamples_equals_validate():
+    lung = csv("data_lung.csv")
+    idx = csv("ref_validate_resamples.csv").to_numpy().T - 1  # R columns, 1-based
+    replay = csv("ref_validate_replay.csv").iloc[0]
+    res = bootstrap_optimism(lung, _develop, time_col="time", event_col="event", resamples=idx)
+    assert res.n_bootstrap == replay["B"] and res.n_failed == 0
+    # same resamples, same Efron fits (1e-8), same Harrell C: optimism equal to 1e-8
+    assert res.optimism == pytest.approx(replay["dxy_optimism"] / 2, abs=1e-8)
+    assert res.c_corrected == pytest.approx(
+        (replay["dxy_apparent"] - replay["dxy_optimism"]) / 2 + 0.5, abs=1e-8
+    )
 
 
 def test_optimism_within_r_seed_band(ref):
