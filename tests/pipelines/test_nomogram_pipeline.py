@@ -43,6 +43,7 @@ PARAMS = {
     ],
     "signature": {"column": "signature_score", "step": 0.2},
     "bootstrap": {"n_resamples": 3, "seed": 1},
+    "calibration": {"band_resamples": 5},
     "table1": {"numeric": ["age_years", "alt_u_l"]},
     "models": {
         "clinical": {"name": "clinical", "use_signature": False},
@@ -101,6 +102,10 @@ def test_full_run_outputs(full_run):
     assert boot["n_bootstrap"] == 3 and boot["c_corrected"] <= boot["c_apparent"] + 0.05
     cal = cat.load("integrated.calibration_summary")
     assert len(cal) == 4 and cal["rmse"].between(0, 0.5).all()
+    smooth = cat.load("integrated.calibration_metrics")
+    assert len(smooth) == 4 and smooth["ici"].between(0, 0.5).all()
+    assert smooth["slope"].between(0.3, 3).all()  # planted model refitted: slope near 1
+    assert not cat.load("integrated.calibration_curve").empty
     rg = cat.load("risk_group_summary")
     assert (rg["hr_high_vs_low"] > 1).all() and (rg["logrank_p"] < 0.05).all()
     km = cat.load("risk_group_km")

@@ -236,6 +236,25 @@ def nomogram_calibration(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(rows), pd.DataFrame(summary)
 
 
+def nomogram_smooth_calibration(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``calibration_metrics`` and ``calibration_curve`` of one model (2 cohorts x 2 horizons)."""
+    metrics, curves = [], []
+    grid = np.linspace(0.1, 0.8, 20)
+    for cohort in ("training", "validation"):
+        for h in (12.0, 24.0):
+            metrics.append({"model": model, "cohort": cohort, "horizon": h, "n": 40,
+                            "n_events_by_horizon": 12, "slope": 0.87, "slope_se": 0.2,
+                            "slope_ci_lower": 0.48, "slope_ci_upper": 1.26, "oe_ratio": 1.08,
+                            "oe_ci_lower": 0.81, "oe_ci_upper": 1.44, "citl_log_oe": 0.077,
+                            "ici": 0.043, "e50": 0.031, "e90": 0.094, "emax": 0.12,
+                            "smooth_model": "rcs", "note": ""})
+            obs = grid + 0.05 * np.sin(6 * grid)
+            curves.append(pd.DataFrame({"model": model, "cohort": cohort, "horizon": h,
+                                        "predicted_risk": grid, "observed_risk": obs,
+                                        "ci_lower": obs - 0.08, "ci_upper": obs + 0.08}))
+    return pd.DataFrame(metrics).assign(available=True), pd.concat(curves, ignore_index=True)
+
+
 def risk_groups(model: str = "integrated") -> tuple[pd.DataFrame, pd.DataFrame]:
     curves = []
     for cohort in ("training", "validation"):
@@ -284,7 +303,8 @@ def nomogram_outputs(integrated: bool = True) -> dict:
         if model == "integrated" and not integrated:
             na = not_available(model)
             for ds in ("nomogram_points", "nomogram_survival_scale", "calibration",
-                       "calibration_summary", "discrimination"):
+                       "calibration_summary", "discrimination", "calibration_metrics",
+                       "calibration_curve"):
                 out[f"{model}.{ds}"] = na
             tables.append(na)
             continue
@@ -293,6 +313,8 @@ def nomogram_outputs(integrated: bool = True) -> dict:
         out[f"{model}.calibration"], out[f"{model}.calibration_summary"] = \
             nomogram_calibration(model)
         out[f"{model}.discrimination"] = discrimination(model)
+        out[f"{model}.calibration_metrics"], out[f"{model}.calibration_curve"] = \
+            nomogram_smooth_calibration(model)
         tables.append(pd.DataFrame({"model": model, "label": ["BCLC C", "AFP > 400 ng/mL"],
                                     "hr_text": ["2.01 (1.30-3.11)", "1.49 (0.99-2.24)"],
                                     "p_value": [0.002, 0.055], "available": True}))

@@ -421,6 +421,66 @@ def not_available_figure(title: str, note: str = "") -> go.Figure:
     return fig
 
 
+def smooth_calibration_figure(curve: pd.DataFrame, points: pd.DataFrame | None = None, *,
+                              ici: Mapping[tuple, float] | None = None,
+                              title: str = "Smoothed calibration of predicted risk"
+                              ) -> go.Figure:
+    """Smoothed calibration curves with their CI band, one panel per (horizon, cohort).
+
+    ``curve``: model, cohort, horizon, predicted_risk, observed_risk, ci_lower, ci_upper (the
+    nomogram's ``calibration_curve``). ``points`` (optional): grouped points with the same
+    keys and ``predicted_risk`` / ``observed_risk`` (Kaplan-Meier) columns. ``ici``:
+    ``{(model, horizon, cohort): ICI}`` shown in the legend. Risk = 1 - survival at the
+    horizon (higher = worse); the dashed diagonal is perfect calibration.
+    """
+    panels = list(curve[["horizon", "cohort"]].drop_duplicates().itertuples(index=False,
+                                                                             name=None))
+    horizons = list(pd.unique(curve["horizon"]))
+    cohorts = list(pd.unique(curve["cohort"]))
+    fig = make_subplots(rows=len(horizons), cols=len(cohorts), shared_xaxes=False,
+                        subplot_titles=[f"{c}, {h:g} months" for h in horizons for c in cohorts])
+    models = list(pd.unique(curve["model"]))
+    for h, c in panels:
+        row, col = horizons.index(h) + 1, cohorts.index(c) + 1
+        for i, model in enumerate(models):
+            colour = _colour(model, i)
+            cur = curve[(curve["model"] == model) & (curve["horizon"] == h)
+                        & (curve["cohort"] == c)].sort_values("predicted_risk")
+            if cur.empty:
+                continue
+            first = row == 1 and col == 1
+            if cur["ci_lower"].notna().all():
+                fig.add_trace(go.Scatter(
+                    x=np.r_[cur["predicted_risk"], cur["predicted_risk"][::-1]],
+                    y=np.r_[cur["ci_upper"], cur["ci_lower"][::-1]], fill="toself",
+                    fillcolor=colour, opacity=0.18, line={"width": 0}, hoverinfo="skip",
+                    name=f"{model}: 95% band", showlegend=first, legendgroup=f"{model}band"),
+                    row=row, col=col)
+            label = f"{model}: smooth curve"
+            if ici is not None and (model, float(h), c) in ici:
+                label = f"{model} {h:g} mo ({c}): ICI {ici[(model, float(h), c)]:.3f}"
+            fig.add_trace(go.Scatter(
+                x=cur["predicted_risk"], y=cur["observed_risk"], mode="lines",
+                line={"color": colour}, name=label, legendgroup=model), row=row, col=col)
+            if points is not None and len(points):
+                pts = points[(points["model"] == model) & (points["horizon"] == h)
+                             & (points["cohort"] == c)].dropna(subset=["observed_risk"])
+                fig.add_trace(go.Scatter(
+                    x=pts["predicted_risk"], y=pts["observed_risk"], mode="markers",
+                    marker={"color": colour, "size": 9, "symbol": "circle-open"},
+                    name=f"{model}: grouped (KM)", showlegend=first,
+                    legendgroup=f"{model}pts"), row=row, col=col)
+        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", showlegend=False,
+                                 line={"dash": "dash", "color": "grey"}, hoverinfo="skip"),
+                      row=row, col=col)
+        fig.update_xaxes(title_text="Predicted risk", range=[0, 1], row=row, col=col)
+        fig.update_yaxes(title_text="Observed risk" if col == 1 else None, range=[0, 1],
+                         row=row, col=col)
+    fig.update_layout(title=title, template=TEMPLATE, height=380 * len(horizons) + 120,
+                      legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
 REFERENCE_STYLES = {"treat_all": {"color": "#7f7f7f", "dash": "dash"},
                     "treat_none": {"color": "#000000", "dash": "dot"}}
 

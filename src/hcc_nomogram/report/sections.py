@@ -394,6 +394,62 @@ def risk_groups_section(km: pd.DataFrame, summary: pd.DataFrame, *,
     return figs, sec
 
 
+SMOOTH_CALIBRATION_COLUMNS = ("model", "cohort", "horizon", "n", "n_events_by_horizon", "slope",
+                              "slope_ci_lower", "slope_ci_upper", "oe_ratio", "oe_ci_lower",
+                              "oe_ci_upper", "ici", "e50", "e90", "emax", "note")
+
+
+def smooth_calibration_section(
+        models: Mapping[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
+) -> tuple[Figures, Section]:
+    """Calibration slope, O/E and ICI/E50/E90 with the smoothed calibration curve (Austin,
+    Harrell & van Klaveren 2020). ``models``: name -> (``calibration`` (grouped points),
+    ``calibration_metrics``, ``calibration_curve``) of the nomogram pipeline."""
+    sec = Section("calibration_smooth", "Calibration slope, O/E and smoothed calibration (ICI)")
+    curves, points, tables, ici = [], [], [], {}
+    for name, (grouped, metrics, curve) in models.items():
+        if not (is_available(metrics) and is_available(curve)):
+            sec.text(unavailable_note(metrics, f"{name.capitalize()} nomogram smoothed "
+                                               "calibration"))
+            continue
+        require_columns(metrics, ["cohort", "horizon", "slope", "oe_ratio", "ici"],
+                        f"{name}.calibration_metrics", "Smoothed calibration", pipeline="nomogram")
+        require_columns(curve, ["cohort", "horizon", "predicted_risk", "observed_risk",
+                                "ci_lower", "ci_upper"], f"{name}.calibration_curve",
+                        "Smoothed calibration", pipeline="nomogram")
+        model = metrics["model"].iloc[0] if "model" in metrics else name
+        curves.append(curve.assign(model=curve.get("model", model)))
+        tables.append(metrics.assign(model=metrics.get("model", model)))
+        for r in metrics.itertuples(index=False):
+            ici[(model, float(r.horizon), r.cohort)] = r.ici
+        if is_available(grouped) and {"mean_predicted", "observed"} <= set(grouped):
+            points.append(grouped.assign(model=grouped.get("model", model),
+                                         predicted_risk=1 - grouped["mean_predicted"],
+                                         observed_risk=1 - grouped["observed"]))
+    if curves:
+        curve = pd.concat(curves, ignore_index=True)
+        curve["horizon"] = curve["horizon"].astype(float)
+        pts = pd.concat(points, ignore_index=True) if points else None
+        if pts is not None:
+            pts["horizon"] = pts["horizon"].astype(float)
+        fig = plots.smooth_calibration_figure(curve, pts, ici=ici)
+        table = pd.concat(tables, ignore_index=True)
+        sec.table(table[[c for c in SMOOTH_CALIBRATION_COLUMNS if c in table]].round(3),
+                  caption="Calibration slope (1 = ideal; < 1: predictions too extreme) with "
+                  "95% CI, observed/expected risk at the horizon (O/E, 1 = ideal; > 1: risk "
+                  "under-predicted) with 95% CI, and ICI / E50 / E90 / Emax: mean, median, 90th "
+                  "percentile and maximum of |observed - predicted| risk over patients, from "
+                  "the smoothed curve (lower = better)")
+    else:
+        fig = plots.not_available_figure("Smoothed calibration")
+    sec.figure(fig, name="calibration_smooth",
+               caption="Observed vs predicted risk of death by the horizon: smoothed curve "
+               "(Cox model on a restricted cubic spline of log(-log predicted survival)) with "
+               "its 95% bootstrap band, and the grouped Kaplan-Meier points of the calibration "
+               "section; dashed: perfect calibration.")
+    return {"calibration_smooth": fig}, sec
+
+
 #: Thresholds whose net benefit the decision-curve table lists (when on the grid).
 DCA_TABLE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5)
 

@@ -59,6 +59,10 @@ class CalibrationSpec(BaseModel):
     horizons_months: list[float] = [12.0, 24.0]
     n_groups: int = Field(default=3, ge=1)
     min_group: int = Field(default=5, ge=1)
+    band_resamples: int = Field(
+        default=200, ge=0, description="bootstrap resamples of the smooth curve's CI band"
+    )
+    band_seed: int = 20201116
 
 
 class BootstrapSpec(BaseModel):

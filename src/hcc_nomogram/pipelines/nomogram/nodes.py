@@ -23,6 +23,11 @@ from hcc_nomogram.stats.calibration import (
     integrated_brier,
     time_dependent_auc,
 )
+from hcc_nomogram.stats.calibration_smooth import (
+    calibration_in_the_large,
+    calibration_slope,
+    smooth_calibration,
+)
 from hcc_nomogram.stats.concordance import compare_c_indices, harrell_c_index
 from hcc_nomogram.stats.cox import fit_cox, proportional_hazards_test, univariate_cox
 from hcc_nomogram.stats.decision_curve import decision_curve
@@ -402,6 +407,98 @@ def assess_calibration(predictions: pd.DataFrame, params) -> tuple[pd.DataFrame,
                 )
             )
     return pd.concat(groups, ignore_index=True), pd.DataFrame(summary).assign(available=True)
+
+
+def assess_smooth_calibration(
+    predictions: pd.DataFrame, params
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Calibration slope, O/E calibration-in-the-large and the smoothed calibration curve
+    (ICI / E50 / E90) at each calibration horizon and cohort (Austin et al. 2020; see
+    :mod:`hcc_nomogram.stats.calibration_smooth`): (metrics table, curve table). A statistic
+    that cannot be estimated (e.g. no event before the horizon) is NaN with a ``note``."""
+    p = as_params(params)
+    if predictions.empty:
+        na = pd.DataFrame([{"available": False, "note": "model not available"}])
+        return na, na
+    metrics, curves = [], []
+    for g, sub in predictions.groupby(COHORT, sort=False):
+        model = sub["model"].iloc[0]
+        for h in p.calibration.horizons_months:
+            s = _survival_column(sub, h)
+            row, curve = _smooth_calibration_row(sub["time"], sub["event"], s, h, p)
+            metrics.append({"model": model, COHORT: g, "horizon": h, **row})
+            if curve is not None:
+                curves.append(curve.assign(model=model, cohort=g, horizon=h))
+    curve_table = (
+        pd.concat(curves, ignore_index=True)[
+            ["model", COHORT, "horizon", "predicted_risk", "observed_risk", "ci_lower", "ci_upper"]
+        ]
+        if curves
+        else pd.DataFrame([{"available": False, "note": "no curve could be fitted"}])
+    )
+    return pd.DataFrame(metrics).assign(available=True), curve_table
+
+
+def _survival_column(sub: pd.DataFrame, horizon: float) -> pd.Series:
+    col = f"surv_{horizon:g}"
+    if col not in sub or sub[col].isna().any():
+        raise InputDataError(
+            f"predictions lack survival at {horizon:g} months.",
+            column=col,
+            fix="add the horizon to nomogram.horizons_months.",
+        )
+    return sub[col]
+
+
+def _smooth_calibration_row(time, event, s, horizon, p: NomogramParams):
+    """One metrics row (and the curve, or None) of one cohort at one horizon."""
+    notes = []
+    row = dict(n=len(time), n_events_by_horizon=int(((time <= horizon) & (event == 1)).sum()))
+    try:
+        slope, se = calibration_slope(time, event, s, horizon)
+        row.update(
+            slope=slope,
+            slope_se=se,
+            slope_ci_lower=slope - 1.959964 * se,
+            slope_ci_upper=slope + 1.959964 * se,
+        )
+    except (ModelFitError, SurvivalDataError) as exc:
+        notes.append(f"slope: {exc}")
+    citl = calibration_in_the_large(time, event, s, horizon)
+    row.update(
+        observed_risk=citl.observed_risk,
+        mean_predicted_risk=citl.mean_predicted_risk,
+        oe_ratio=citl.oe_ratio,
+        oe_ci_lower=citl.oe_ci_lower,
+        oe_ci_upper=citl.oe_ci_upper,
+        citl_log_oe=citl.intercept,
+    )
+    if not np.isfinite(citl.observed_risk):
+        notes.append("O/E: follow-up ends before the horizon")
+    curve = None
+    try:
+        res = smooth_calibration(
+            time,
+            event,
+            s,
+            horizon,
+            n_bootstrap=p.calibration.band_resamples,
+            seed=p.calibration.band_seed,
+        )
+        row.update(
+            ici=res.ici,
+            e50=res.e50,
+            e90=res.e90,
+            emax=res.emax,
+            smooth_model=res.model,
+            band_resamples=res.n_bootstrap,
+            band_failed=res.n_failed,
+        )
+        curve = res.curve
+    except (ModelFitError, SurvivalDataError) as exc:
+        notes.append(f"smooth curve: {exc}")
+    row["note"] = "; ".join(notes)
+    return row, curve
 
 
 def check_proportional_hazards(model: NomogramModel, cohort: pd.DataFrame, params, data_contract):

@@ -44,6 +44,11 @@ def _model_pipeline() -> Pipeline:
                 ["calibration", "calibration_summary"],
             ),
             _node(
+                nodes.assess_smooth_calibration,
+                ["nomogram_predictions", "params:nomogram"],
+                ["calibration_metrics", "calibration_curve"],
+            ),
+            _node(
                 nodes.check_proportional_hazards,
                 ["nomogram_model", "nomogram_cohort", *COMMON],
                 "ph_test",

@@ -24,6 +24,7 @@ from .nodes import (
     build_reproducibility_section,
     build_risk_groups_section,
     build_signature_section,
+    build_smooth_calibration_section,
     compute_cam_panels,
     render_static_images,
 )
@@ -42,6 +43,7 @@ SECTION_FIGURES = {
     "nomogram": ("nomogram_clinical", "nomogram_integrated"),
     "discrimination": ("model_cindex", "time_auc"),
     "calibration": ("calibration",),
+    "calibration_smooth": ("calibration_smooth",),
     "decision_curves": ("decision_curves",),
     "reclassification": ("reclassification",),
     "risk_groups": ("risk_groups_training", "risk_groups_validation"),
@@ -52,7 +54,8 @@ WIRED_SECTIONS = tuple(SECTION_FIGURES)
 #: Sections that need only the clinical table and the nomogram pipeline's outputs: the
 #: clinical-only report (`kedro run --pipeline=reporting --tags=clinical_report`).
 CLINICAL_SECTIONS = ("cohort", "characteristics", "nomogram", "discrimination", "calibration",
-                     "risk_groups", "decision_curves", "reclassification")
+                     "calibration_smooth", "decision_curves", "reclassification",
+                     "risk_groups")
 CLINICAL_TAG = "clinical_report"
 
 
@@ -117,6 +120,14 @@ def section_pipelines() -> dict[str, Pipeline]:
                   _outputs("calibration"), name="build_calibration_section")],
             inputs={**_by_model("calibration", "calibration"),
                     **_by_model("calibration_summary", "calibration_summary")}),
+        "calibration_smooth": Pipeline(
+            [Node(build_smooth_calibration_section,
+                  {f"{m}_{d}": f"{m}_{d}" for m in ("clinical", "integrated")
+                   for d in ("calibration", "calibration_metrics", "calibration_curve")},
+                  _outputs("calibration_smooth"), name="build_smooth_calibration_section")],
+            inputs={**_by_model("calibration", "calibration"),
+                    **_by_model("calibration_metrics", "calibration_metrics"),
+                    **_by_model("calibration_curve", "calibration_curve")}),
         "decision_curves": Pipeline([Node(
             build_decision_curves_section, ["decision_curves"], _outputs("decision_curves"),
             name="build_decision_curves_section")]),
