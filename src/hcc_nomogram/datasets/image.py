@@ -184,7 +184,7 @@ def check_complete_file(path: str | Path, *, patient: str | None = None) -> None
     """Raise :class:`InputDataError` when a NIfTI file is truncated, its gzip stream corrupt,
     or its float voxels hold NaN/Inf.
 
-    ``.nii.gz``: the whole gzip stream is decompressed (in 1 MiB chunks, nothing kept), which
+    A gzip file (``.nii.gz``): the whole stream is decompressed (in 1 MiB chunks, nothing kept), which
     detects a cut file (no end-of-stream marker) and flipped bits (CRC); then, as for ``.nii``,
     the data length is compared with what the header declares. Float voxels are scanned for
     NaN/Inf here because SimpleITK's NIfTI reader turns NaN into 0. Other formats are left to
@@ -195,8 +195,10 @@ def check_complete_file(path: str | Path, *, patient: str | None = None) -> None
     suffix = _suffix(path)
     if suffix not in (".nii", ".nii.gz"):
         return
+    with open(path, "rb") as stream:
+        compressed = stream.read(2) == b"\x1f\x8b"  # the gzip magic number, whatever the name
     try:
-        opener = gzip.open if suffix == ".nii.gz" else open
+        opener = gzip.open if compressed else open
         with opener(path, "rb") as stream:
             scan = _VoxelScan(stream.read(540))
             while chunk := stream.read(_CHUNK):

@@ -11,6 +11,11 @@ import logging
 import numpy as np
 import pandas as pd
 
+from hcc_nomogram.datasets.tables import (
+    check_cohort_values,
+    check_outcomes,
+    check_patient_ids,
+)
 from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError
 from hcc_nomogram.pipelines.nomogram.config import (
     ModelSpec,
@@ -77,7 +82,12 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     time_col, event_col = _outcome(dc, p.primary_outcome)
     model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
     require_columns(analysis_table, [dc["id_column"], dc["cohort_column"], *model_cols])
-    df = analysis_table
+    check_patient_ids(analysis_table, dc["id_column"], source="analysis_table")
+    check_cohort_values(analysis_table, dc["cohort_column"],
+                        [dc["training_value"], dc["validation_value"]], dc["id_column"],
+                        source="analysis_table")
+    df = check_outcomes(analysis_table, time_col, event_col, dc["id_column"],
+                        source="analysis_table")
     if dc["cohort_column"] != COHORT:
         df = df.drop(columns=[COHORT], errors="ignore").rename(
             columns={dc["cohort_column"]: COHORT}

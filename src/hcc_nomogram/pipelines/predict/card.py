@@ -51,8 +51,8 @@ def model_card(*, signature_config: Mapping, n_signature_features: int, nomogram
                cohorts: pd.DataFrame, signature_metrics: pd.DataFrame,
                discrimination: pd.DataFrame, bootstrap: pd.DataFrame,
                c_index_comparison: pd.DataFrame, calibration_summary: pd.DataFrame,
-               ranges: pd.DataFrame) -> str:
-    """The card as Markdown text."""
+               ranges: pd.DataFrame, out_of_range_policy: str = "") -> str:
+    """The card as Markdown text (``out_of_range_policy``: how far-out inputs are handled)."""
     banner = weights_banner(provenance)
     random_weights = provenance.get("weights_source") == "random"
     out = ["# Model card: HCC overall-survival nomogram with a deep learning signature", ""]
@@ -124,6 +124,7 @@ def model_card(*, signature_config: Mapping, n_signature_features: int, nomogram
                                               "n_groups_estimable"])),
         "## Input ranges seen in training",
         _md_table(ranges),
+        *([f"**Out-of-range guard:** {out_of_range_policy}", ""] if out_of_range_policy else []),
         "## Known limitations",
         "- Retrospective data; the validation cohort is external but also retrospective.",
         "- Single-slice 2D analysis: only the largest-ROI axial slice of each phase is used.",

@@ -42,10 +42,13 @@ def create_pipeline(**kwargs) -> Pipeline:
              "predict_extractor", name="build_predict_extractor"),
         Node(nodes.validate_new_clinical,
              _by_name("predict_clinical", "predict_manifest", "integrated_nomogram_model",
-                      "analysis_table", data_contract=CONTRACT, nomogram="params:nomogram"),
+                      "signature_model", "analysis_table", data_contract=CONTRACT,
+                      nomogram="params:nomogram"),
              "predict_clinical_checked", name="validate_new_clinical"),
+        # after every guard rail: its QC table is the run's first output
         Node(nodes.preprocess_new_patients,
-             ["predict_manifest", CONTRACT, "params:preprocessing"],
+             ["predict_manifest", "predict_clinical_checked", "predict_settings_check", CONTRACT,
+              "params:preprocessing"],
              ["predict_crops", "predict_preprocessing_qc"], name="preprocess_new_patients"),
         Node(nodes.extract_new_patient_features,
              ["predict_crops", "predict_extractor", CONTRACT, "params:deep_features"],
@@ -71,6 +74,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                       "signature_metrics", "integrated_discrimination",
                       "integrated_bootstrap_validation", "c_index_comparison",
                       "integrated_calibration_summary", data_contract=CONTRACT,
-                      nomogram="params:nomogram"),
+                      nomogram="params:nomogram", predict="params:predict"),
              "model_card", name="write_model_card"),
     ], inputs=INTEGRATED)
