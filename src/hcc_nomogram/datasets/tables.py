@@ -60,7 +60,8 @@ def check_cohort_values(
     values = table[cohort_column]
     bad = ~values.astype(str).isin(allowed) | values.isna()
     if bad.any():
-        counts = values[bad].astype(str).value_counts()
+        shown = values[bad].astype(object).where(values[bad].notna(), "(empty)").astype(str)
+        counts = shown.value_counts()
         listed = ", ".join(f"{v!r} ({n} patient(s))" for v, n in counts.items())
         raise InputDataError(
             f"unknown cohort value(s) {listed}; only {allowed} are cohorts. A misspelled "
