@@ -186,7 +186,7 @@ def test_curves_pages_qc_and_model_card(predicted):
     assert not qc["excluded"].any() and len(qc) == len(pred)
 
     card = predicted.load("loaded:model_card")
-    for text in ("## Intended use", "## Weights provenance", "## Performance (95% CI)",
+    for text in ("## Intended use", "## Weights provenance", "Checked in this run", "## Performance (95% CI)",
                  "## Calibration", "## Known limitations", "Single-slice 2D",
                  "RANDOM DenseNet-121 weights", "training", "validation", "ci_lower"):
         assert text in card, text
@@ -195,16 +195,29 @@ def test_curves_pages_qc_and_model_card(predicted):
     assert settings["densenet_weights_provenance"]["seed"] == 11
 
 
+def _output_versions(root: Path) -> list[str]:
+    """Every saved version of every versioned predict output (a refused run adds none)."""
+    outputs = [root / "data/08_reporting/predict/predict_preprocessing_qc.csv",
+               root / "data/04_feature/predict/predict_deep_features.parquet",
+               root / "data/07_model_output/predict/patient_predictions.csv",
+               root / "data/06_models/model_card.md"]
+    return sorted(str(v) for o in outputs if o.exists() for v in o.iterdir())
+
+
 def test_other_preprocessing_settings_are_refused(trained, tiny_demo_cohort):
+    before = _output_versions(trained)
     with pytest.raises(ModelMismatchError, match=r"preprocessing\.crop\.fill_hu.*-1000.*-900"):
         run_predict(trained, tiny_demo_cohort, trained / "new_patients",
                     preprocessing={"crop": {"fill_hu": -900}})
+    assert _output_versions(trained) == before
 
 
 def test_other_weights_are_refused(trained, tiny_demo_cohort):
+    before = _output_versions(trained)
     with pytest.raises(ModelMismatchError, match=r"seed: trained with 11, now 12"):
         run_predict(trained, tiny_demo_cohort, trained / "new_patients",
                     deep_features={"seed": 12})
+    assert _output_versions(trained) == before
 
 
 def _latest_pickle(model_dir: Path):
@@ -258,6 +271,10 @@ def test_missing_value_and_unknown_level_node_level(trained, tiny_demo_cohort):
                   analysis_table=table, data_contract=params["data_contract"],
                   nomogram=params["nomogram"])
     checked = nodes.validate_new_clinical(predict_clinical=clinical, **kwargs)
+    other_run = table.assign(signature_lp=table["signature_lp"] * 1.01)
+    with pytest.raises(ModelMismatchError, match="different training runs"):
+        nodes.validate_new_clinical(predict_clinical=clinical,
+                                    **{**kwargs, "analysis_table": other_run})
     assert list(checked["patient_id"]) == manifest.patient_ids
     with pytest.raises(InputDataError, match="no row in the clinical table"):
         nodes.validate_new_clinical(predict_clinical=clinical.iloc[1:], **kwargs)

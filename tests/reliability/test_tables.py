@@ -96,6 +96,8 @@ analysis_table:
      "unknown cohort value(s) 'validaton'"),
     (lambda t: t.assign(os_months=t["os_months"].astype(str).str.replace(".", ",", regex=False)),
      SurvivalDataError, "decimal separator"),
+    # a column only Table 1 needs: checked with the others, before nomogram_cohort is written
+    (lambda t: t.drop(columns=["nodule_count"]), InputDataError, "no column 'nodule_count'"),
 ])
 def test_nomogram_run_refuses_bad_table(project, tiny_demo_cohort, edit, error, expected):
     clinical = pd.read_csv(tiny_demo_cohort / "clinical.csv", dtype={"patient_id": str})

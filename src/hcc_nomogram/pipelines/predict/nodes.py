@@ -359,9 +359,16 @@ def write_model_card(
     signature_metrics: pd.DataFrame, integrated_discrimination: pd.DataFrame,
     integrated_bootstrap_validation: pd.DataFrame, c_index_comparison: pd.DataFrame,
     integrated_calibration_summary: pd.DataFrame, data_contract: dict, nomogram: Any,
-    predict: dict,
+    predict: dict, predict_settings_check: list[str], predict_extractor: DenseNetExtractor,
 ) -> str:
-    """The model card (Markdown) of the frozen models this run loaded."""
+    """The model card (Markdown) of the frozen models this run loaded, with what this run
+    checked: the compared feature settings and the DenseNet weights resolved now (so the card,
+    an output, is written only after both guard rails passed)."""
+    now = predict_extractor.provenance
+    checks = [f"{len(predict_settings_check)} feature-extraction settings equal the training "
+              f"ones ({', '.join(predict_settings_check)}).",
+              f"DenseNet-121 weights resolved now: {now.weights_source} (MD5 {now.file_md5}), "
+              "the training ones."]
     p = as_params(nomogram)
     guard = PredictParams.model_validate(predict)
     policy = (
@@ -397,6 +404,6 @@ def write_model_card(
         signature_metrics=signature_metrics, discrimination=integrated_discrimination,
         bootstrap=integrated_bootstrap_validation, c_index_comparison=c_index_comparison,
         calibration_summary=integrated_calibration_summary, ranges=pd.DataFrame(ranges),
-        out_of_range_policy=policy,
+        out_of_range_policy=policy, run_checks=checks,
     )
 

@@ -73,7 +73,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                       "densenet_weights_provenance", "training_settings", "analysis_table",
                       "signature_metrics", "integrated_discrimination",
                       "integrated_bootstrap_validation", "c_index_comparison",
-                      "integrated_calibration_summary", data_contract=CONTRACT,
+                      "integrated_calibration_summary", "predict_settings_check",
+                      "predict_extractor", data_contract=CONTRACT,
                       nomogram="params:nomogram", predict="params:predict"),
              "model_card", name="write_model_card"),
     ], inputs=INTEGRATED)
