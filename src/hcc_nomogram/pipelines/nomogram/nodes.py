@@ -11,6 +11,11 @@ import logging
 import numpy as np
 import pandas as pd
 
+from hcc_nomogram.datasets.tables import (
+    check_cohort_values,
+    check_outcomes,
+    check_patient_ids,
+)
 from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError
 from hcc_nomogram.pipelines.nomogram.config import (
     ModelSpec,
@@ -83,8 +88,16 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     p, dc = as_params(params), _contract(data_contract)
     time_col, event_col = _outcome(dc, p.primary_outcome)
     model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
-    require_columns(analysis_table, [dc["id_column"], dc["cohort_column"], *model_cols])
-    df = analysis_table
+    categorical, numeric, _ = _table1_columns(p)
+    # every column a later node needs: a missing one stops the run before its first output
+    require_columns(analysis_table, list(dict.fromkeys(
+        [dc["id_column"], dc["cohort_column"], *model_cols, *categorical, *numeric])))
+    check_patient_ids(analysis_table, dc["id_column"], source="analysis_table")
+    check_cohort_values(analysis_table, dc["cohort_column"],
+                        [dc["training_value"], dc["validation_value"]], dc["id_column"],
+                        source="analysis_table")
+    df = check_outcomes(analysis_table, time_col, event_col, dc["id_column"],
+                        source="analysis_table")
     if dc["cohort_column"] != COHORT:
         df = df.drop(columns=[COHORT], errors="ignore").rename(
             columns={dc["cohort_column"]: COHORT}
@@ -118,9 +131,8 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     return df.reset_index(drop=True)
 
 
-def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
-    """Table 1: factors by cohort, Fisher's exact (categorical) / Mann-Whitney U (numeric)."""
-    p, dc = as_params(params), _contract(data_contract)
+def _table1_columns(p: NomogramParams) -> tuple[list[str], list[str], dict[str, float]]:
+    """Table 1's ``(categorical, numeric, cutoffs)`` columns."""
     categorical = [f.column or f.name for f in p.candidate_factors if f.kind == "categorical"]
     categorical += [c for c in p.table1.categorical if c not in categorical]
     cutoffs = {f.column or f.name: f.cutoff for f in p.candidate_factors if f.cutoff is not None}
@@ -128,6 +140,13 @@ def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contrac
     numeric = list(dict.fromkeys([*p.table1.numeric, *cutoffs]))
     if p.signature is not None:
         numeric.append(p.signature.column)
+    return categorical, numeric, cutoffs
+
+
+def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+    """Table 1: factors by cohort, Fisher's exact (categorical) / Mann-Whitney U (numeric)."""
+    p, dc = as_params(params), _contract(data_contract)
+    categorical, numeric, cutoffs = _table1_columns(p)
     order = [dc["training_value"], dc["validation_value"]]
     order = [g for g in order if g in set(cohort[COHORT])]
     return table1(
