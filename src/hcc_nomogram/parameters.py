@@ -107,8 +107,10 @@ BLOCKS: dict[str, tuple[Callable, str]] = {
     "predict": (lambda: PredictParams, "conf/base/parameters_predict.yml"),
     "demo_cohort": (_pydantic("hcc_nomogram.demo.config", "DemoCohortConfig"),
                     "conf/base/parameters_demo_cohort.yml"),
+    "ingest": (_pydantic("hcc_nomogram.ingest.params", "IngestParams"),
+               "conf/base/parameters_ingest.yml"),
 }
-PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "predict", "demo_cohort"}
+PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "predict", "demo_cohort", "ingest"}
 LOCAL_NOTE = " (or its override in conf/local/)"
 
 

@@ -223,3 +223,11 @@ def test_unknown_parameter_keys_are_errors():
         )
     with pytest.raises(ValueError, match="not a valid regular expression"):
         IngestParams.coerce(ingest_params(phases={"arterial": {"description": "art("}}))
+    # the run-level check (hcc_nomogram.parameters) names the dotted key and the allowed keys
+    from hcc_nomogram.parameters import block_problems
+
+    problems = block_problems("ingest", ingest_params(series={"min_slice": 5}))
+    assert problems and problems[0].startswith("ingest.series.min_slice: unknown key")
+    assert "min_slices" in problems[0]
+    bad = {"r2": [{"source": "nifti", "pattern": "x"}]}
+    assert "named groups" in block_problems("ingest", ingest_params(delineations=bad))[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PARAMS_FILE = "conf/base/parameters_ingest.yml"
 
@@ -86,7 +86,8 @@ class DelineationRule(_Strict):
 
     _regex = field_validator("description", "creator", "folder", "segment", "pattern")(_check_regex)
 
-    def model_post_init(self, __context) -> None:
+    @model_validator(mode="after")
+    def _complete(self) -> DelineationRule:
         if self.source == "nifti":
             if not self.pattern:
                 raise ValueError("a nifti delineation needs `pattern`")
@@ -97,6 +98,7 @@ class DelineationRule(_Strict):
                 )
         elif self.segment is None and self.segment_number is None:
             raise ValueError(f"a {self.source} delineation needs `segment` or `segment_number`")
+        return self
 
 
 class PatientIdParams(_Strict):
@@ -135,7 +137,8 @@ class IngestParams(_Strict):
     mask_label: int = Field(1, ge=1, le=255, description="value of the tumour in written masks")
     patient_ids: PatientIdParams = Field(default_factory=PatientIdParams)
 
-    def model_post_init(self, __context) -> None:
+    @model_validator(mode="after")
+    def _consistent(self) -> IngestParams:
         unknown = set(self.phase_order) - set(self.phases)
         if unknown:
             raise ValueError(f"phase_order names unknown phase(s) {sorted(unknown)}")
@@ -143,6 +146,7 @@ class IngestParams(_Strict):
             bad = set(phases) - set(self.phases)
             if bad:
                 raise ValueError(f"overrides.{pid} names unknown phase(s) {sorted(bad)}")
+        return self
 
     @classmethod
     def coerce(cls, value) -> IngestParams:
