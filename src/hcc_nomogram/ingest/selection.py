@@ -84,20 +84,25 @@ def _candidates(series: pd.DataFrame, params: IngestParams, plan: PatientPlan) -
     keep = image[~excluded & ~small]
     studies = keep.drop_duplicates("study_uid")
     if len(studies) > 1:
-        dates = ", ".join(
-            f"{d or '?'} {t or ''}".strip()
-            for d, t in zip(studies["study_date"], studies["study_time"])
+        # no dates in the QC table (quasi-identifiers): the study order and series counts
+        order = (studies["study_date"].astype(str) + studies["study_time"].astype(str)).rank(
+            method="first"
+        )
+        counts = keep["study_uid"].value_counts()
+        listed = ", ".join(
+            f"study {int(rank)}: {counts[uid]} CT series"
+            for uid, rank in sorted(zip(studies["study_uid"], order), key=lambda x: x[1])
         )
         if rules.study == "only":
             plan.problem(
-                f"CT series in {len(studies)} studies (dates {dates}); which study is meant is ambiguous.",
+                f"CT series in {len(studies)} studies ({listed}, in date order; dates in "
+                "ingest_index); which study is meant is ambiguous.",
                 "set ingest.series.study to earliest or latest, or give the series in ingest.overrides.",
             )
         else:
-            key = studies["study_date"].astype(str) + studies["study_time"].astype(str)
-            pick = studies.loc[key.idxmin() if rules.study == "earliest" else key.idxmax()]
-            plan.notes.append(f"{len(studies)} studies ({dates}); the {rules.study} one is used.")
-            keep = keep[keep["study_uid"] == pick["study_uid"]]
+            pick = order.idxmin() if rules.study == "earliest" else order.idxmax()
+            plan.notes.append(f"{len(studies)} studies ({listed}); the {rules.study} one is used.")
+            keep = keep[keep["study_uid"] == studies.loc[pick, "study_uid"]]
     return keep
 
 
