@@ -106,18 +106,20 @@ def test_no_candidate_lists_the_ct_series(tmp_path):
 
 
 def test_two_studies_rule(tmp_path):
-    for date in ("20200101", "20200601"):
+    for date, label in (("20200601", "follow-up"), ("20200101", "baseline")):
         study = Study(tmp_path, date=date)
-        study.series(f"Arterial {date}", "100000")
-        study.series(f"Portal venous {date}", "100100")
+        study.series(f"Arterial {label}", "100000")
+        study.series(f"Portal venous {label}", "100100")
     problem = _problems(_plan(tmp_path)["X"])
     assert "CT series in 2 studies (study 1: 2 CT series, study 2: 2 CT series" in problem
     assert "2020" not in problem  # no dates in the QC table
-    series = ingest_params()["series"] | {"study": "latest"}
-    plan = _plan(tmp_path, series=series)["X"]
+    series = ingest_params()["series"]
+    plan = _plan(tmp_path, series=series | {"study": "latest"})["X"]
     assert plan["problems"] == []
-    assert plan["series"]["arterial"]["series_description"] == "Arterial 20200601"
+    assert plan["series"]["arterial"]["series_description"] == "Arterial follow-up"
     assert "the latest one is used" in " ".join(plan["notes"])
+    plan = _plan(tmp_path, series=series | {"study": "earliest"})["X"]
+    assert plan["series"]["portal"]["series_description"] == "Portal venous baseline"
 
 
 def test_missing_slices_are_detected_not_stacked(tmp_path):
