@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 
 import pytest
@@ -13,7 +14,9 @@ from hcc_nomogram.datasets.dicom import DicomExport
 from hcc_nomogram.datasets.image import read_image
 from hcc_nomogram.demo.dicom_export import ct_datasets, write_series
 from hcc_nomogram.ingest.index import index_files, series_table
+from hcc_nomogram.ingest.params import IngestParams
 from hcc_nomogram.ingest.series import read_series
+from hcc_nomogram.pipelines.ingest.nodes import index_dicom_export
 from ingest.dicom_export import HCC048, tiny_ct
 
 
@@ -45,7 +48,7 @@ def test_series_table_of_a_mixed_export(dicom_tree):
     assert not {"PatientName", "PatientBirthDate", "AccessionNumber"} & set(files.columns)
 
 
-def test_index_reads_headers_only_and_keeps_corrupt_files(tmp_path):
+def test_index_reads_headers_only_and_keeps_corrupt_files(tmp_path, caplog):
     paths = write_series(
         ct_datasets(tiny_ct(), patient_id="X", study_uid=generate_uid(), frame_uid=generate_uid(),
                     description="Arterial", series_number=1, acquisition_time="100000"),
@@ -62,6 +65,10 @@ def test_index_reads_headers_only_and_keeps_corrupt_files(tmp_path):
     series = series_table(files)
     broken = series[series["error"] != ""]
     assert json.loads(broken.iloc[0]["files"]) == ["s/broken.dcm"]
+    assert "incomplete header" in broken.iloc[0]["error"]
+    with caplog.at_level(logging.WARNING):
+        index_dicom_export(DicomExport(tmp_path), IngestParams())
+    assert "unreadable file s/broken.dcm" in caplog.text
 
 
 def test_cache_reuses_unchanged_files_and_rereads_changed_ones(tmp_path):

@@ -34,6 +34,12 @@ def index_dicom_export(dicom_export: DicomExport, ingest: IngestParams) -> pd.Da
     """Series table of the export (one row per series; unreadable files as rows with ``error``)."""
     ingest = IngestParams.coerce(ingest)
     files, _counts = dicom_export.index(ingest.index.progress_every)
+    unreadable = files[files["error"] != ""]
+    for record in unreadable.head(5).to_dict("records"):
+        logger.warning("ingest: unreadable file %s (%s); skipped.", record["path"], record["error"])
+    if len(unreadable) > 5:
+        logger.warning("ingest: %d more unreadable files; see ingest_index (error column).",
+                       len(unreadable) - 5)  # fmt: skip
     return series_table(files, ingest.series.slice_gap_tolerance)
 
 
