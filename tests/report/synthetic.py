@@ -298,3 +298,36 @@ def nomogram_outputs(integrated: bool = True) -> dict:
                                     "p_value": [0.002, 0.055], "available": True}))
     out["multivariate_cox_table"] = pd.concat(tables, ignore_index=True)
     return out
+
+
+# ----- frozen nomogram models (calculator section) --------------------------------------------
+NOMOGRAM = {"horizons_months": [12, 24, 36]}
+
+
+def analysis_table() -> pd.DataFrame:
+    """:func:`clinical` with the rescaled signature score of the signature pipeline."""
+    table = clinical()
+    lp = table["signature_lp"]
+    return table.assign(signature_score=(lp - lp.min()) / (lp.max() - lp.min()))
+
+
+def nomogram_models(integrated: bool = True) -> dict:
+    """Real Cox nomograms (every factor kept) fitted on the synthetic training rows."""
+    from hcc_nomogram.stats.design import Term
+    from hcc_nomogram.stats.nomogram import NomogramModel, develop_model
+
+    table = analysis_table()
+    train = table[table["cohort"] == "training"]
+    factors = [Term("age", "age", "continuous", cutoff=55, label="Age > 55 y"),
+               Term("bclc", "bclc", "categorical", reference="B", label="BCLC C")]
+    signature = Term("signature", "signature_score", "continuous", step=0.2,
+                     label="DL signature (per 0.2)")
+    out = {}
+    for name, terms in (("clinical", factors), ("integrated", [*factors, signature])):
+        if name == "integrated" and not integrated:
+            out[f"{name}.nomogram_model"] = NomogramModel.unavailable(name, "no signature column")
+            continue
+        out[f"{name}.nomogram_model"] = develop_model(
+            train, terms, name=name, time_col="os_months", event_col="os_event", p_enter=1.0,
+            k=0.0, always_candidates=[t.name for t in terms]).model
+    return out

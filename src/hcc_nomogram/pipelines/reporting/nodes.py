@@ -13,10 +13,11 @@ import pandas as pd
 
 from hcc_nomogram.hooks import package_versions
 from hcc_nomogram.report import sections
+from hcc_nomogram.report.calculator import calculator_page, calculator_section
 from hcc_nomogram.report.errors import require_input
 from hcc_nomogram.report.html import Section, render_report
 from hcc_nomogram.report.images import min_max
-from hcc_nomogram.report.provenance import provenance_section
+from hcc_nomogram.report.provenance import provenance_section, weights_banner
 from hcc_nomogram.report.settings import ReportSettings
 from hcc_nomogram.report.static import figures_to_images
 
@@ -164,6 +165,21 @@ def build_risk_groups_section(risk_group_km: pd.DataFrame, risk_group_summary: p
                  "validation": data_contract["validation_value"]},
         at_risk_every=settings.at_risk_every_months)
     return _with_section(figs, sec)
+
+
+def build_calculator_section(*, clinical_nomogram_model, integrated_nomogram_model,
+                             analysis_table: pd.DataFrame, densenet_weights_provenance: dict,
+                             data_contract: dict, nomogram: dict) -> dict[str, Any]:
+    """The offline nomogram calculator (``page``, the ``nomogram_calculator`` dataset) and the
+    report section that embeds and links it. Horizons: ``nomogram.horizons_months``; numeric
+    input ranges: the training rows of ``analysis_table`` (as the predict pipeline's guards)."""
+    require_input(analysis_table, "analysis_table", "Nomogram calculator")
+    train = analysis_table[analysis_table[data_contract["cohort_column"]]
+                           == data_contract["training_value"]]
+    page = calculator_page([clinical_nomogram_model, integrated_nomogram_model], train,
+                           horizons=nomogram["horizons_months"],
+                           banner=weights_banner(densenet_weights_provenance))
+    return {"page": page, "section": calculator_section(page).to_dict()}
 
 
 def build_provenance_section(densenet_weights_provenance: dict, reporting: dict,

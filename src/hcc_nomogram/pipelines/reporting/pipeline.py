@@ -10,6 +10,7 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import (
     assemble_clinical_report,
     assemble_report,
+    build_calculator_section,
     build_calibration_section,
     build_cam_extractor,
     build_cam_section,
@@ -41,6 +42,7 @@ SECTION_FIGURES = {
     "discrimination": ("model_cindex", "time_auc"),
     "calibration": ("calibration",),
     "risk_groups": ("risk_groups_training", "risk_groups_validation"),
+    "calculator": (),
     "provenance": (),
 }
 #: Sections wired to the other pipelines' outputs, in report order.
@@ -116,6 +118,16 @@ def section_pipelines() -> dict[str, Pipeline]:
         "risk_groups": Pipeline([Node(
             build_risk_groups_section, ["risk_group_km", "risk_group_summary", C, P],
             _outputs("risk_groups"), name="build_risk_groups_section")]),
+        "calculator": Pipeline(
+            [Node(build_calculator_section,
+                  {"clinical_nomogram_model": "clinical_nomogram_model",
+                   "integrated_nomogram_model": "integrated_nomogram_model",
+                   "analysis_table": "analysis_table",
+                   "densenet_weights_provenance": "densenet_weights_provenance",
+                   "data_contract": C, "nomogram": "params:nomogram"},
+                  {"page": "nomogram_calculator", "section": "report_calculator_section"},
+                  name="build_calculator_section")],
+            inputs=_by_model("nomogram_model", "nomogram_model")),
         "provenance": Pipeline([Node(
             build_provenance_section,
             ["densenet_weights_provenance", P, "params:deep_features", C],
