@@ -40,6 +40,8 @@ def synthetic_catalog(data_dir: Path, *, integrated: bool = True, images: bool =
         **S.nomogram_models(integrated),
         "analysis_table": S.analysis_table(),
         "params:nomogram": S.NOMOGRAM,
+        "params:signature": {},
+        "params:preprocessing": {},
         "params:reporting": S.REPORTING,
         "params:data_contract": S.CONTRACT,
         "params:deep_features": {"icc": {"threshold": 0.75}},

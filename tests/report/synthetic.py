@@ -284,7 +284,7 @@ def nomogram_outputs(integrated: bool = True) -> dict:
         if model == "integrated" and not integrated:
             na = not_available(model)
             for ds in ("nomogram_points", "nomogram_survival_scale", "calibration",
-                       "calibration_summary", "discrimination"):
+                       "calibration_summary", "discrimination", "bootstrap_validation"):
                 out[f"{model}.{ds}"] = na
             tables.append(na)
             continue
@@ -293,6 +293,7 @@ def nomogram_outputs(integrated: bool = True) -> dict:
         out[f"{model}.calibration"], out[f"{model}.calibration_summary"] = \
             nomogram_calibration(model)
         out[f"{model}.discrimination"] = discrimination(model)
+        out[f"{model}.bootstrap_validation"] = bootstrap_validation(model)
         tables.append(pd.DataFrame({"model": model, "label": ["BCLC C", "AFP > 400 ng/mL"],
                                     "hr_text": ["2.01 (1.30-3.11)", "1.49 (0.99-2.24)"],
                                     "p_value": [0.002, 0.055], "available": True}))
@@ -301,7 +302,18 @@ def nomogram_outputs(integrated: bool = True) -> dict:
 
 
 # ----- frozen nomogram models (calculator section) --------------------------------------------
-NOMOGRAM = {"horizons_months": [12, 24, 36]}
+NOMOGRAM = {"horizons_months": [12, 24, 36],
+            "candidate_factors": [{"name": "age", "column": "age", "kind": "continuous",
+                                   "cutoff": 55, "label": "Age > 55 y"},
+                                  {"name": "bclc", "column": "bclc", "kind": "categorical",
+                                   "reference": "B", "label": "BCLC C"}],
+            "signature": {"column": "signature_score", "label": "DL signature (per 0.2)"}}
+
+
+def bootstrap_validation(model: str) -> pd.DataFrame:
+    return pd.DataFrame([{"model": model, "c_apparent": 0.70, "optimism": 0.02,
+                          "c_corrected": 0.68, "n_bootstrap": 20, "n_failed": 0, "seed": 1,
+                          "available": True, "note": ""}])
 
 
 def analysis_table() -> pd.DataFrame:

@@ -23,6 +23,7 @@ from .nodes import (
     build_reproducibility_section,
     build_risk_groups_section,
     build_signature_section,
+    build_tripod_section,
     compute_cam_panels,
     render_static_images,
 )
@@ -43,6 +44,7 @@ SECTION_FIGURES = {
     "calibration": ("calibration",),
     "risk_groups": ("risk_groups_training", "risk_groups_validation"),
     "calculator": (),
+    "tripod_ai": (),
     "provenance": (),
 }
 #: Sections wired to the other pipelines' outputs, in report order.
@@ -64,7 +66,29 @@ def _by_model(prefix: str, dataset: str) -> dict[str, str]:
     return {f"{m}_{prefix}": f"{m}.{dataset}" for m in ("clinical", "integrated")}
 
 
-def section_pipelines() -> dict[str, Pipeline]:
+def _tripod_pipeline(sections: tuple[str, ...]) -> Pipeline:
+    """The TRIPOD+AI checklist; it reads the other sections of the report being built, so it
+    links only to sections that exist."""
+    others = [f"report_{s}_section" for s in sections if s != "tripod_ai"]
+    datasets = ["clinical_table", "preprocessing_qc", "multivariate_cox_table",
+                "clinical_discrimination", "integrated_discrimination", "c_index_comparison",
+                "clinical_bootstrap_validation", "integrated_bootstrap_validation",
+                "clinical_calibration_summary", "integrated_calibration_summary",
+                "signature_metrics", "signature_weights", "risk_group_summary",
+                "densenet_weights_provenance", *others]
+    params = {"data_contract": C, "nomogram": "params:nomogram", "signature": "params:signature",
+              "deep_features": "params:deep_features", "preprocessing": "params:preprocessing"}
+    return Pipeline(
+        [Node(build_tripod_section, {**{d: d for d in datasets}, **params},
+              {"checklist": "tripod_ai_checklist", "markdown": "tripod_ai_checklist_md",
+               "section": "report_tripod_ai_section"},
+              name="build_tripod_section")],
+        inputs={**_by_model("discrimination", "discrimination"),
+                **_by_model("bootstrap_validation", "bootstrap_validation"),
+                **_by_model("calibration_summary", "calibration_summary")})
+
+
+def section_pipelines(sections: tuple[str, ...] = WIRED_SECTIONS) -> dict[str, Pipeline]:
     return {
         "cohort": Pipeline([Node(build_cohort_section, ["clinical_table", C, P],
                                  _outputs("cohort"), name="build_cohort_section")]),
@@ -128,6 +152,7 @@ def section_pipelines() -> dict[str, Pipeline]:
                   {"page": "nomogram_calculator", "section": "report_calculator_section"},
                   name="build_calculator_section")],
             inputs=_by_model("nomogram_model", "nomogram_model")),
+        "tripod_ai": _tripod_pipeline(sections),
         "provenance": Pipeline([Node(
             build_provenance_section,
             ["densenet_weights_provenance", P, "params:deep_features", C],
@@ -140,7 +165,7 @@ def create_pipeline(sections: tuple[str, ...] = WIRED_SECTIONS, **kwargs) -> Pip
     """The report with ``sections`` (all by default), plus the clinical-only report: the
     sections of :data:`CLINICAL_SECTIONS` (tagged ``clinical_report``) assembled into
     ``hcc_nomogram_clinical_report`` for users without images (docs/reporting.md)."""
-    parts = section_pipelines()
+    parts = section_pipelines(sections)
     clinical = tuple(s for s in sections if s in CLINICAL_SECTIONS)
     other = tuple(s for s in sections if s not in CLINICAL_SECTIONS)
     tagged = sum((parts[s].tag([CLINICAL_TAG, f"report_{s}"]) for s in clinical), Pipeline([]))
