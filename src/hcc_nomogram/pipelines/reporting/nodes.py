@@ -175,15 +175,17 @@ def build_risk_groups_section(risk_group_km: pd.DataFrame, risk_group_summary: p
 
 def build_calculator_section(*, clinical_nomogram_model, integrated_nomogram_model,
                              analysis_table: pd.DataFrame, densenet_weights_provenance: dict,
-                             data_contract: dict, nomogram: dict) -> dict[str, Any]:
+                             data_contract: dict, nomogram) -> dict[str, Any]:
     """The offline nomogram calculator (``page``, the ``nomogram_calculator`` dataset) and the
     report section that embeds and links it. Horizons: ``nomogram.horizons_months``; numeric
     input ranges: the training rows of ``analysis_table`` (as the predict pipeline's guards)."""
+    from hcc_nomogram.pipelines.nomogram.config import as_params
+
     require_input(analysis_table, "analysis_table", "Nomogram calculator")
     train = analysis_table[analysis_table[data_contract["cohort_column"]]
                            == data_contract["training_value"]]
     page = calculator_page([clinical_nomogram_model, integrated_nomogram_model], train,
-                           horizons=nomogram["horizons_months"],
+                           horizons=as_params(nomogram).horizons_months,
                            banner=weights_banner(densenet_weights_provenance))
     return {"page": page, "section": calculator_section(page).to_dict()}
 
@@ -208,7 +210,7 @@ def build_tripod_section(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.D
                          integrated_calibration_summary: pd.DataFrame,
                          signature_metrics: pd.DataFrame, signature_weights: pd.DataFrame,
                          risk_group_summary: pd.DataFrame, densenet_weights_provenance: dict,
-                         data_contract: dict, nomogram: dict, signature: dict,
+                         data_contract: dict, nomogram, signature,
                          deep_features: dict, preprocessing: dict,
                          **report_sections: dict) -> dict[str, Any]:
     """The TRIPOD+AI checklist filled from this run (table, Markdown, report section).
