@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,10 @@ from hcc_nomogram.pipelines.predict.guards import ModelMismatchError
 from hcc_nomogram.pipelines.predict.pipeline import create_training_record_pipeline
 from hcc_nomogram.pipelines.preprocessing import create_pipeline as preprocessing_pipeline
 from hcc_nomogram.pipelines.signature import create_pipeline as signature_pipeline
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
+from browser import find_chromium  # noqa: E402
+from calculator_harness import fill_and_read, printed  # noqa: E402
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 HORIZONS = [12, 24, 36]
@@ -319,19 +324,13 @@ def _calculator_page(root: Path, cohort: Path) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(__import__("shutil").which("chromium") is None
-                    and __import__("shutil").which("google-chrome") is None,
+@pytest.mark.skipif(find_chromium() is None,
                     reason="no Chromium/Chrome installed: `apt-get install -y chromium`")
 def test_calculator_page_gives_the_predict_pipelines_numbers(trained, tiny_demo_cohort,
                                                              predicted, tmp_path):
     """Headless Chromium fills the calculator's fields with each new patient's values (input /
     change events, as a user would), and the DOM must show patient_predictions (integrated) and
     the training run's clinical predictions to every printed digit (data-value: 1e-12)."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
-    from calculator_harness import fill_and_read, printed
-
     page = _calculator_page(trained, tiny_demo_cohort)
     assert "http://" not in page and "https://" not in page  # offline: nothing to fetch
     assert "RANDOM DenseNet-121 weights" in page.split("<h1>")[0]  # same banner as the report
