@@ -11,7 +11,14 @@ import synthetic as S
 from hcc_nomogram.imaging.patient import PreprocessingSettings
 from hcc_nomogram.pipelines.nomogram.config import as_params
 from hcc_nomogram.pipelines.signature.params import SignatureParams
-from hcc_nomogram.report.tripod import AUTHORS, CHECKLIST, RUN, fill_checklist, run_records
+from hcc_nomogram.report.tripod import (
+    AUTHORS,
+    CHECKLIST,
+    RUN,
+    fill_checklist,
+    run_records,
+    validation_type,
+)
 
 #: The published checklist's numbering, written out from the paper's Table (27 items).
 PUBLISHED = ["1", "2", "3a", "3b", "3c", "4", "5a", "5b", "6a", "6b", "6c", "7", "8a", "8b",
@@ -71,6 +78,19 @@ def test_missing_model_variables_are_counted():
     cohorts = records.cohorts.set_index("cohort")
     assert cohorts.loc["training", "n_missing_model"] == 2
     assert cohorts.loc["validation", "n_missing_model"] == 1
+
+
+def test_validation_type_from_the_centres():
+    assert validation_type(["A", "B"], ["C"]).startswith("external validation")
+    assert "split-sample or temporal" in validation_type(["A", "B"], ["B"])
+    assert "partly from other centre(s) (C)" in validation_type(["A"], ["A", "C"])
+    clinical = S.clinical()  # both cohorts from centres A and B
+    table = fill_checklist(run_records(**_kwargs()), []).set_index("item")
+    assert "split-sample or temporal" in table.loc["12a", "answer"]
+    clinical.loc[clinical["cohort"] == "validation", "center"] = "C"
+    table = fill_checklist(run_records(**{**_kwargs(), "clinical_table": clinical}), [])
+    assert "external validation" in table.set_index("item").loc["12a", "answer"]
+    assert "hcc-nomogram 9.9" in table.set_index("item").loc["18f", "answer"]
 
 
 @pytest.mark.parametrize("present", [["cohort"], ["discrimination", "calibration_smooth"], []])

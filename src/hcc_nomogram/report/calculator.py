@@ -307,7 +307,8 @@ def calculator_section(page: str, *, dataset: str = "nomogram_calculator") -> Se
     encoded = base64.b64encode(page.encode("utf-8")).decode("ascii")
     sec = Section("calculator", "Interactive nomogram calculator")
     sec.text("Pick the factors of one patient and read the total points, linear predictor, "
-             "predicted 12/24/36-month overall survival and risk group of both nomograms; the "
+             "predicted overall survival at the nomogram's horizons and risk group of both "
+             "nomograms; the "
              "numbers equal the predict pipeline's (same frozen models, baseline survival, points "
              f"scale and risk cut-off). The page is also saved alone as the dataset `{dataset}` "
              f"(data/08_reporting/{dataset}.html/<version>/), to share or open offline.")

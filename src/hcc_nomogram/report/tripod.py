@@ -197,6 +197,22 @@ class RunRecords:
     signature_metrics: pd.DataFrame  # cohort, c_index, ci_lower, ci_upper
     risk_groups: pd.DataFrame  # model, cohort, lp_cutoff, hr_high_vs_low, hr_ci_lower/upper
     versions: Mapping[str, str]
+    validation_type: str = ""  # from the centres of each cohort
+
+
+def validation_type(training_centres: Iterable, validation_centres: Iterable) -> str:
+    """What kind of validation the cohort split is, judged from the centres alone."""
+    train, valid = set(map(str, training_centres)), set(map(str, validation_centres))
+    if not valid:
+        return "no validation cohort: internal validation (bootstrap) only"
+    if not train & valid:
+        return (f"external validation: the validation cohort comes from other centre(s) "
+                f"({', '.join(sorted(valid))}) than training ({', '.join(sorted(train))})")
+    if valid <= train:
+        return ("validation cohort from the training centre(s): split-sample or temporal "
+                "validation (which one: authors)")
+    return (f"validation cohort partly from other centre(s) ({', '.join(sorted(valid - train))})"
+            " than training")
 
 
 def _per_cohort(records: RunRecords) -> str:
@@ -271,8 +287,8 @@ def _answers(r: RunRecords) -> dict[str, Answer]:
                      + r.image_qc + ".", ("characteristics", "preprocessing")),
         "12a": Answer(RUN, "Pre-specified split by the cohort column: every selection and fit "
                       "(features, signature, nomograms, risk cut-off) on the training cohort "
-                      "only; the validation cohort is only scored. Internal validation by "
-                      "bootstrap within training.", ("signature", "nomogram", "discrimination")),
+                      f"only; the validation cohort is only scored ({r.validation_type}). "
+                      "Internal validation by bootstrap within training.", ("signature", "nomogram", "discrimination")),
         "12b": Answer(RUN, "Clinical factors: categorical levels against a reference, binary "
                       "cut-offs as listed in 9a; signature: linear, rescaled to [0, 1] on "
                       "training, HR per 0.2; deep features z-scored with training mean/SD.",
@@ -304,11 +320,14 @@ def _answers(r: RunRecords) -> dict[str, Answer]:
                      "training median LP, chosen a priori as in the paper: " + cut + ".",
                      ("nomogram", "risk_groups", "calculator")),
         "16": Answer(PARTLY, "Table 1 compares every factor between training and validation "
-                     "(Fisher / Mann-Whitney P); same outcome and predictor definitions by "
-                     "construction. Differences in setting or eligibility: authors.",
+                     f"(Fisher / Mann-Whitney P); {r.validation_type}; same outcome and predictor "
+                     "definitions by construction. Differences in setting or eligibility: "
+                     "authors.",
                      ("characteristics",)),
         "18f": Answer(PARTLY, "Analysis code: hcc-nomogram " + r.versions.get("hcc-nomogram", "?")
-                      + " (Kedro pipelines); repository address and licence: authors.",
+                      + " (Kedro pipelines) with " + ", ".join(
+                          f"{k} {v}" for k, v in sorted(r.versions.items())
+                          if k != "hcc-nomogram") + "; repository address and licence: authors.",
                       ("provenance",)),
         "20a": Answer(PARTLY, _per_cohort(r) + "; " + r.image_qc + "; " + missing + ". "
                       "Follow-up summary and flow diagram: authors.",
@@ -490,4 +509,8 @@ def run_records(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.DataFrame,
         risk_groups=risk_group_summary[["model", "cohort", "lp_cutoff", "hr_high_vs_low",
                                         "hr_ci_lower", "hr_ci_upper"]],
         versions=dict(versions),
+        validation_type=validation_type(
+            train[dc["center_column"]].dropna().unique(),
+            clinical_table.loc[clinical_table[cohort_col] == dc["validation_value"],
+                               dc["center_column"]].dropna().unique()),
     )
