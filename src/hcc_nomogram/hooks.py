@@ -1,10 +1,12 @@
-"""Cross-cutting hooks: log the provenance of every run (package versions, run id)."""
+"""Cross-cutting hooks: check parameters and upstream inputs before a run, log its provenance
+(package versions, run id), print the project's own errors without the framework traceback."""
 
 from __future__ import annotations
 
 import logging
 import platform
 from importlib import metadata
+from pathlib import Path
 
 from kedro.framework.hooks import hook_impl
 
@@ -121,6 +123,30 @@ class UpstreamCheckHooks:
             "This run needs datasets that have not been produced yet; nothing was run or "
             "written.\n" + "\n".join(lines)
         )
+
+
+class ParameterCheckHooks:
+    """Before a run, check every parameter block (:func:`hcc_nomogram.parameters.check_parameters`):
+    an unknown or misspelled key stops the run before any node, naming the key, the allowed
+    keys and the YAML file."""
+
+    @hook_impl
+    def before_pipeline_run(self, run_params, pipeline, catalog):  # noqa: ARG002
+        from hcc_nomogram.parameters import check_parameters
+
+        if "parameters" in catalog:
+            check_parameters(catalog.load("parameters"))
+
+
+class ShortFailureHooks:
+    """The project's own errors print one block (what, where, fix) instead of the framework's
+    traceback, which goes to ``logs/last_error.log`` (:mod:`hcc_nomogram.failure`)."""
+
+    @hook_impl
+    def after_context_created(self, context):
+        from hcc_nomogram.failure import install_short_failure_hook
+
+        install_short_failure_hook(Path(context.project_path) / "logs")
 
 
 class ProvenanceHooks:

@@ -2,9 +2,15 @@
 
 from kedro.config import OmegaConfigLoader
 
-from hcc_nomogram.hooks import ProvenanceHooks, UpstreamCheckHooks
+from hcc_nomogram.hooks import (
+    ParameterCheckHooks,
+    ProvenanceHooks,
+    ShortFailureHooks,
+    UpstreamCheckHooks,
+)
 
-HOOKS = (UpstreamCheckHooks(), ProvenanceHooks())
+# pluggy calls the last registered first: parameters are checked before the upstream inputs.
+HOOKS = (ShortFailureHooks(), UpstreamCheckHooks(), ProvenanceHooks(), ParameterCheckHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

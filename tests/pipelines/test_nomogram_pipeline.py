@@ -43,6 +43,7 @@ PARAMS = {
     ],
     "signature": {"column": "signature_score", "step": 0.2},
     "bootstrap": {"n_resamples": 3, "seed": 1},
+    "calibration": {"band_resamples": 5},
     "table1": {"numeric": ["age_years", "alt_u_l"]},
     "models": {
         "clinical": {"name": "clinical", "use_signature": False},
@@ -101,6 +102,10 @@ def test_full_run_outputs(full_run):
     assert boot["n_bootstrap"] == 3 and boot["c_corrected"] <= boot["c_apparent"] + 0.05
     cal = cat.load("integrated.calibration_summary")
     assert len(cal) == 4 and cal["rmse"].between(0, 0.5).all()
+    smooth = cat.load("integrated.calibration_metrics")
+    assert len(smooth) == 4 and smooth["ici"].between(0, 0.5).all()
+    assert smooth["slope"].between(0.3, 3).all()  # planted model refitted: slope near 1
+    assert not cat.load("integrated.calibration_curve").empty
     rg = cat.load("risk_group_summary")
     assert (rg["hr_high_vs_low"] > 1).all() and (rg["logrank_p"] < 0.05).all()
     km = cat.load("risk_group_km")
@@ -169,3 +174,18 @@ def test_unknown_training_value():
     dc = DATA_CONTRACT | {"training_value": "derivation"}
     with pytest.raises(InputDataError, match="derivation"):
         nn.prepare_nomogram_cohort(table, PARAMS, dc)
+
+
+@pytest.mark.slow
+def test_decision_curves_and_reclassification_outputs(full_run):
+    dca = full_run.load("decision_curves")
+    assert set(dca["strategy"]) == {"clinical", "integrated", "treat_all", "treat_none"}
+    assert set(dca["cohort"]) == {"training", "validation"}
+    assert set(dca["horizon"]) == set(nn.as_params(PARAMS).horizons_months)
+    at0 = dca[(dca["threshold"] == 0) & (dca["strategy"] == "treat_all")]
+    np.testing.assert_allclose(at0["net_benefit"], at0["event_rate_cohort"])
+    rec = full_run.load("reclassification")
+    idi = rec[(rec["measure"] == "idi") & rec["available"]]
+    # the planted signature adds information: IDI of integrated over clinical is positive
+    assert len(idi) >= 2 and (idi["estimate"] > 0).all()
+    assert (idi["ci_lower"] <= idi["estimate"]).all()

@@ -191,7 +191,7 @@ def test_curves_pages_qc_and_model_card(predicted):
     assert not qc["excluded"].any() and len(qc) == len(pred)
 
     card = predicted.load("loaded:model_card")
-    for text in ("## Intended use", "## Weights provenance", "## Performance (95% CI)",
+    for text in ("## Intended use", "## Weights provenance", "Checked in this run", "## Performance (95% CI)",
                  "## Calibration", "## Known limitations", "Single-slice 2D",
                  "RANDOM DenseNet-121 weights", "training", "validation", "ci_lower"):
         assert text in card, text
@@ -200,23 +200,38 @@ def test_curves_pages_qc_and_model_card(predicted):
     assert settings["densenet_weights_provenance"]["seed"] == 11
 
 
+def _output_versions(root: Path) -> list[str]:
+    """Every saved version of every versioned predict output (a refused run adds none)."""
+    outputs = [root / "data/08_reporting/predict/predict_preprocessing_qc.csv",
+               root / "data/04_feature/predict/predict_deep_features.parquet",
+               root / "data/07_model_output/predict/patient_predictions.csv",
+               root / "data/06_models/model_card.md"]
+    return sorted(str(v) for o in outputs if o.exists() for v in o.iterdir())
+
+
 def test_other_preprocessing_settings_are_refused(trained, tiny_demo_cohort):
+    before = _output_versions(trained)
     with pytest.raises(ModelMismatchError, match=r"preprocessing\.crop\.fill_hu.*-1000.*-900"):
         run_predict(trained, tiny_demo_cohort, trained / "new_patients",
                     preprocessing={"crop": {"fill_hu": -900}})
+    assert _output_versions(trained) == before
 
 
 def test_other_weights_are_refused(trained, tiny_demo_cohort):
+    before = _output_versions(trained)
     with pytest.raises(ModelMismatchError, match=r"seed: trained with 11, now 12"):
         run_predict(trained, tiny_demo_cohort, trained / "new_patients",
                     deep_features={"seed": 12})
+    assert _output_versions(trained) == before
+
+
+def _latest_pickle(model_dir: Path):
+    with open(sorted(model_dir.iterdir())[-1] / model_dir.name, "rb") as handle:
+        return pickle.load(handle)
 
 
 def _model_and_training(root: Path):
-    model_dir = root / "data/06_models/nomogram/integrated_nomogram_model.pkl"
-    version = sorted(model_dir.iterdir())[-1]
-    with open(version / model_dir.name, "rb") as handle:
-        model = pickle.load(handle)
+    model = _latest_pickle(root / "data/06_models/nomogram/integrated_nomogram_model.pkl")
     table_dir = root / "data/05_model_input/analysis_table.csv"
     table = pd.read_csv(sorted(table_dir.iterdir())[-1] / table_dir.name,
                         dtype={"patient_id": str})
@@ -257,9 +272,14 @@ def test_missing_value_and_unknown_level_node_level(trained, tiny_demo_cohort):
     clinical = pd.read_csv(new / "clinical.csv", dtype={"patient_id": str})
     params = project_parameters()
     kwargs = dict(predict_manifest=manifest, integrated_nomogram_model=model,
+                  signature_model=_latest_pickle(trained / "data/06_models/signature_model.pkl"),
                   analysis_table=table, data_contract=params["data_contract"],
                   nomogram=params["nomogram"])
     checked = nodes.validate_new_clinical(predict_clinical=clinical, **kwargs)
+    other_run = table.assign(signature_lp=table["signature_lp"] * 1.01)
+    with pytest.raises(ModelMismatchError, match="different training runs"):
+        nodes.validate_new_clinical(predict_clinical=clinical,
+                                    **{**kwargs, "analysis_table": other_run})
     assert list(checked["patient_id"]) == manifest.patient_ids
     with pytest.raises(InputDataError, match="no row in the clinical table"):
         nodes.validate_new_clinical(predict_clinical=clinical.iloc[1:], **kwargs)
@@ -276,38 +296,78 @@ def test_missing_value_and_unknown_level_node_level(trained, tiny_demo_cohort):
         assert info.value.column == term.column
 
 
-def test_primary_delineation_only_and_out_of_range_value(trained, tiny_demo_cohort):
-    """One reader's primary masks are enough; a value far outside the training range gives a
-    warning in the table and a highlighted row on the patient's page (one run, both checks)."""
+def _write_out_of_range_patients(trained, tiny_demo_cohort):
+    """New patients (primary masks only): the first with a numeric factor far outside the
+    training range (10 x its maximum), the second just outside it (within the margin)."""
     model, table = _model_and_training(trained)
     numeric = [t for t in _clinical_terms(model) if t.kind == "continuous"]
     assert numeric, "the test nomogram keeps age and tumour size (stepwise k=0.01)"
     column = numeric[0].column
     train = table[table["cohort"] == "training"]
-    box = {}
+    lo, hi = float(train[column].min()), float(train[column].max())
+    box = {"column": column}
 
     def extreme(clinical):
-        box["patient"] = clinical["patient_id"].iloc[0]
+        box["far"], box["near"] = clinical["patient_id"].iloc[0], clinical["patient_id"].iloc[1]
         clinical[column] = clinical[column].astype(float)
-        clinical.loc[clinical.index[0], column] = float(train[column].max()) * 10 + 1
+        clinical.loc[clinical.index[0], column] = hi * 10 + 1
+        clinical.loc[clinical.index[1], column] = hi + 0.1 * (hi - lo)
         return clinical
 
-    new = write_new_patients(tiny_demo_cohort, trained / "new_primary", primary_only=True,
-                             edit=extreme)
+    folder = trained / "new_primary"
+    if not folder.exists():
+        write_new_patients(tiny_demo_cohort, folder, primary_only=True, edit=extreme)
+    else:
+        extreme(pd.read_csv(folder / "clinical.csv", dtype={"patient_id": str}))
+    return folder, box
+
+
+def test_primary_delineation_only_and_out_of_range_value(trained, tiny_demo_cohort):
+    """One reader's primary masks are enough; a value just outside the training range gives a
+    warning and a highlighted row, one far outside it is refused (default
+    ``predict.on_out_of_range: refuse``): no survival, no risk group, a banner on the page."""
+    new, box = _write_out_of_range_patients(trained, tiny_demo_cohort)
+    column = box["column"]
     assert not any(c.endswith("_r2") for c in pd.read_csv(new / "manifest.csv").columns)
     catalog = run_predict(trained, tiny_demo_cohort, new)
     pred = catalog.load("loaded:patient_predictions").set_index("patient_id")
-    assert len(pred) >= 5 and pred["linear_predictor"].notna().all()
-    assert pred["risk_group"].isin(["low", "high"]).all()
-    assert pred.loc[box["patient"], "n_warnings"] >= 1
-    assert f"{column}=" in pred.loc[box["patient"], "warnings"]
-    assert "outside the training range" in pred.loc[box["patient"], "warnings"]
+    given = pred.drop(index=box["far"])
+    assert len(pred) >= 5 and given["linear_predictor"].notna().all()
+    assert given["risk_group"].isin(["low", "high"]).all()
+    assert (given["prediction_status"] == "ok").all() and not given["out_of_range"].any()
+    for pid in (box["far"], box["near"]):
+        assert pred.loc[pid, "n_warnings"] >= 1
+        assert f"{column}=" in pred.loc[pid, "warnings"]
+        assert "outside the training range" in pred.loc[pid, "warnings"]
+    far = pred.loc[box["far"]]
+    assert far["prediction_status"] == "refused: out of range" and bool(far["out_of_range"])
+    assert far["risk_group"] == "not given" and "far outside" in far["out_of_range_reasons"]
+    assert np.isnan([far["linear_predictor"], far["total_points"],
+                     *[far[f"surv_{h}"] for h in HORIZONS]]).all()
+    curves = catalog.load("loaded:patient_survival_curves")
+    assert box["far"] not in set(curves["patient_id"]) and box["near"] in set(curves["patient_id"])
     # One reader's masks give exactly the signature computed in training with all three
     # (the secondary delineations never shape the primary crops).
     scores = catalog.load("loaded:signature_scores").set_index("patient_id").loc[pred.index]
     np.testing.assert_allclose(pred["signature_lp"], scores["signature_lp"], rtol=1e-12, atol=1e-12)
-    page = catalog.load("loaded:pages")[box["patient"]]
-    assert "outside the training range" in page and "class=flag" in page
+    pages = catalog.load("loaded:pages")
+    assert "outside the training range" in pages[box["near"]] and "class=flag" in pages[box["near"]]
+    assert "NO PREDICTION GIVEN" not in pages[box["near"]]
+    assert "NO PREDICTION GIVEN" in pages[box["far"]] and "Withheld" in pages[box["far"]]
+    assert "**refused**" in catalog.load("loaded:model_card")
+
+
+def test_out_of_range_flag_mode_predicts_but_marks(trained, tiny_demo_cohort):
+    """``on_out_of_range: flag``: the far-out patient is predicted, but its status, risk group
+    and page say so (never a silent "low risk")."""
+    new, box = _write_out_of_range_patients(trained, tiny_demo_cohort)
+    catalog = run_predict(trained, tiny_demo_cohort, new, predict={"on_out_of_range": "flag"})
+    far = catalog.load("loaded:patient_predictions").set_index("patient_id").loc[box["far"]]
+    assert far["prediction_status"] == "flagged: out of range"
+    assert far["risk_group"] in ("low (out of range)", "high (out of range)")
+    assert np.isfinite(far["linear_predictor"]) and np.isfinite(far["surv_12"])
+    assert "PREDICTION FLAGGED" in catalog.load("loaded:pages")[box["far"]]
+    assert "**flagged**" in catalog.load("loaded:model_card")
 
 
 # ----- the offline nomogram calculator (reporting pipeline) against the predictions ------------

@@ -236,6 +236,25 @@ def nomogram_calibration(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(rows), pd.DataFrame(summary)
 
 
+def nomogram_smooth_calibration(model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``calibration_metrics`` and ``calibration_curve`` of one model (2 cohorts x 2 horizons)."""
+    metrics, curves = [], []
+    grid = np.linspace(0.1, 0.8, 20)
+    for cohort in ("training", "validation"):
+        for h in (12.0, 24.0):
+            metrics.append({"model": model, "cohort": cohort, "horizon": h, "n": 40,
+                            "n_events_by_horizon": 12, "slope": 0.87, "slope_se": 0.2,
+                            "slope_ci_lower": 0.48, "slope_ci_upper": 1.26, "oe_ratio": 1.08,
+                            "oe_ci_lower": 0.81, "oe_ci_upper": 1.44, "citl_log_oe": 0.077,
+                            "ici": 0.043, "e50": 0.031, "e90": 0.094, "emax": 0.12,
+                            "smooth_model": "rcs", "note": ""})
+            obs = grid + 0.05 * np.sin(6 * grid)
+            curves.append(pd.DataFrame({"model": model, "cohort": cohort, "horizon": h,
+                                        "predicted_risk": grid, "observed_risk": obs,
+                                        "ci_lower": obs - 0.08, "ci_upper": obs + 0.08}))
+    return pd.DataFrame(metrics).assign(available=True), pd.concat(curves, ignore_index=True)
+
+
 def risk_groups(model: str = "integrated") -> tuple[pd.DataFrame, pd.DataFrame]:
     curves = []
     for cohort in ("training", "validation"):
@@ -284,7 +303,8 @@ def nomogram_outputs(integrated: bool = True) -> dict:
         if model == "integrated" and not integrated:
             na = not_available(model)
             for ds in ("nomogram_points", "nomogram_survival_scale", "calibration",
-                       "calibration_summary", "discrimination", "bootstrap_validation"):
+                       "calibration_summary", "discrimination", "calibration_metrics",
+                       "calibration_curve", "bootstrap_validation"):
                 out[f"{model}.{ds}"] = na
             tables.append(na)
             continue
@@ -294,11 +314,60 @@ def nomogram_outputs(integrated: bool = True) -> dict:
             nomogram_calibration(model)
         out[f"{model}.discrimination"] = discrimination(model)
         out[f"{model}.bootstrap_validation"] = bootstrap_validation(model)
+        out[f"{model}.calibration_metrics"], out[f"{model}.calibration_curve"] = \
+            nomogram_smooth_calibration(model)
         tables.append(pd.DataFrame({"model": model, "label": ["BCLC C", "AFP > 400 ng/mL"],
                                     "hr_text": ["2.01 (1.30-3.11)", "1.49 (0.99-2.24)"],
                                     "p_value": [0.002, 0.055], "available": True}))
     out["multivariate_cox_table"] = pd.concat(tables, ignore_index=True)
+    out["decision_curves"] = decision_curves(integrated)
+    out["reclassification"] = reclassification(integrated)
     return out
+
+
+def _predicted_risks(n: int = 80, seed: int = 3):
+    """Outcome and predicted 12-month death risks of a weaker and a stronger model."""
+    rng = np.random.default_rng(seed)
+    x, z = rng.normal(size=n), rng.normal(size=n)
+    t, c = rng.exponential(20 * np.exp(-(x + z))), rng.uniform(6, 48, size=n)
+    cohort = np.where(np.arange(n) < int(0.6 * n), "training", "validation")
+    risk = {"clinical": 1 - np.exp(-0.6 * np.exp(x)), "integrated": 1 - np.exp(-0.6 * np.exp(x + z))}
+    return cohort, np.minimum(t, c), (t <= c).astype(int), risk
+
+
+def decision_curves(integrated: bool = True) -> pd.DataFrame:
+    """Shaped like the nomogram pipeline's ``decision_curves`` (two cohorts, 12 and 24 months)."""
+    from hcc_nomogram.stats.decision_curve import decision_curve
+
+    cohort, time, event, risk = _predicted_risks()
+    if not integrated:
+        risk.pop("integrated")
+    frames = []
+    for g in ("training", "validation"):
+        m = cohort == g
+        for h in (12.0, 24.0):
+            res = decision_curve(time[m], event[m], {k: v[m] for k, v in risk.items()}, h,
+                                 np.arange(0, 0.96, 0.05))
+            frames.append(res.table.assign(cohort=g, horizon=h, available=True))
+    return pd.concat(frames, ignore_index=True)
+
+
+def reclassification(integrated: bool = True) -> pd.DataFrame:
+    """Shaped like the nomogram pipeline's ``reclassification``."""
+    from hcc_nomogram.stats.reclassification import reclassification as nri_idi
+
+    if not integrated:
+        return pd.DataFrame([{"available": False,
+                              "note": "integrated model not available (no signature column)"}])
+    cohort, time, event, risk = _predicted_risks()
+    frames = []
+    for g in ("training", "validation"):
+        m = cohort == g
+        for h in (12.0, 24.0):
+            res = nri_idi(time[m], event[m], risk["clinical"][m], risk["integrated"][m], h,
+                          categories=[0.2, 0.5], n_bootstrap=20, seed=1)
+            frames.append(res.to_frame().assign(cohort=g, available=True))
+    return pd.concat(frames, ignore_index=True)
 
 
 # ----- frozen nomogram models (calculator section) --------------------------------------------

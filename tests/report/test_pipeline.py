@@ -55,7 +55,8 @@ def test_every_section_is_wired_in_paper_order():
 
 def test_sections_show_the_real_tables(report_run):
     html = report_run.load("hcc_nomogram_report")
-    for text in ("Table 1.", "Table 2.", "2.01 (1.30-3.11)", "RMSE", "Log-rank",
+    for text in ("Table 1.", "Table 2.", "2.01 (1.30-3.11)", "RMSE", "Log-rank", "ICI",
+                 "Calibration slope",
                  "16.2 (12.0-21.5)", "arterial_f0042", "selected configuration", "IBS"):
         assert text in html, text
 
@@ -66,6 +67,7 @@ def test_clinical_only_report_degrades_to_not_available(clinical_only_run):
         assert f'<section id="{section}"' in html
     assert "Integrated nomogram: not available (no signature column configured" in html
     assert "Integrated nomogram calibration: not available" in html
+    assert "Integrated nomogram smoothed calibration: not available" in html
     assert "not available in the clinical-only report" in html
     assert clinical_only_run.load("report_nomogram_clinical_png").size[0] == 500
     assert "not available" in clinical_only_run.load("report_nomogram_integrated_figure").layout.title.text

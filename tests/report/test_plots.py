@@ -100,3 +100,21 @@ def test_figures_are_json_serialisable():
     fig = plots.km_figure(*S.clinical()[["os_months", "os_event", "cohort"]].T.values)
     assert isinstance(go.Figure(fig.to_dict()), go.Figure)
     assert fig.to_json()
+
+
+def test_smooth_calibration_figure_has_band_curve_points_per_panel():
+    curve = S.nomogram_smooth_calibration("integrated")[1]
+    points = S.nomogram_calibration("integrated")[0].assign(
+        predicted_risk=lambda d: 1 - d["mean_predicted"], observed_risk=lambda d: 1 - d["observed"])
+    fig = plots.smooth_calibration_figure(curve, points,
+                                          ici={("integrated", 12.0, "validation"): 0.043})
+    assert len(fig.layout.annotations) == 4  # 2 horizons x 2 cohorts
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(bands) == 4
+    band = bands[0]
+    n = len(curve) // 4
+    assert len(band.x) == 2 * n  # upper edge forward, lower edge back: a closed polygon
+    assert any("ICI 0.043" in (t.name or "") for t in fig.data)
+    # a non-estimable grouped point (validation, group 1) is not drawn
+    drawn = [t for t in fig.data if t.mode == "markers"]
+    assert sum(len(t.x) for t in drawn) == len(points.dropna(subset=["observed"]))

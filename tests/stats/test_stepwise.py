@@ -1,4 +1,6 @@
-"""Stepwise AIC selection recovers a planted model (both / forward / backward)."""
+"""Stepwise AIC selection recovers a planted model (both / forward / backward). The AIC values,
+the path and both fitting engines are checked against R ``MASS::stepAIC`` in
+``tests/reference/test_r_stepwise.py``."""
 
 from __future__ import annotations
 
@@ -30,9 +32,6 @@ def test_recovers_planted_terms(planted, direction):
     res = stepwise_aic(t, e, X, terms, direction=direction, engine="numpy")
     assert {"x0", "x1", "g"} <= set(res.selected)
     assert len(res.selected) <= 4  # at most one noise term may sneak in under AIC
-    # reported AIC = AIC of the refit of the selected terms
-    cols = [c for tname in res.selected for c in terms[tname]]
-    assert res.aic == pytest.approx(fit_cox(t, e, X[cols]).aic())
 
 
 def test_no_move_lowers_aic_at_the_end(planted):
@@ -51,11 +50,3 @@ def test_keep_and_bic_penalty(planted):
     assert set(res.selected) == {"x0", "x1", "g", "x5"}
     with pytest.raises(ValueError, match="direction"):
         stepwise_aic(t, e, X, terms, direction="sideways")
-
-
-def test_numpy_engine_gives_same_selection(planted):
-    t, e, X, terms = planted
-    small = {k: terms[k] for k in ("x0", "x1", "x2", "g")}
-    a = stepwise_aic(t, e, X, small)
-    b = stepwise_aic(t, e, X, small, engine="numpy")
-    assert a.selected == b.selected and a.aic == pytest.approx(b.aic, abs=1e-8)

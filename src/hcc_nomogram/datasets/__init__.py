@@ -8,8 +8,10 @@ from hcc_nomogram.datasets.image import (
     write_image,
 )
 from hcc_nomogram.datasets.npz import NpzDataset
+from hcc_nomogram.datasets.partitions import AtomicPartitionedDataset
 
 __all__ = [
+    "AtomicPartitionedDataset",
     "CohortManifest",
     "CohortManifestDataset",
     "NpzDataset",

@@ -19,6 +19,7 @@ import SimpleITK as sitk
 from kedro.io import AbstractDataset
 
 from hcc_nomogram.datasets.image import read_image
+from hcc_nomogram.datasets.tables import check_patient_ids
 from hcc_nomogram.errors import InputDataError
 
 
@@ -42,6 +43,7 @@ class CohortManifest:
                 column=self.id_column,
                 fix="give every row a unique, non-empty patient ID.",
             )
+        check_patient_ids(self.table, self.id_column, source=self.source)
         dup = ids[ids.duplicated()].unique().tolist()
         if dup:
             raise InputDataError(

@@ -20,10 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.imaging.patient import (
     Contract,
     PatientSource,
     PreprocessingSettings,
+    excluded_record,
     preprocess_patient,
 )
 
@@ -63,20 +65,34 @@ class _PatientJob:
         )
         self._crops: dict[str, np.ndarray] | None = None
         self._qc: dict[str, Any] | None = None
+        self._handed_over = False
         self._lock = threading.Lock()
 
     def _run(self) -> None:
         if self._qc is None:
             t0 = time.perf_counter()
-            self._crops, self._qc = preprocess_patient(self.source, self.contract, self.settings)
+            try:
+                self._crops, self._qc = preprocess_patient(
+                    self.source, self.contract, self.settings
+                )
+            except InputDataError as error:  # found only while making the crops
+                if self.settings.on_bad_patient == "raise":
+                    raise
+                logger.warning(
+                    "preprocessing: excluding patient %s: %s", self.source.patient_id, error
+                )
+                self._crops, self._qc = None, excluded_record(self.source.patient_id, error)
             self.progress.tick(self.source.patient_id, time.perf_counter() - t0)
 
-    def crops(self) -> dict[str, np.ndarray]:
+    def crops(self) -> dict[str, np.ndarray] | None:
+        """The patient's crops, handed over once; ``None`` for a patient excluded while its
+        crops were made (no partition is written, its QC record says why)."""
         with self._lock:
+            if self._handed_over:
+                raise RuntimeError(f"crops of patient {self.source.patient_id} requested twice.")
             self._run()
             crops, self._crops = self._crops, None  # hand over, keep nothing large
-            if crops is None:
-                raise RuntimeError(f"crops of patient {self.source.patient_id} requested twice.")
+            self._handed_over = True
             return crops
 
     def qc(self) -> dict[str, Any]:
@@ -92,7 +108,10 @@ def lazy_preprocessing(
     settings: PreprocessingSettings,
 ) -> tuple[dict[str, Callable[[], dict]], dict[str, Callable[[], dict]]]:
     """``(crops, qc_records)``: lazy callables for ``sources``; ``excluded`` patients get only
-    their (given) QC record, never a crop file."""
+    their (given) QC record, never a crop file. With ``on_bad_patient: exclude`` a patient whose
+    error appears only while its crops are made (e.g. a registration ITK refuses) is excluded
+    the same way: its crop callable gives ``None`` (no partition written, see
+    :class:`~hcc_nomogram.datasets.AtomicPartitionedDataset`)."""
     progress = _Progress(len(sources), settings.log_every)
     crops: dict[str, Callable[[], dict]] = {}
     records: dict[str, Callable[[], dict]] = {}

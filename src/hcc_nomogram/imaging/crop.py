@@ -14,7 +14,7 @@ fixed phase (:func:`sample_window`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,17 @@ def _params_error(section: str, problem: str, fix: str) -> InputDataError:
     return parameter_error(f"preprocessing.{section}", problem, fix, PARAMS_FILE)
 
 
+def check_keys(section: str, params: dict, cls) -> None:
+    """Raise naming ``preprocessing.<section>``, the unknown keys and the allowed ones."""
+    allowed = sorted(f.name for f in fields(cls))
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise _params_error(
+            section, f"unknown key(s) {unknown}; allowed keys: {allowed}.",
+            "correct the spelling or remove the key (docs/preprocessing.md).",
+        )
+
+
 @dataclass(frozen=True)
 class CropSettings:
     """``preprocessing.crop``: crop size (pixels), optional fixed in-plane spacing, fill value."""
@@ -44,6 +55,7 @@ class CropSettings:
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> CropSettings:
         params = dict(params or {})
+        check_keys("crop", params, cls)
         spacing = params.get("in_plane_spacing_mm")
         if spacing is not None:
             spacing = (float(spacing), float(spacing)) if np.isscalar(spacing) else tuple(
@@ -72,6 +84,7 @@ class IntensitySettings:
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> IntensitySettings:
         params = dict(params or {})
+        check_keys("intensity", params, cls)
         window = params.get("window_hu")
         if window is not None:
             if len(window) != 2 or float(window[0]) >= float(window[1]):

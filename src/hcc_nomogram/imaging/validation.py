@@ -9,7 +9,9 @@ problem and a potential fix (PyRadiomics style):
   within tolerance (:class:`~hcc_nomogram.errors.ImageGeometryError`).
 * :func:`tumour_mask` -- the mask is a label image holding the configured tumour label; returns
   the binary ``uint8`` tumour mask (:class:`~hcc_nomogram.errors.EmptyMaskError`,
-  :class:`~hcc_nomogram.errors.InputDataError`).
+  :class:`~hcc_nomogram.errors.InputDataError`). A file that is not a mask -- non-integer or
+  negative values, more than ``max_mask_labels`` labels, or a "tumour" covering more than
+  ``max_tumour_fraction`` of the volume (a CT given as mask) -- is refused.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class ValidationSettings:
     min_spacing_mm: float = 0.05
     max_spacing_mm: float = 20.0
     min_tumour_voxels: int = 1
+    max_mask_labels: int = 8  # distinct non-zero values; a CT given as a mask has hundreds
+    max_tumour_fraction: float = 0.5  # of the mask's voxels; a tumour never fills the scan
 
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> ValidationSettings:
@@ -205,6 +209,10 @@ def tumour_mask(
     otherwise the label must be present. Extra labels are reported as warnings.
     """
     array = sitk.GetArrayViewFromImage(mask)
+    not_a_mask_fix = (
+        "check the manifest column: it must name the tumour mask, not the CT; re-export the "
+        "segmentation as a label image (background 0, tumour data_contract.mask_label)."
+    )
     if np.issubdtype(array.dtype, np.floating):
         if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
             raise InputDataError(
@@ -219,7 +227,25 @@ def tumour_mask(
         present = np.flatnonzero(np.bincount(array.ravel()))  # much faster than np.unique
     else:
         present = np.unique(array)
+    if present.size and present[0] < 0:
+        raise InputDataError(
+            f"the mask holds negative values (minimum {present[0].item()}); it looks like a CT "
+            "(Hounsfield units) rather than a label mask.",
+            patient=patient,
+            file=file,
+            fix=not_a_mask_fix,
+        )
     nonzero = [v.item() for v in present if v != 0]
+    if len(nonzero) > settings.max_mask_labels:
+        raise InputDataError(
+            f"the mask holds {len(nonzero)} distinct non-zero values (e.g. {nonzero[:5]}), more "
+            f"than preprocessing.validation.max_mask_labels={settings.max_mask_labels}; it looks "
+            "like an image rather than a label mask.",
+            patient=patient,
+            file=file,
+            fix=not_a_mask_fix + " A multi-label segmentation with more labels: raise "
+            "max_mask_labels.",
+        )
     warnings: list[str] = []
     if label in nonzero:
         out = (array == label).astype(np.uint8)
@@ -241,6 +267,15 @@ def tumour_mask(
             "data_contract.mask_label to the label your segmentation tool uses.",
         )
     n = int(out.sum())
+    if n > settings.max_tumour_fraction * out.size:
+        raise InputDataError(
+            f"the tumour label covers {100 * n / out.size:.0f}% of the volume (more than "
+            f"preprocessing.validation.max_tumour_fraction={settings.max_tumour_fraction}); the "
+            "file is not a tumour mask (a CT, an inverted mask, or a whole-organ label?).",
+            patient=patient,
+            file=file,
+            fix=not_a_mask_fix,
+        )
     if n < settings.min_tumour_voxels:
         raise EmptyMaskError(
             f"the tumour has {n} voxel(s), fewer than "

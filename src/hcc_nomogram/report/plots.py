@@ -419,3 +419,127 @@ def not_available_figure(title: str, note: str = "") -> go.Figure:
     fig.update_yaxes(visible=False, range=[0, 1])
     fig.update_layout(title=f"{title}: not available", template=TEMPLATE, height=260)
     return fig
+
+
+def smooth_calibration_figure(curve: pd.DataFrame, points: pd.DataFrame | None = None, *,
+                              ici: Mapping[tuple, float] | None = None,
+                              title: str = "Smoothed calibration of predicted risk"
+                              ) -> go.Figure:
+    """Smoothed calibration curves with their CI band, one panel per (horizon, cohort).
+
+    ``curve``: model, cohort, horizon, predicted_risk, observed_risk, ci_lower, ci_upper (the
+    nomogram's ``calibration_curve``). ``points`` (optional): grouped points with the same
+    keys and ``predicted_risk`` / ``observed_risk`` (Kaplan-Meier) columns. ``ici``:
+    ``{(model, horizon, cohort): ICI}`` shown in the legend. Risk = 1 - survival at the
+    horizon (higher = worse); the dashed diagonal is perfect calibration.
+    """
+    panels = list(curve[["horizon", "cohort"]].drop_duplicates().itertuples(index=False,
+                                                                             name=None))
+    horizons = list(pd.unique(curve["horizon"]))
+    cohorts = list(pd.unique(curve["cohort"]))
+    fig = make_subplots(rows=len(horizons), cols=len(cohorts), shared_xaxes=False,
+                        subplot_titles=[f"{c}, {h:g} months" for h in horizons for c in cohorts])
+    models = list(pd.unique(curve["model"]))
+    for h, c in panels:
+        row, col = horizons.index(h) + 1, cohorts.index(c) + 1
+        for i, model in enumerate(models):
+            colour = _colour(model, i)
+            cur = curve[(curve["model"] == model) & (curve["horizon"] == h)
+                        & (curve["cohort"] == c)].sort_values("predicted_risk")
+            if cur.empty:
+                continue
+            first = row == 1 and col == 1
+            if cur["ci_lower"].notna().all():
+                fig.add_trace(go.Scatter(
+                    x=np.r_[cur["predicted_risk"], cur["predicted_risk"][::-1]],
+                    y=np.r_[cur["ci_upper"], cur["ci_lower"][::-1]], fill="toself",
+                    fillcolor=colour, opacity=0.18, line={"width": 0}, hoverinfo="skip",
+                    name=f"{model}: 95% band", showlegend=first, legendgroup=f"{model}band"),
+                    row=row, col=col)
+            label = f"{model}: smooth curve"
+            if ici is not None and (model, float(h), c) in ici:
+                label = f"{model} {h:g} mo ({c}): ICI {ici[(model, float(h), c)]:.3f}"
+            fig.add_trace(go.Scatter(
+                x=cur["predicted_risk"], y=cur["observed_risk"], mode="lines",
+                line={"color": colour}, name=label, legendgroup=model), row=row, col=col)
+            if points is not None and len(points):
+                pts = points[(points["model"] == model) & (points["horizon"] == h)
+                             & (points["cohort"] == c)].dropna(subset=["observed_risk"])
+                fig.add_trace(go.Scatter(
+                    x=pts["predicted_risk"], y=pts["observed_risk"], mode="markers",
+                    marker={"color": colour, "size": 9, "symbol": "circle-open"},
+                    name=f"{model}: grouped (KM)", showlegend=first,
+                    legendgroup=f"{model}pts"), row=row, col=col)
+        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", showlegend=False,
+                                 line={"dash": "dash", "color": "grey"}, hoverinfo="skip"),
+                      row=row, col=col)
+        fig.update_xaxes(title_text="Predicted risk", range=[0, 1], row=row, col=col)
+        fig.update_yaxes(title_text="Observed risk" if col == 1 else None, range=[0, 1],
+                         row=row, col=col)
+    fig.update_layout(title=title, template=TEMPLATE, height=380 * len(horizons) + 120,
+                      legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
+REFERENCE_STYLES = {"treat_all": {"color": "#7f7f7f", "dash": "dash"},
+                    "treat_none": {"color": "#000000", "dash": "dot"}}
+
+
+def decision_curve_figure(dca: pd.DataFrame, *, panel_row_col: str = "cohort",
+                          panel_col_col: str = "horizon", strategy_col: str = "strategy",
+                          threshold_col: str = "threshold", nb_col: str = "net_benefit",
+                          title: str = "Decision curves: net benefit") -> go.Figure:
+    """Net benefit against threshold probability, one panel per (row, column) value (cohort x
+    horizon), one line per strategy; treat-all dashed grey, treat-none dotted black. Rows
+    without a net benefit (not estimable) are gaps. The y axis starts just below 0: a curve
+    below the references is of no use there."""
+    rows = list(pd.unique(dca[panel_row_col]))
+    cols = list(pd.unique(dca[panel_col_col]))
+    titles = [f"{r}, {c:g} months" if isinstance(c, int | float) else f"{r}, {c}"
+              for r in rows for c in cols]
+    fig = make_subplots(rows=len(rows), cols=len(cols), subplot_titles=titles,
+                        shared_xaxes=True, shared_yaxes=True)
+    strategies = list(pd.unique(dca[strategy_col]))
+    top = float(np.nanmax(dca[nb_col].to_numpy(float))) if len(dca) else 0.5
+    for i, r in enumerate(rows, start=1):
+        for j, c in enumerate(cols, start=1):
+            panel = dca[(dca[panel_row_col] == r) & (dca[panel_col_col] == c)]
+            for k, s in enumerate(strategies):
+                cur = panel[panel[strategy_col] == s].sort_values(threshold_col)
+                style = REFERENCE_STYLES.get(s, {"color": _colour(s, k), "dash": "solid"})
+                fig.add_trace(go.Scatter(
+                    x=cur[threshold_col], y=cur[nb_col], mode="lines", name=str(s),
+                    legendgroup=str(s), showlegend=(i == 1 and j == 1),
+                    line={**style, "width": 2}), row=i, col=j)
+            fig.update_xaxes(title_text="Threshold probability" if i == len(rows) else None,
+                             range=[0, 1], row=i, col=j)
+            fig.update_yaxes(title_text="Net benefit" if j == 1 else None,
+                             range=[-0.05, max(top, 0.05) * 1.05], row=i, col=j)
+    fig.update_layout(title=title, template=TEMPLATE, height=280 * len(rows) + 140,
+                      legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
+def reclassification_figure(rec: pd.DataFrame, *, measures: Mapping[str, str],
+                            label_col: str = "label", measure_col: str = "measure",
+                            estimate_col: str = "estimate", lower_col: str = "ci_lower",
+                            upper_col: str = "ci_upper",
+                            title: str = "Reclassification: integrated vs clinical (95% CI)"
+                            ) -> go.Figure:
+    """Forest plot, one panel per measure (``measures``: column value -> panel title), one
+    row per ``label`` (e.g. cohort and horizon); dotted line at 0 (no improvement)."""
+    fig = make_subplots(rows=1, cols=len(measures), subplot_titles=list(measures.values()),
+                        shared_yaxes=True)
+    labels = list(pd.unique(rec[label_col]))
+    for j, m in enumerate(measures, start=1):
+        cur = rec[rec[measure_col] == m].set_index(label_col).reindex(labels)
+        fig.add_trace(go.Scatter(
+            x=cur[estimate_col], y=labels, mode="markers", showlegend=False,
+            marker={"size": 10, "color": PALETTE[0]},
+            error_x={"type": "data", "symmetric": False,
+                     "array": cur[upper_col] - cur[estimate_col],
+                     "arrayminus": cur[estimate_col] - cur[lower_col]}), row=1, col=j)
+        fig.add_vline(x=0, line_dash="dot", line_color="grey", row=1, col=j)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(title=title, template=TEMPLATE, height=max(300, 40 * len(labels) + 160))
+    return fig

@@ -392,3 +392,161 @@ def risk_groups_section(km: pd.DataFrame, summary: pd.DataFrame, *,
     sec.table(_pretty_p(summary[cols], ["hr_p_value", "logrank_p"]),
               caption="Risk groups: sizes, median OS (months), HR high vs low, log-rank P")
     return figs, sec
+
+
+SMOOTH_CALIBRATION_COLUMNS = ("model", "cohort", "horizon", "n", "n_events_by_horizon", "slope",
+                              "slope_ci_lower", "slope_ci_upper", "oe_ratio", "oe_ci_lower",
+                              "oe_ci_upper", "ici", "e50", "e90", "emax", "note")
+
+
+def smooth_calibration_section(
+        models: Mapping[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
+) -> tuple[Figures, Section]:
+    """Calibration slope, O/E and ICI/E50/E90 with the smoothed calibration curve (Austin,
+    Harrell & van Klaveren 2020). ``models``: name -> (``calibration`` (grouped points),
+    ``calibration_metrics``, ``calibration_curve``) of the nomogram pipeline."""
+    sec = Section("calibration_smooth", "Calibration slope, O/E and smoothed calibration (ICI)")
+    curves, points, tables, ici = [], [], [], {}
+    for name, (grouped, metrics, curve) in models.items():
+        if not (is_available(metrics) and is_available(curve)):
+            sec.text(unavailable_note(metrics, f"{name.capitalize()} nomogram smoothed "
+                                               "calibration"))
+            continue
+        require_columns(metrics, ["cohort", "horizon", "slope", "oe_ratio", "ici"],
+                        f"{name}.calibration_metrics", "Smoothed calibration", pipeline="nomogram")
+        require_columns(curve, ["cohort", "horizon", "predicted_risk", "observed_risk",
+                                "ci_lower", "ci_upper"], f"{name}.calibration_curve",
+                        "Smoothed calibration", pipeline="nomogram")
+        model = metrics["model"].iloc[0] if "model" in metrics else name
+        curves.append(curve.assign(model=curve.get("model", model)))
+        tables.append(metrics.assign(model=metrics.get("model", model)))
+        for r in metrics.itertuples(index=False):
+            ici[(model, float(r.horizon), r.cohort)] = r.ici
+        if is_available(grouped) and {"mean_predicted", "observed"} <= set(grouped):
+            points.append(grouped.assign(model=grouped.get("model", model),
+                                         predicted_risk=1 - grouped["mean_predicted"],
+                                         observed_risk=1 - grouped["observed"]))
+    if curves:
+        curve = pd.concat(curves, ignore_index=True)
+        curve["horizon"] = curve["horizon"].astype(float)
+        pts = pd.concat(points, ignore_index=True) if points else None
+        if pts is not None:
+            pts["horizon"] = pts["horizon"].astype(float)
+        fig = plots.smooth_calibration_figure(curve, pts, ici=ici)
+        table = pd.concat(tables, ignore_index=True)
+        sec.table(table[[c for c in SMOOTH_CALIBRATION_COLUMNS if c in table]].round(3),
+                  caption="Calibration slope (1 = ideal; < 1: predictions too extreme) with "
+                  "95% CI, observed/expected risk at the horizon (O/E, 1 = ideal; > 1: risk "
+                  "under-predicted) with 95% CI, and ICI / E50 / E90 / Emax: mean, median, 90th "
+                  "percentile and maximum of |observed - predicted| risk over patients, from "
+                  "the smoothed curve (lower = better)")
+    else:
+        fig = plots.not_available_figure("Smoothed calibration")
+    sec.figure(fig, name="calibration_smooth",
+               caption="Observed vs predicted risk of death by the horizon: smoothed curve "
+               "(Cox model on a restricted cubic spline of log(-log predicted survival)) with "
+               "its 95% bootstrap band, and the grouped Kaplan-Meier points of the calibration "
+               "section; dashed: perfect calibration.")
+    return {"calibration_smooth": fig}, sec
+
+
+#: Thresholds whose net benefit the decision-curve table lists (when on the grid).
+DCA_TABLE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5)
+
+
+def _useful_range(panel: pd.DataFrame, strategy: str) -> str:
+    """Thresholds where ``strategy`` beats both treat-all and treat-none, as "lo-hi"."""
+    nb = panel.pivot_table(index="threshold", columns="strategy", values="net_benefit")
+    if strategy not in nb:
+        return ""
+    refs = nb[[c for c in ("treat_all", "treat_none") if c in nb]].max(axis=1)
+    better = nb.index[(nb[strategy] > refs + 1e-12).to_numpy()]
+    return f"{better.min():.2f}-{better.max():.2f}" if len(better) else "none"
+
+
+def decision_curves_section(dca: pd.DataFrame) -> tuple[Figures, Section]:
+    """Decision curves (net benefit vs threshold) of both nomograms with treat-all /
+    treat-none, per cohort and horizon, and the net benefit at a few thresholds."""
+    sec = Section("decision_curves", "Decision curve analysis")
+    if not is_available(dca):
+        msg = unavailable_note(dca, "Decision curves")
+        sec.text(msg)
+        fig = plots.not_available_figure("Decision curves", msg)
+        sec.figure(fig, name="decision_curves")
+        return {"decision_curves": fig}, sec
+    require_columns(dca, ["cohort", "horizon", "strategy", "threshold", "net_benefit"],
+                    "decision_curves", "Decision curves", pipeline="nomogram")
+    sec.text("Net benefit of treating the patients whose predicted risk of death by the horizon "
+             "(1 - predicted survival; higher = worse) reaches the threshold probability, "
+             "with Kaplan-Meier event rates among them (survival decision curves, Vickers et "
+             "al. 2008). A model helps at the thresholds where its curve lies above both "
+             "treat-all and treat-none.")
+    fig = plots.decision_curve_figure(dca)
+    sec.figure(fig, name="decision_curves", caption="Net benefit vs threshold probability per "
+               "cohort (rows) and horizon (columns); dashed grey: treat all; dotted: treat none.")
+    keep = [t for t in DCA_TABLE_THRESHOLDS if np.isclose(dca["threshold"], t).any()]
+    rows = []
+    for (g, h), panel in dca.groupby(["cohort", "horizon"], sort=False):
+        for s, cur in panel[panel["strategy"] != "treat_none"].groupby("strategy", sort=False):
+            row = {"cohort": g, "horizon": h, "strategy": s}
+            for t in keep:
+                at = cur.loc[np.isclose(cur["threshold"], t), "net_benefit"]
+                row[f"NB at {t:g}"] = float(at.iloc[0]) if len(at) else np.nan
+            if s != "treat_all":
+                row["beats both references at thresholds"] = _useful_range(panel, s)
+            rows.append(row)
+    sec.table(pd.DataFrame(rows), caption="Net benefit at selected threshold probabilities "
+              "(decision_curves)", float_format="{:.3f}")
+    return {"decision_curves": fig}, sec
+
+
+#: Reclassification measures drawn and tabulated: column value -> label.
+RECLASSIFICATION_MEASURES = {"nri": "Continuous NRI", "nri_categorical": "Categorical NRI",
+                             "idi": "IDI"}
+
+
+def reclassification_section(rec: pd.DataFrame) -> tuple[Figures, Section]:
+    """Continuous / categorical NRI and IDI of the integrated over the clinical nomogram per
+    cohort and horizon with bootstrap 95% CIs (forest plot and table)."""
+    sec = Section("reclassification", "Reclassification: NRI and IDI")
+    if not is_available(rec):
+        msg = unavailable_note(rec, "Reclassification (integrated vs clinical)")
+        sec.text(msg)
+        fig = plots.not_available_figure("Reclassification", msg)
+        sec.figure(fig, name="reclassification")
+        return {"reclassification": fig}, sec
+    require_columns(rec, ["cohort", "horizon", "measure", "estimate", "ci_lower", "ci_upper"],
+                    "reclassification", "Reclassification", pipeline="nomogram")
+    sec.text("Integrated nomogram (clinical factors + DL signature) against the clinical "
+             "nomogram, on the predicted risk of death by each horizon (higher = worse). "
+             "Positive values favour the integrated nomogram. Censoring: inverse probability "
+             "of censoring weights (Uno et al. 2013); CIs: bootstrap percentile.")
+    avail = (rec["available"].fillna(False).astype(bool) if "available" in rec
+             else pd.Series(True, index=rec.index))
+    ok = rec[avail]
+    ok = ok.assign(label=[f"{g}, {h:g} mo" for g, h in zip(ok["cohort"], ok["horizon"])])
+    fig = plots.reclassification_figure(ok, measures=RECLASSIFICATION_MEASURES)
+    sec.figure(fig, name="reclassification", caption="Estimates with bootstrap 95% CIs; "
+               "dotted: no improvement.")
+    rows = []
+    for (g, h), cur in ok.groupby(["cohort", "horizon"], sort=False):
+        est = cur.set_index("measure")
+        row = {"cohort": g, "horizon": h}
+        for c in ("n", "n_events", "n_event_free", "n_censored"):
+            if c in est:
+                row[c] = int(est[c].iloc[0])
+        for m in ("nri", "nri_events", "nri_nonevents", "nri_categorical", "idi"):
+            if m in est.index:
+                e = est.loc[m]
+                row[m] = f"{e['estimate']:.3f} ({e['ci_lower']:.3f} to {e['ci_upper']:.3f})"
+        rows.append(row)
+    sec.table(pd.DataFrame(rows).rename(columns={
+        "n_events": "deaths by horizon", "n_event_free": "alive beyond horizon",
+        "n_censored": "censored before horizon", "nri": "NRI (95% CI)",
+        "nri_events": "NRI events", "nri_nonevents": "NRI non-events",
+        "nri_categorical": "categorical NRI", "idi": "IDI (95% CI)"}),
+        caption="Continuous NRI (events + non-events components), categorical NRI and IDI "
+                "of integrated vs clinical (reclassification)")
+    for r in rec[~avail].itertuples(index=False):
+        sec.text(f"{r.cohort}, {r.horizon:g} months: not estimable ({r.note}).")
+    return {"reclassification": fig}, sec

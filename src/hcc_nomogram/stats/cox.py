@@ -269,16 +269,15 @@ def fit_cox(
         return _finish_numpy(time, event, X, n_events, ll0)
     if engine != "statsmodels":
         raise ValueError(f"engine must be 'statsmodels' or 'numpy', got {engine!r}")
-    model = PHReg(time, X.to_numpy(), status=event.astype(float), ties="efron")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res = model.fit(maxiter=200)
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            raise ModelFitError(
-                f"Cox fit failed on covariates {list(X.columns)}: {exc}. Potential fix: remove "
-                "collinear factors or merge sparse levels."
-            ) from exc
+    # centred columns (as R coxph): same coefficients and likelihood, but Newton-Raphson
+    # starting at 0 no longer overflows exp(X beta) when columns have large means
+    model = PHReg(time, _centred(X), status=event.astype(float), ties="efron")
+    res, caught = _newton_statsmodels(model, X)
+    if not np.all(np.isfinite(res.params)):
+        # statsmodels' Newton has no step halving (R's coxph has) and can overshoot to NaN on
+        # many correlated columns: start it again from a quasi-Newton (BFGS) solution
+        start, _ = _newton_statsmodels(model, X, method="bfgs", maxiter=1000)
+        res, caught = _newton_statsmodels(model, X, start_params=start.params)
     coef = np.asarray(res.params, dtype=float)
     cov = np.asarray(res.cov_params(), dtype=float)
     se = np.sqrt(np.diag(cov)) if np.all(np.diag(cov) > 0) else np.full(p, np.nan)
@@ -297,6 +296,26 @@ def fit_cox(
     )
 
 
+def _newton_statsmodels(model: PHReg, X: pd.DataFrame, **fit_args):
+    """``model.fit`` (Newton by default) with its warnings recorded: (results, warnings)."""
+    fit_args = {"maxiter": 200, "disp": 0, **fit_args}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return model.fit(**fit_args), caught
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            raise ModelFitError(
+                f"Cox fit failed on covariates {list(X.columns)}: {exc}. Potential fix: remove "
+                "collinear factors or merge sparse levels."
+            ) from exc
+
+
+def _centred(X: pd.DataFrame) -> np.ndarray:
+    """Design columns minus their means (the fit is invariant to this shift)."""
+    values = X.to_numpy(dtype=float)
+    return values - values.mean(axis=0)
+
+
 def _check_estimates(X, coef, se) -> None:
     if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(se))):
         raise ModelFitError(
@@ -313,7 +332,7 @@ def _check_estimates(X, coef, se) -> None:
 
 
 def _finish_numpy(time, event, X, n_events, ll0) -> CoxFit:
-    coef, cov, ll, ok = _newton_efron(time, event.astype(bool), X.to_numpy())
+    coef, cov, ll, ok = _newton_efron(time, event.astype(bool), _centred(X))
     if not ok:
         raise ModelFitError(
             f"Cox fit on {list(X.columns)} did not converge (Newton-Raphson, Efron ties). "
@@ -341,6 +360,28 @@ def _make_fit(time, event, X, *, coef, se, cov, ll, ll0, n_events) -> CoxFit:
     )
 
 
+def _efron_moments(time, event, X, coef):
+    """Per distinct event time: (t, summed covariates of its deaths, Efron mean of X summed over
+    the d tie levels, Efron variance of X summed over the tie levels)."""
+    w = np.exp(X @ coef)
+    out = []
+    for t in np.unique(time[event]):
+        at_risk = time >= t
+        dead = event & (time == t)
+        wr, wd = w[at_risk], w[dead]
+        s0r, s1r, s2r = wr.sum(), wr @ X[at_risk], (wr[:, None] * X[at_risk]).T @ X[at_risk]
+        s0d, s1d, s2d = wd.sum(), wd @ X[dead], (wd[:, None] * X[dead]).T @ X[dead]
+        mean_sum = np.zeros(X.shape[1])
+        var_sum = np.zeros((X.shape[1], X.shape[1]))
+        for f in np.arange(dead.sum()) / dead.sum():
+            s0 = s0r - f * s0d
+            m = (s1r - f * s1d) / s0
+            mean_sum += m
+            var_sum += (s2r - f * s2d) / s0 - np.outer(m, m)
+        out.append((t, X[dead].sum(axis=0), mean_sum, var_sum))
+    return out
+
+
 def schoenfeld_residuals(time, event, X, coef) -> tuple[np.ndarray, np.ndarray]:
     """Efron-weighted Schoenfeld residuals, one row per event, sorted by event time.
 
@@ -350,18 +391,12 @@ def schoenfeld_residuals(time, event, X, coef) -> tuple[np.ndarray, np.ndarray]:
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=bool)
     X = np.asarray(X, dtype=float)
-    w = np.exp(X @ coef)
     times_out, rows = [], []
-    for t in np.unique(time[event]):
-        at_risk = time >= t
-        dead = event & (time == t)
-        d = int(dead.sum())
-        s0r, s1r = w[at_risk].sum(), w[at_risk] @ X[at_risk]
-        s0d, s1d = w[dead].sum(), w[dead] @ X[dead]
-        mean = np.mean([(s1r - f * s1d) / (s0r - f * s0d) for f in np.arange(d) / d], axis=0)
-        for i in np.flatnonzero(dead):
+    for t, _, mean_sum, _ in _efron_moments(time, event, X, coef):
+        dead = np.flatnonzero(event & (time == t))
+        for i in dead:
             times_out.append(t)
-            rows.append(X[i] - mean)
+            rows.append(X[i] - mean_sum / dead.size)
     return np.array(times_out), np.array(rows).reshape(len(rows), X.shape[1])
 
 
@@ -383,37 +418,77 @@ def _event_time_transform(time, event, transform: str) -> np.ndarray:
     raise ValueError(f"transform must be 'km', 'rank', 'identity' or 'log', got {transform!r}")
 
 
-def proportional_hazards_test(
-    fit: CoxFit, time, event, X: pd.DataFrame, *, transform: str = "km"
-) -> pd.DataFrame:
-    """Grambsch-Therneau test of proportional hazards from scaled Schoenfeld residuals.
+def _zph_score_tests(time, event, X, coef, g) -> tuple[np.ndarray, float]:
+    """Score tests of R ``survival::cox.zph`` (survival >= 3.0).
 
-    The per-covariate and global score tests of R ``survival::cox.zph`` (survival < 3.0, the
-    same as ``lifelines.CoxPHFitter.check_assumptions``): residuals are Efron-weighted
-    Schoenfeld residuals (:func:`schoenfeld_residuals`, own implementation), scaled by ``D * Var(beta)``, and
-    correlated with ``g(t)`` (``transform``, default ``1 - KM(t-)``). Returns rows per covariate
-    plus ``"GLOBAL"``: rho (correlation of scaled residuals with g(t)), chi2, df, P.
-    A small P (< 0.05) suggests the hazard ratio changes over time.
+    The model is augmented with the time-varying covariates ``X * g(t)``; at ``(beta_hat, 0)``
+    the score of the new coefficients is ``U = sum_t g(t) * (Schoenfeld residuals at t)`` and
+    the information has blocks ``sum V_t``, ``sum g V_t``, ``sum g^2 V_t`` (``V_t`` the Efron
+    variance of X at event time t). Per covariate j: ``U_j^2 / [I^-1]`` restricted to the
+    original block plus column j; global: all columns.
     """
+    p = X.shape[1]
+    u = np.zeros(p)
+    info = np.zeros((2 * p, 2 * p))
+    t_ev = time[event]
+    for t, x_dead, mean_sum, var_sum in _efron_moments(time, event, X, coef):
+        gt = g[np.flatnonzero(t_ev == t)[0]]
+        u += gt * (x_dead - mean_sum)
+        info[:p, :p] += var_sum
+        info[:p, p:] += gt * var_sum
+        info[p:, :p] += gt * var_sum
+        info[p:, p:] += gt * gt * var_sum
+    per = np.empty(p)
+    for j in range(p):
+        kk = [*range(p), p + j]
+        vec = np.r_[np.zeros(p), u[j]]
+        per[j] = float(np.linalg.solve(info[np.ix_(kk, kk)], vec) @ vec)
+    vec = np.r_[np.zeros(p), u]
+    return per, float(np.linalg.solve(info, vec) @ vec)
+
+
+def proportional_hazards_test(
+    fit: CoxFit, time, event, X: pd.DataFrame, *, transform: str = "km", method: str = "score"
+) -> pd.DataFrame:
+    """Grambsch-Therneau test of proportional hazards (per covariate and ``"GLOBAL"``).
+
+    ``method="score"`` (default) is the test of R ``survival::cox.zph`` since survival 3.0: a
+    score test that the coefficients of the added time-varying covariates ``X * g(t)`` are 0
+    (:func:`_zph_score_tests`; checked against R in ``tests/reference``).
+    ``method="approximate"`` is the older approximation (R survival < 3.0, and
+    ``lifelines.CoxPHFitter.check_assumptions``): scaled Schoenfeld residuals
+    (``D * Var(beta)``) correlated with ``g(t)``, which assumes the covariate variance in the
+    risk set is constant over time. Both use Efron-weighted Schoenfeld residuals
+    (:func:`schoenfeld_residuals`, own implementation) and ``g(t)`` = ``transform`` (default
+    ``1 - KM(t-)``). Returns rows per covariate plus ``"GLOBAL"``: rho (correlation of the
+    scaled residuals with g(t)), chi2, df, P, transform, method. A small P (< 0.05) suggests
+    the hazard ratio changes over time.
+    """
+    if method not in ("score", "approximate"):
+        raise ValueError(f"method must be 'score' or 'approximate', got {method!r}")
     time, event = check_survival_outcome(time, event)
     Xv = X[list(fit.covariates)].to_numpy(dtype=float)
     _, resid = schoenfeld_residuals(time, event, Xv, fit.coef)
-    g = _event_time_transform(time, event, transform)
-    g = g[np.argsort(time[event], kind="stable")]
+    g_event = _event_time_transform(time, event, transform)  # order of time[event]
+    g = g_event[np.argsort(time[event], kind="stable")]
     d = resid.shape[0]
     xx = g - g.mean()
     scaled = resid @ fit.cov * d  # scaled residuals minus beta
+    if method == "score":
+        per, global_chi2 = _zph_score_tests(time, event, Xv, fit.coef, g_event - g_event.mean())
+    else:
+        per = np.array(
+            [(xx @ scaled[:, j]) ** 2 / (fit.cov[j, j] * d * np.sum(xx**2)) for j in range(fit.df)]
+        )
+        u = xx @ resid
+        global_chi2 = float(u @ fit.cov @ u * d / np.sum(xx**2))
     rows = []
     for j, name in enumerate(fit.covariates):
-        test = xx @ scaled[:, j]
-        chi2 = float(test**2 / (fit.cov[j, j] * d * np.sum(xx**2)))
         rho = float(np.corrcoef(xx, scaled[:, j])[0, 1]) if np.ptp(scaled[:, j]) > 0 else np.nan
-        rows.append((name, rho, chi2, 1, float(stats.chi2.sf(chi2, 1))))
-    u = xx @ resid
-    chi2 = float(u @ fit.cov @ u * d / np.sum(xx**2))
-    rows.append(("GLOBAL", np.nan, chi2, fit.df, float(stats.chi2.sf(chi2, fit.df))))
+        rows.append((name, rho, float(per[j]), 1, float(stats.chi2.sf(per[j], 1))))
+    rows.append(("GLOBAL", np.nan, global_chi2, fit.df, float(stats.chi2.sf(global_chi2, fit.df))))
     return pd.DataFrame(rows, columns=["covariate", "rho", "chi2", "df", "p_value"]).assign(
-        transform=transform
+        transform=transform, method=method
     )
 
 

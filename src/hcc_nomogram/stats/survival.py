@@ -41,6 +41,18 @@ class KaplanMeierResult:
         """S(t) (right-continuous step function; 1 before the first event)."""
         return step_at(self.table["time"].to_numpy(), self.table["survival"].to_numpy(), times)
 
+    def std_err_at(self, times) -> np.ndarray:
+        """Greenwood standard error of S(t): ``S(t) sqrt(sum d / (n (n - d)))`` (R
+        ``summary(survfit)$std.err``); 0 before the first event, inf once S(t) = 0."""
+        tab = self.table
+        n, d = tab["n_at_risk"].to_numpy(float), tab["n_events"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gw = np.cumsum(np.where(n > d, d / (n * (n - d)), np.inf))
+            se = np.where(np.isfinite(gw), tab["survival"].to_numpy() * np.sqrt(gw), np.inf)
+        t = tab["time"].to_numpy()
+        times = np.atleast_1d(np.asarray(times, dtype=float))
+        return np.where(times < t[0], 0.0, step_at(t, se, times))
+
     def ci_at(self, times) -> tuple[np.ndarray, np.ndarray]:
         t = self.table["time"].to_numpy()
         return (

@@ -13,7 +13,7 @@ and counted; the result reports ``n_failed``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -46,17 +46,26 @@ def bootstrap_optimism(
     event_col: str,
     n_bootstrap: int = 50,
     seed: int = 0,
+    resamples: Sequence[np.ndarray] | None = None,
 ) -> OptimismResult:
-    """Optimism-corrected Harrell's C of a model-building procedure (see module docstring)."""
+    """Optimism-corrected Harrell's C of a model-building procedure (see module docstring).
+
+    ``resamples``: explicit row indices (0-based) of each bootstrap sample instead of drawing
+    ``n_bootstrap`` of them with ``seed`` (e.g. to replay the resamples of R
+    ``rms::validate``); ``n_bootstrap`` is then their number.
+    """
 
     def c_of(predict, df):
         return harrell_c_index(df[time_col], df[event_col], predict(df)).c_index
 
     apparent = c_of(develop(data), data)
-    rng = np.random.default_rng(seed)
+    if resamples is None:
+        rng = np.random.default_rng(seed)
+        resamples = [rng.integers(0, len(data), len(data)) for _ in range(n_bootstrap)]
+    n_bootstrap = len(resamples)
     optimism, failed = [], 0
-    for _ in range(n_bootstrap):
-        boot = data.iloc[rng.integers(0, len(data), len(data))].reset_index(drop=True)
+    for idx in resamples:
+        boot = data.iloc[np.asarray(idx)].reset_index(drop=True)
         try:
             predict = develop(boot)
             optimism.append(c_of(predict, boot) - c_of(predict, data))

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hcc_nomogram.stats.design import Term
+from hcc_nomogram.stats.reclassification import check_risk_categories
 
 
 class FactorSpec(BaseModel):
@@ -57,6 +59,10 @@ class CalibrationSpec(BaseModel):
     horizons_months: list[float] = [12.0, 24.0]
     n_groups: int = Field(default=3, ge=1)
     min_group: int = Field(default=5, ge=1)
+    band_resamples: int = Field(
+        default=200, ge=0, description="bootstrap resamples of the smooth curve's CI band"
+    )
+    band_seed: int = 20201116
 
 
 class BootstrapSpec(BaseModel):
@@ -64,6 +70,44 @@ class BootstrapSpec(BaseModel):
 
     n_resamples: int = Field(default=100, ge=0)
     seed: int = 20201116
+
+
+class DecisionCurveSpec(BaseModel):
+    """Threshold grid of the decision curves: ``threshold_min`` to ``threshold_max`` (included)
+    by ``threshold_step``; thresholds are probabilities of death by the horizon."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold_min: float = Field(default=0.0, ge=0, lt=1)
+    threshold_max: float = Field(default=0.95, gt=0, lt=1)
+    threshold_step: float = Field(default=0.01, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.threshold_max <= self.threshold_min:
+            raise ValueError("decision_curve.threshold_max must exceed threshold_min")
+        return self
+
+    def thresholds(self) -> np.ndarray:
+        n = int(np.floor((self.threshold_max - self.threshold_min) / self.threshold_step + 1e-9))
+        return np.round(self.threshold_min + self.threshold_step * np.arange(n + 1), 10)
+
+
+class ReclassificationSpec(BaseModel):
+    """NRI / IDI of integrated vs clinical: risk-category cut points (categorical NRI) and the
+    bootstrap of the CIs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    risk_categories: list[float] = [0.2, 0.5]
+    n_bootstrap: int = Field(default=200, ge=0)
+    seed: int = 20201116
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _cut_points(self):
+        check_risk_categories(self.risk_categories)  # a ValueError: reported by pydantic
+        return self
 
 
 class Table1Spec(BaseModel):
@@ -101,6 +145,8 @@ class NomogramParams(BaseModel):
     min_events: int = Field(default=10, ge=2)
     table1: Table1Spec = Table1Spec()
     models: dict[str, ModelSpec] = {}
+    decision_curve: DecisionCurveSpec = DecisionCurveSpec()
+    reclassification: ReclassificationSpec = ReclassificationSpec()
 
     def terms(self) -> list[Term]:
         return [f.term() for f in self.candidate_factors]

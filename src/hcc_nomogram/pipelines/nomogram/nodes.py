@@ -11,6 +11,11 @@ import logging
 import numpy as np
 import pandas as pd
 
+from hcc_nomogram.datasets.tables import (
+    check_cohort_values,
+    check_outcomes,
+    check_patient_ids,
+)
 from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError
 from hcc_nomogram.pipelines.nomogram.config import (
     ModelSpec,
@@ -23,10 +28,17 @@ from hcc_nomogram.stats.calibration import (
     integrated_brier,
     time_dependent_auc,
 )
+from hcc_nomogram.stats.calibration_smooth import (
+    calibration_in_the_large,
+    calibration_slope,
+    smooth_calibration,
+)
 from hcc_nomogram.stats.concordance import compare_c_indices, harrell_c_index
 from hcc_nomogram.stats.cox import fit_cox, proportional_hazards_test, univariate_cox
+from hcc_nomogram.stats.decision_curve import decision_curve
 from hcc_nomogram.stats.design import encode, fit_terms, require_columns, term_columns
 from hcc_nomogram.stats.nomogram import NomogramModel, develop_model
+from hcc_nomogram.stats.reclassification import reclassification
 from hcc_nomogram.stats.survival import format_median, kaplan_meier, logrank_test
 from hcc_nomogram.stats.table1 import table1
 from hcc_nomogram.stats.validation import bootstrap_optimism
@@ -76,8 +88,16 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     p, dc = as_params(params), _contract(data_contract)
     time_col, event_col = _outcome(dc, p.primary_outcome)
     model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
-    require_columns(analysis_table, [dc["id_column"], dc["cohort_column"], *model_cols])
-    df = analysis_table
+    categorical, numeric, _ = _table1_columns(p)
+    # every column a later node needs: a missing one stops the run before its first output
+    require_columns(analysis_table, list(dict.fromkeys(
+        [dc["id_column"], dc["cohort_column"], *model_cols, *categorical, *numeric])))
+    check_patient_ids(analysis_table, dc["id_column"], source="analysis_table")
+    check_cohort_values(analysis_table, dc["cohort_column"],
+                        [dc["training_value"], dc["validation_value"]], dc["id_column"],
+                        source="analysis_table")
+    df = check_outcomes(analysis_table, time_col, event_col, dc["id_column"],
+                        source="analysis_table")
     if dc["cohort_column"] != COHORT:
         df = df.drop(columns=[COHORT], errors="ignore").rename(
             columns={dc["cohort_column"]: COHORT}
@@ -111,9 +131,8 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     return df.reset_index(drop=True)
 
 
-def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
-    """Table 1: factors by cohort, Fisher's exact (categorical) / Mann-Whitney U (numeric)."""
-    p, dc = as_params(params), _contract(data_contract)
+def _table1_columns(p: NomogramParams) -> tuple[list[str], list[str], dict[str, float]]:
+    """Table 1's ``(categorical, numeric, cutoffs)`` columns."""
     categorical = [f.column or f.name for f in p.candidate_factors if f.kind == "categorical"]
     categorical += [c for c in p.table1.categorical if c not in categorical]
     cutoffs = {f.column or f.name: f.cutoff for f in p.candidate_factors if f.cutoff is not None}
@@ -121,6 +140,13 @@ def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contrac
     numeric = list(dict.fromkeys([*p.table1.numeric, *cutoffs]))
     if p.signature is not None:
         numeric.append(p.signature.column)
+    return categorical, numeric, cutoffs
+
+
+def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+    """Table 1: factors by cohort, Fisher's exact (categorical) / Mann-Whitney U (numeric)."""
+    p, dc = as_params(params), _contract(data_contract)
+    categorical, numeric, cutoffs = _table1_columns(p)
     order = [dc["training_value"], dc["validation_value"]]
     order = [g for g in order if g in set(cohort[COHORT])]
     return table1(
@@ -402,6 +428,98 @@ def assess_calibration(predictions: pd.DataFrame, params) -> tuple[pd.DataFrame,
     return pd.concat(groups, ignore_index=True), pd.DataFrame(summary).assign(available=True)
 
 
+def assess_smooth_calibration(
+    predictions: pd.DataFrame, params
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Calibration slope, O/E calibration-in-the-large and the smoothed calibration curve
+    (ICI / E50 / E90) at each calibration horizon and cohort (Austin et al. 2020; see
+    :mod:`hcc_nomogram.stats.calibration_smooth`): (metrics table, curve table). A statistic
+    that cannot be estimated (e.g. no event before the horizon) is NaN with a ``note``."""
+    p = as_params(params)
+    if predictions.empty:
+        na = pd.DataFrame([{"available": False, "note": "model not available"}])
+        return na, na
+    metrics, curves = [], []
+    for g, sub in predictions.groupby(COHORT, sort=False):
+        model = sub["model"].iloc[0]
+        for h in p.calibration.horizons_months:
+            s = _survival_column(sub, h)
+            row, curve = _smooth_calibration_row(sub["time"], sub["event"], s, h, p)
+            metrics.append({"model": model, COHORT: g, "horizon": h, **row})
+            if curve is not None:
+                curves.append(curve.assign(model=model, cohort=g, horizon=h))
+    curve_table = (
+        pd.concat(curves, ignore_index=True)[
+            ["model", COHORT, "horizon", "predicted_risk", "observed_risk", "ci_lower", "ci_upper"]
+        ]
+        if curves
+        else pd.DataFrame([{"available": False, "note": "no curve could be fitted"}])
+    )
+    return pd.DataFrame(metrics).assign(available=True), curve_table
+
+
+def _survival_column(sub: pd.DataFrame, horizon: float) -> pd.Series:
+    col = f"surv_{horizon:g}"
+    if col not in sub or sub[col].isna().any():
+        raise InputDataError(
+            f"predictions lack survival at {horizon:g} months.",
+            column=col,
+            fix="add the horizon to nomogram.horizons_months.",
+        )
+    return sub[col]
+
+
+def _smooth_calibration_row(time, event, s, horizon, p: NomogramParams):
+    """One metrics row (and the curve, or None) of one cohort at one horizon."""
+    notes = []
+    row = dict(n=len(time), n_events_by_horizon=int(((time <= horizon) & (event == 1)).sum()))
+    try:
+        slope, se = calibration_slope(time, event, s, horizon)
+        row.update(
+            slope=slope,
+            slope_se=se,
+            slope_ci_lower=slope - 1.959964 * se,
+            slope_ci_upper=slope + 1.959964 * se,
+        )
+    except (ModelFitError, SurvivalDataError) as exc:
+        notes.append(f"slope: {exc}")
+    citl = calibration_in_the_large(time, event, s, horizon)
+    row.update(
+        observed_risk=citl.observed_risk,
+        mean_predicted_risk=citl.mean_predicted_risk,
+        oe_ratio=citl.oe_ratio,
+        oe_ci_lower=citl.oe_ci_lower,
+        oe_ci_upper=citl.oe_ci_upper,
+        citl_log_oe=citl.intercept,
+    )
+    if not np.isfinite(citl.observed_risk):
+        notes.append("O/E: follow-up ends before the horizon")
+    curve = None
+    try:
+        res = smooth_calibration(
+            time,
+            event,
+            s,
+            horizon,
+            n_bootstrap=p.calibration.band_resamples,
+            seed=p.calibration.band_seed,
+        )
+        row.update(
+            ici=res.ici,
+            e50=res.e50,
+            e90=res.e90,
+            emax=res.emax,
+            smooth_model=res.model,
+            band_resamples=res.n_bootstrap,
+            band_failed=res.n_failed,
+        )
+        curve = res.curve
+    except (ModelFitError, SurvivalDataError) as exc:
+        notes.append(f"smooth curve: {exc}")
+    row["note"] = "; ".join(notes)
+    return row, curve
+
+
 def check_proportional_hazards(model: NomogramModel, cohort: pd.DataFrame, params, data_contract):
     """Grambsch-Therneau scaled-Schoenfeld test per covariate and global (training)."""
     p, dc = as_params(params), _contract(data_contract)
@@ -540,3 +658,82 @@ def stratify_risk_groups(
     ]
     km_long = pd.concat(curves, ignore_index=True)[cols] if curves else pd.DataFrame(columns=cols)
     return pd.DataFrame(summary), km_long
+
+
+# ----- decision curves and reclassification (both models) -------------------------------------
+def _risk_at(predictions: pd.DataFrame, horizon: float) -> np.ndarray:
+    """Predicted probability of death by ``horizon`` (``1 - surv_<h>``; higher = worse)."""
+    col = f"surv_{horizon:g}"
+    if col not in predictions or predictions[col].isna().any():
+        raise InputDataError(
+            f"predictions lack survival at {horizon:g} months.",
+            column=col,
+            fix="add the horizon to nomogram.horizons_months.",
+        )
+    return 1.0 - predictions[col].to_numpy(float)
+
+
+def _by_cohort(predictions: dict[str, pd.DataFrame]):
+    """Per cohort: (cohort, outcome rows, {model: its predictions in the same patient order})
+    over the available (non-empty) models."""
+    models = {name: pred for name, pred in predictions.items() if not pred.empty}
+    base = next(iter(models.values()))
+    for g, sub in base.groupby(COHORT, sort=False):
+        ids = sub["patient_id"]
+        yield g, sub, {m: pred.set_index("patient_id").loc[ids] for m, pred in models.items()}
+
+
+def analyse_decision_curves(
+    clinical: pd.DataFrame, integrated: pd.DataFrame, params
+) -> pd.DataFrame:
+    """Net benefit of the nomograms vs treat-all / treat-none per cohort and horizon
+    (Kaplan-Meier survival decision curves; risk = 1 - predicted survival, higher = worse)."""
+    p = as_params(params)
+    if clinical.empty and integrated.empty:
+        return pd.DataFrame([{"available": False, "note": "no nomogram available"}])
+    thresholds = p.decision_curve.thresholds()
+    frames = []
+    for g, sub, preds in _by_cohort({"clinical": clinical, "integrated": integrated}):
+        for h in p.horizons_months:
+            risks = {m: _risk_at(pred, h) for m, pred in preds.items()}
+            res = decision_curve(sub["time"], sub["event"], risks, h, thresholds)
+            frames.append(res.table.assign(cohort=g, horizon=h, event_rate_cohort=res.event_rate))
+    out = pd.concat(frames, ignore_index=True)
+    lead = [COHORT, "horizon", "strategy", "threshold"]
+    return out[lead + [c for c in out.columns if c not in lead]].assign(available=True)
+
+
+def assess_reclassification(
+    clinical: pd.DataFrame, integrated: pd.DataFrame, params
+) -> pd.DataFrame:
+    """IPCW continuous NRI, categorical NRI and IDI of the integrated over the clinical
+    nomogram per cohort and horizon, with seeded bootstrap percentile CIs."""
+    p = as_params(params)
+    if integrated.empty or clinical.empty:
+        note = "integrated model not available (no signature column)"
+        return pd.DataFrame([{"available": False, "note": note}])
+    spec = p.reclassification
+    rows = []
+    for g, sub, preds in _by_cohort({"clinical": clinical, "integrated": integrated}):
+        for h in p.horizons_months:
+            try:
+                res = reclassification(
+                    sub["time"],
+                    sub["event"],
+                    _risk_at(preds["clinical"], h),
+                    _risk_at(preds["integrated"], h),
+                    h,
+                    categories=spec.risk_categories,
+                    n_bootstrap=spec.n_bootstrap,
+                    seed=spec.seed,
+                    alpha=spec.alpha,
+                )
+            except SurvivalDataError as exc:
+                logger.warning("reclassification (%s, %g months) not estimable: %s", g, h, exc)
+                rows.append(pd.DataFrame([{COHORT: g, "horizon": h, "available": False,
+                                           "note": str(exc)}]))
+                continue
+            frame = res.to_frame()
+            frame.insert(0, COHORT, g)
+            rows.append(frame.assign(available=True, note="integrated vs clinical, IPCW"))
+    return pd.concat(rows, ignore_index=True)

@@ -2,7 +2,8 @@
 
 Shared part (Table 1, cohort survival, univariate Cox), then ONE modular model pipeline
 instantiated twice, namespaces ``clinical`` and ``integrated`` (clinical factors + signature),
-then the cross-model outputs (C-index comparison, Table 2, risk groups).
+then the cross-model outputs (C-index comparison, Table 2, risk groups, decision curves,
+NRI/IDI).
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -41,6 +42,11 @@ def _model_pipeline() -> Pipeline:
                 nodes.assess_calibration,
                 ["nomogram_predictions", "params:nomogram"],
                 ["calibration", "calibration_summary"],
+            ),
+            _node(
+                nodes.assess_smooth_calibration,
+                ["nomogram_predictions", "params:nomogram"],
+                ["calibration_metrics", "calibration_curve"],
             ),
             _node(
                 nodes.check_proportional_hazards,
@@ -101,6 +107,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.stratify_risk_groups,
                 ["integrated.nomogram_predictions", "clinical.nomogram_predictions"],
                 ["risk_group_summary", "risk_group_km"],
+            ),
+            _node(
+                nodes.analyse_decision_curves,
+                ["clinical.nomogram_predictions", "integrated.nomogram_predictions",
+                 "params:nomogram"],
+                "decision_curves",
+            ),
+            _node(
+                nodes.assess_reclassification,
+                ["clinical.nomogram_predictions", "integrated.nomogram_predictions",
+                 "params:nomogram"],
+                "reclassification",
             ),
         ]
     )

@@ -51,8 +51,10 @@ def model_card(*, signature_config: Mapping, n_signature_features: int, nomogram
                cohorts: pd.DataFrame, signature_metrics: pd.DataFrame,
                discrimination: pd.DataFrame, bootstrap: pd.DataFrame,
                c_index_comparison: pd.DataFrame, calibration_summary: pd.DataFrame,
-               ranges: pd.DataFrame) -> str:
-    """The card as Markdown text."""
+               ranges: pd.DataFrame, out_of_range_policy: str = "",
+               run_checks: list[str] | None = None) -> str:
+    """The card as Markdown text (``out_of_range_policy``: how far-out inputs are handled;
+    ``run_checks``: what this predict run verified against training)."""
     banner = weights_banner(provenance)
     random_weights = provenance.get("weights_source") == "random"
     out = ["# Model card: HCC overall-survival nomogram with a deep learning signature", ""]
@@ -90,6 +92,7 @@ def model_card(*, signature_config: Mapping, n_signature_features: int, nomogram
         f"{provenance.get('official_md5')}); seed {provenance.get('seed')}; input mode "
         f"{provenance.get('input_mode')}; Keras {provenance.get('keras_version')}, TensorFlow "
         f"{provenance.get('tensorflow_version')}",
+        *[f"- Checked in this run: {c}" for c in run_checks or []],
         "- Feature-extraction settings recorded with training (the `predict` pipeline refuses "
         "to run when they differ from the configured ones):",
         "",
@@ -124,6 +127,7 @@ def model_card(*, signature_config: Mapping, n_signature_features: int, nomogram
                                               "n_groups_estimable"])),
         "## Input ranges seen in training",
         _md_table(ranges),
+        *([f"**Out-of-range guard:** {out_of_range_policy}", ""] if out_of_range_policy else []),
         "## Known limitations",
         "- Retrospective data; the validation cohort is external but also retrospective.",
         "- Single-slice 2D analysis: only the largest-ROI axial slice of each phase is used.",

@@ -8,6 +8,9 @@ the features would be computed exactly as in training, and every clinical input 
 * :func:`check_clinical_inputs` raises :class:`~hcc_nomogram.errors.InputDataError` naming the
   patient and column of a missing or unknown clinical value, and returns one warning per value
   outside the range seen in the training cohort.
+* :func:`far_out_of_range` names the inputs (signature score, numeric factors) of a patient that
+  lie far outside the training range: ``predict.on_out_of_range`` then refuses the prediction
+  (default) or flags it (``prediction_status``, page banner), never a silent "low risk".
 """
 
 from __future__ import annotations
@@ -182,3 +185,32 @@ def score_range_warning(name: str, value: float, lo: float, hi: float) -> str | 
     if np.isfinite(value) and not lo - 1e-12 <= value <= hi + 1e-12:
         return f"{name}={value:.3f} is outside the training range [{lo:.3f}, {hi:.3f}]"
     return None
+
+
+#: ``prediction_status`` values of ``patient_predictions``
+STATUS_OK, STATUS_FLAGGED, STATUS_REFUSED = "ok", "flagged: out of range", "refused: out of range"
+
+
+def training_ranges(terms: list[Term], training: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """``{column: (min, max)}`` in the training cohort of every numeric clinical term."""
+    ranges = {}
+    for term in terms:
+        if term.kind != "categorical":
+            seen = pd.to_numeric(training[term.column], errors="coerce").dropna()
+            ranges[term.column] = (float(seen.min()), float(seen.max()))
+    return ranges
+
+
+def far_out_of_range(values: Mapping[str, float], ranges: Mapping[str, tuple[float, float]],
+                     margin: float) -> list[str]:
+    """Reasons why an input lies FAR outside training: beyond ``margin`` x the training range
+    on either side of it (``margin`` 0.5 with a signature score trained on [0, 1]: below -0.5 or
+    above 1.5). Within the margin a value is only warned about (:func:`score_range_warning`)."""
+    reasons = []
+    for name, value in values.items():
+        lo, hi = ranges[name]
+        slack = margin * (hi - lo)
+        if not np.isfinite(value) or not lo - slack <= value <= hi + slack:
+            reasons.append(f"{name}={value:.3g} is far outside the training range "
+                           f"[{lo:.3g}, {hi:.3g}] (beyond the margin of {margin:g} x its width)")
+    return reasons

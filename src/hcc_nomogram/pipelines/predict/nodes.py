@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_nomogram.datasets import CohortManifest
+from hcc_nomogram.datasets.tables import check_patient_ids
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
 from hcc_nomogram.features.densenet import DenseNetExtractor, feature_names, make_extractor
@@ -26,16 +27,22 @@ from hcc_nomogram.imaging.patient import (
     excluded_record,
     preprocess_patient,
 )
+from hcc_nomogram.parameters import PredictParams
 from hcc_nomogram.pipelines.deep_features.nodes import collect_phase_crops
 from hcc_nomogram.pipelines.nomogram.config import as_params
 from hcc_nomogram.pipelines.predict import card, page
 from hcc_nomogram.pipelines.predict.guards import (
+    STATUS_FLAGGED,
+    STATUS_OK,
+    STATUS_REFUSED,
     check_clinical_inputs,
     check_same_training_run,
     clinical_terms,
     compare_training_settings,
     compare_weights_provenance,
+    far_out_of_range,
     score_range_warning,
+    training_ranges,
     training_settings_record,
 )
 from hcc_nomogram.stats.coxnet import SignatureModel
@@ -90,15 +97,23 @@ def _primary_contract(manifest: CohortManifest, data_contract: dict) -> Contract
     return Contract(contract.phases, present, contract.mask_label, primary)
 
 
-def preprocess_new_patients(predict_manifest: CohortManifest, data_contract: dict,
+def preprocess_new_patients(predict_manifest: CohortManifest,
+                            predict_clinical_checked: pd.DataFrame, settings_check: list[str],
+                            data_contract: dict,
                             preprocessing: dict) -> tuple[dict[str, dict], pd.DataFrame]:
     """Crops of the primary delineation (``{patient: {"<phase>__<d>__image"|"__mask": array}}``)
-    and one QC row per patient, computed exactly as in the preprocessing pipeline."""
+    and one QC row per patient whose clinical inputs passed (``predict_clinical_checked``),
+    computed exactly as in the preprocessing pipeline.
+
+    ``settings_check`` (like ``predict_clinical_checked``) makes this node, whose QC table is
+    the run's first output, run only after every guard rail passed: a refused run writes nothing.
+    """
+    del settings_check
     settings = PreprocessingSettings.from_params(preprocessing)
     contract = _primary_contract(predict_manifest, data_contract)
     primary = f"__{contract.primary_delineation}__"
     crops, records = {}, []
-    for pid in predict_manifest.patient_ids:
+    for pid in predict_clinical_checked[data_contract["id_column"]].astype(str):
         source = PatientSource.from_manifest(predict_manifest, pid)
         try:
             arrays, qc = preprocess_patient(source, contract, settings)
@@ -154,21 +169,28 @@ def _training_rows(analysis_table: pd.DataFrame, data_contract: dict) -> pd.Data
 
 
 def validate_new_clinical(*, predict_clinical: pd.DataFrame, predict_manifest: CohortManifest,
-                          integrated_nomogram_model: NomogramModel, analysis_table: pd.DataFrame,
-                          data_contract: dict, nomogram: Any) -> pd.DataFrame:
+                          integrated_nomogram_model: NomogramModel, signature_model: SignatureModel,
+                          analysis_table: pd.DataFrame, data_contract: dict,
+                          nomogram: Any) -> pd.DataFrame:
     """The new patients' clinical rows (manifest order) with a ``warnings`` column.
 
     Raises naming patient and column when a value the nomogram needs is missing or unknown;
-    values outside the training range only add a warning.
+    values outside the training range only add a warning. Also refuses models of different
+    training runs (:func:`check_same_training_run`) -- here, before any output of the run is
+    written, rather than after the images were processed.
     """
     id_col = data_contract["id_column"]
     model = integrated_nomogram_model
     if not model.available:
         raise InputDataError(f"the integrated nomogram is not available: {model.reason}",
                              fix="train with a signature (nomogram.signature not null).")
+    check_same_training_run(
+        _training_rows(analysis_table, data_contract)["signature_lp"].to_numpy(float),
+        signature_model.lp_min, signature_model.lp_max)
     if id_col not in predict_clinical.columns:
         raise InputDataError(f"the clinical table has no ID column {id_col!r}.", column=id_col,
                              fix="name the column as data_contract.id_column.")
+    check_patient_ids(predict_clinical, id_col, source="predict_clinical")
     clinical = predict_clinical.assign(**{id_col: predict_clinical[id_col].astype(str)})
     dup = clinical[id_col][clinical[id_col].duplicated()].tolist()
     if dup:
@@ -204,8 +226,6 @@ def predict_new_patients(
     id_col = data_contract["id_column"]
     model = integrated_nomogram_model
     train = _training_rows(analysis_table, data_contract)
-    check_same_training_run(train["signature_lp"].to_numpy(float), signature_model.lp_min,
-                            signature_model.lp_max)
     features = predict_deep_features.set_index(predict_deep_features[id_col].astype(str))
     table = predict_clinical_checked[
         predict_clinical_checked[id_col].isin(features.index)].reset_index(drop=True)
@@ -226,6 +246,7 @@ def predict_new_patients(
     sig_warn = [score_range_warning("signature_score", s, lo, hi) for s in out["signature_score"]]
     out["signature_out_of_range"] = [w is not None for w in sig_warn]
     warnings = [list(w) + ([s] if s else []) for w, s in zip(table[WARNINGS_COLUMN], sig_warn)]
+    out = _guard_out_of_range(out, table, train, model, predict)
     out["n_warnings"] = [len(w) for w in warnings]
     out[WARNINGS_COLUMN] = ["; ".join(w) for w in warnings]
     out["weights_source"] = features.loc[table[id_col], "weights_source"].to_numpy()
@@ -235,10 +256,45 @@ def predict_new_patients(
     step = float(predict.get("curve_step_months", 1.0))
     t_max = float(predict.get("curve_max_months") or np.max(model.fit.baseline_time))
     grid = np.arange(0.0, t_max + step / 2, step)
-    s = model.fit.survival(lp, grid)
-    curves = pd.DataFrame({id_col: np.repeat(out[id_col].to_numpy(), len(grid)),
-                           "time": np.tile(grid, len(out)), "survival": s.ravel()})
+    given = (out["prediction_status"] != STATUS_REFUSED).to_numpy()
+    s = model.fit.survival(lp[given], grid)
+    curves = pd.DataFrame({id_col: np.repeat(out[id_col].to_numpy()[given], len(grid)),
+                           "time": np.tile(grid, int(given.sum())), "survival": s.ravel()})
     return out, curves
+
+
+def _guard_out_of_range(out: pd.DataFrame, table: pd.DataFrame, train: pd.DataFrame,
+                        model: NomogramModel, predict: dict) -> pd.DataFrame:
+    """``out`` with ``out_of_range``, ``out_of_range_reasons`` and ``prediction_status``; a
+    patient far outside the training range gets its prediction withheld
+    (``on_out_of_range: refuse``) or flagged (``flag``, risk group suffixed "(out of range)")."""
+    settings = PredictParams.model_validate(predict)
+    ranges = {"signature_score": (float(train["signature_score"].min()),
+                                  float(train["signature_score"].max())),
+              **training_ranges(clinical_terms(model.terms, "signature_score"), train)}
+    reasons = []
+    for i in range(len(out)):
+        values = {"signature_score": float(out["signature_score"].iloc[i])}
+        values.update({c: float(pd.to_numeric(table[c].iloc[i])) for c in ranges
+                       if c != "signature_score"})
+        reasons.append(far_out_of_range(values, ranges, settings.out_of_range_margin))
+    far = np.array([bool(r) for r in reasons])
+    out["out_of_range"] = far
+    out["out_of_range_reasons"] = ["; ".join(r) for r in reasons]
+    refuse = settings.on_out_of_range == "refuse"
+    out["prediction_status"] = np.where(far, STATUS_REFUSED if refuse else STATUS_FLAGGED,
+                                        STATUS_OK)
+    for pid, why in zip(out.iloc[:, 0][far], out["out_of_range_reasons"][far]):
+        logger.warning("predict: patient %s: prediction %s: %s", pid,
+                       "REFUSED" if refuse else "FLAGGED", why)
+    if refuse:
+        withheld = [c for c in out.columns if c in ("linear_predictor", "total_points")
+                    or c.startswith("surv_")]
+        out.loc[far, withheld] = np.nan
+        out.loc[far, "risk_group"] = "not given"
+    else:
+        out.loc[far, "risk_group"] = out.loc[far, "risk_group"] + " (out of range)"
+    return out
 
 
 def compute_patient_cams(predict_crops: dict[str, dict], predict_extractor,
@@ -284,13 +340,14 @@ def render_patient_pages(*, patient_predictions: pd.DataFrame, patient_survival_
         flagged = {w.split("=", 1)[0] for w in row[WARNINGS_COLUMN].split("; ") if "=" in w}
         rows = [(c, str(clinical.loc[pid, c]), c in flagged) for c in columns]
         curve = patient_survival_curves[patient_survival_curves[id_col].astype(str) == pid]
-        fig = page.survival_curve_figure(
+        fig = None if curve.empty else page.survival_curve_figure(
             curve, horizons, {h: row[f"surv_{h:g}"] for h in horizons},
             f"Patient {pid}: {row['risk_group']} risk")
         cam_png = page.png_data_uri(page.cam_figure(patient_cams[pid])) if pid in patient_cams \
             else None
         pages[pid] = page.patient_page(
-            row, rows, survival_png=page.png_data_uri(fig), cam_png=cam_png,
+            row, rows, survival_png=page.png_data_uri(fig) if fig is not None else None,
+            cam_png=cam_png,
             provenance=densenet_weights_provenance, model_info=info, horizons=horizons)
     return pages
 
@@ -302,9 +359,27 @@ def write_model_card(
     signature_metrics: pd.DataFrame, integrated_discrimination: pd.DataFrame,
     integrated_bootstrap_validation: pd.DataFrame, c_index_comparison: pd.DataFrame,
     integrated_calibration_summary: pd.DataFrame, data_contract: dict, nomogram: Any,
+    predict: dict, predict_settings_check: list[str], predict_extractor: DenseNetExtractor,
 ) -> str:
-    """The model card (Markdown) of the frozen models this run loaded."""
+    """The model card (Markdown) of the frozen models this run loaded, with what this run
+    checked: the compared feature settings and the DenseNet weights resolved now (so the card,
+    an output, is written only after both guard rails passed)."""
+    now = predict_extractor.provenance
+    checks = [f"{len(predict_settings_check)} feature-extraction settings equal the training "
+              f"ones ({', '.join(predict_settings_check)}).",
+              f"DenseNet-121 weights resolved now: {now.weights_source} (MD5 {now.file_md5}), "
+              "the training ones."]
     p = as_params(nomogram)
+    guard = PredictParams.model_validate(predict)
+    policy = (
+        f"a new patient whose signature score or numeric clinical factor lies more than "
+        f"{guard.out_of_range_margin:g} x the training range outside that range is "
+        + ("**refused** (no prediction; `prediction_status` says why)"
+           if guard.on_out_of_range == "refuse" else
+           "**flagged** (`prediction_status`, page banner, risk group marked '(out of range)')")
+        + f" (`predict.on_out_of_range: {guard.on_out_of_range}`); inside the margin but outside "
+        "the range, a warning."
+    )
     outcome = data_contract["outcomes"][p.primary_outcome]
     model = integrated_nomogram_model
     train = _training_rows(analysis_table, data_contract)
@@ -329,5 +404,6 @@ def write_model_card(
         signature_metrics=signature_metrics, discrimination=integrated_discrimination,
         bootstrap=integrated_bootstrap_validation, c_index_comparison=c_index_comparison,
         calibration_summary=integrated_calibration_summary, ranges=pd.DataFrame(ranges),
+        out_of_range_policy=policy, run_checks=checks,
     )
 

@@ -85,20 +85,49 @@ def _table(rows: Sequence[tuple[str, str, bool]]) -> str:
     return f"<table>{body}</table>"
 
 
+def _out_of_range_banner(prediction: Mapping) -> str:
+    """The prominent notice of a patient far outside the training range (or ``""``)."""
+    if not _true(prediction.get("out_of_range")):
+        return ""
+    status = str(prediction.get("prediction_status", ""))
+    verdict = ("NO PREDICTION GIVEN" if status.startswith("refused") else
+               "PREDICTION FLAGGED - NOT RELIABLE")
+    return (f'<div class="banner" role="alert">&#9888; {verdict}: this patient lies far outside '
+            "the training data ("
+            f"{html.escape(str(prediction.get('out_of_range_reasons', '')))}). The models "
+            "extrapolate here; check the image, the mask and the inputs "
+            "(predict.on_out_of_range, docs/predict.md).</div>")
+
+
+def _true(value) -> bool:
+    """A boolean that may come back from a CSV as text."""
+    return str(value).strip().lower() in ("true", "1") if isinstance(value, str) else bool(value)
+
+
+def _number(value, fmt: str, scale: float = 1.0, suffix: str = "") -> str:
+    """``value`` formatted, or "withheld" for a refused prediction (NaN)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "withheld"
+    return "withheld" if not np.isfinite(number) else f"{scale * number:{fmt}}{suffix}"
+
+
 def patient_page(prediction: Mapping, clinical_rows: Sequence[tuple[str, str, bool]], *,
-                 survival_png: str, cam_png: str | None, provenance: Mapping,
+                 survival_png: str | None, cam_png: str | None, provenance: Mapping,
                  model_info: Mapping[str, str], horizons: Sequence[float]) -> str:
-    """The HTML page of one patient (a complete document)."""
+    """The HTML page of one patient (a complete document). ``survival_png`` is ``None`` when the
+    prediction was refused (out of range)."""
     pid = html.escape(str(prediction["patient_id"]))
     banner = weights_banner(provenance)
     warnings = [w for w in str(prediction.get("warnings") or "").split("; ") if w]
     result = [
         ("Risk group (training cut-off)", f"{prediction['risk_group']} risk "
-         f"(integrated LP {prediction['linear_predictor']:.3f} vs cut-off "
-         f"{prediction['lp_cutoff']:.3f})", False),
-        ("Nomogram total points", f"{prediction['total_points']:.1f}", False),
-        *[(f"Predicted survival at {h:g} months", f"{100 * prediction[f'surv_{h:g}']:.1f}%",
-           False) for h in horizons],
+         f"(integrated LP {_number(prediction['linear_predictor'], '.3f')} vs cut-off "
+         f"{prediction['lp_cutoff']:.3f})", _true(prediction.get("out_of_range"))),
+        ("Nomogram total points", _number(prediction["total_points"], ".1f"), False),
+        *[(f"Predicted survival at {h:g} months",
+           _number(prediction[f"surv_{h:g}"], ".1f", 100.0, "%"), False) for h in horizons],
         ("DL signature score (rescaled, training 0-1)", f"{prediction['signature_score']:.3f}",
          bool(prediction.get("signature_out_of_range"))),
         ("DL signature linear predictor (raw)", f"{prediction['signature_lp']:.4f}", False),
@@ -108,6 +137,7 @@ def patient_page(prediction: Mapping, clinical_rows: Sequence[tuple[str, str, bo
         f"patient {pid}</title><style>{CSS}</style></head><body>",
         f'<div class="banner" role="alert">&#9888; {html.escape(banner)}</div>' if banner else "",
         f"<h1>Patient {pid}: predicted overall survival</h1>",
+        _out_of_range_banner(prediction),
         '<p class="note">Integrated nomogram (clinical factors + deep learning signature), Zhang '
         "et al., Front. Oncol. 2020;10:593292, reproduced with hcc-nomogram. Higher points / "
         "linear predictor = higher hazard = worse. Research use only; not a medical device.</p>",
@@ -119,7 +149,8 @@ def patient_page(prediction: Mapping, clinical_rows: Sequence[tuple[str, str, bo
     parts += [
         "<h2>Prediction</h2>", _table(result),
         '<div class="row"><div>', "<h2>Predicted survival curve</h2>",
-        f'<img alt="survival curve" src="{survival_png}">', "</div><div>",
+        f'<img alt="survival curve" src="{survival_png}">' if survival_png else
+        "<p>Withheld: the patient lies far outside the training data.</p>", "</div><div>",
         "<h2>Clinical values used</h2>", _table(clinical_rows),
         '<p class="note">Highlighted: outside the range seen in the training cohort.</p>',
         "</div></div>",

@@ -162,6 +162,29 @@ def build_calibration_section(clinical_calibration: pd.DataFrame,
     return _with_section(figs, sec)
 
 
+def build_smooth_calibration_section(
+        *, clinical_calibration: pd.DataFrame, clinical_calibration_metrics: pd.DataFrame,
+        clinical_calibration_curve: pd.DataFrame, integrated_calibration: pd.DataFrame,
+        integrated_calibration_metrics: pd.DataFrame,
+        integrated_calibration_curve: pd.DataFrame) -> dict[str, Any]:
+    figs, sec = sections.smooth_calibration_section(
+        {"clinical": (clinical_calibration, clinical_calibration_metrics,
+                      clinical_calibration_curve),
+         "integrated": (integrated_calibration, integrated_calibration_metrics,
+                        integrated_calibration_curve)})
+    return _with_section(figs, sec)
+
+
+def build_decision_curves_section(decision_curves: pd.DataFrame) -> dict[str, Any]:
+    figs, sec = sections.decision_curves_section(decision_curves)
+    return _with_section(figs, sec)
+
+
+def build_reclassification_section(reclassification: pd.DataFrame) -> dict[str, Any]:
+    figs, sec = sections.reclassification_section(reclassification)
+    return _with_section(figs, sec)
+
+
 def build_risk_groups_section(risk_group_km: pd.DataFrame, risk_group_summary: pd.DataFrame,
                               data_contract: dict, reporting: dict) -> dict[str, Any]:
     settings = ReportSettings.from_params(reporting)

@@ -16,13 +16,16 @@ from .nodes import (
     build_cam_section,
     build_characteristics_section,
     build_cohort_section,
+    build_decision_curves_section,
     build_discrimination_section,
     build_nomogram_section,
     build_preprocessing_section,
     build_provenance_section,
+    build_reclassification_section,
     build_reproducibility_section,
     build_risk_groups_section,
     build_signature_section,
+    build_smooth_calibration_section,
     build_tripod_section,
     compute_cam_panels,
     render_static_images,
@@ -42,6 +45,9 @@ SECTION_FIGURES = {
     "nomogram": ("nomogram_clinical", "nomogram_integrated"),
     "discrimination": ("model_cindex", "time_auc"),
     "calibration": ("calibration",),
+    "calibration_smooth": ("calibration_smooth",),
+    "decision_curves": ("decision_curves",),
+    "reclassification": ("reclassification",),
     "risk_groups": ("risk_groups_training", "risk_groups_validation"),
     "calculator": (),
     "tripod_ai": (),
@@ -52,6 +58,7 @@ WIRED_SECTIONS = tuple(SECTION_FIGURES)
 #: Sections that need only the clinical table and the nomogram pipeline's outputs: the
 #: clinical-only report (`kedro run --pipeline=reporting --tags=clinical_report`).
 CLINICAL_SECTIONS = ("cohort", "characteristics", "nomogram", "discrimination", "calibration",
+                     "calibration_smooth", "decision_curves", "reclassification",
                      "risk_groups")
 CLINICAL_TAG = "clinical_report"
 
@@ -139,6 +146,20 @@ def section_pipelines(sections: tuple[str, ...] = WIRED_SECTIONS) -> dict[str, P
                   _outputs("calibration"), name="build_calibration_section")],
             inputs={**_by_model("calibration", "calibration"),
                     **_by_model("calibration_summary", "calibration_summary")}),
+        "calibration_smooth": Pipeline(
+            [Node(build_smooth_calibration_section,
+                  {f"{m}_{d}": f"{m}_{d}" for m in ("clinical", "integrated")
+                   for d in ("calibration", "calibration_metrics", "calibration_curve")},
+                  _outputs("calibration_smooth"), name="build_smooth_calibration_section")],
+            inputs={**_by_model("calibration", "calibration"),
+                    **_by_model("calibration_metrics", "calibration_metrics"),
+                    **_by_model("calibration_curve", "calibration_curve")}),
+        "decision_curves": Pipeline([Node(
+            build_decision_curves_section, ["decision_curves"], _outputs("decision_curves"),
+            name="build_decision_curves_section")]),
+        "reclassification": Pipeline([Node(
+            build_reclassification_section, ["reclassification"], _outputs("reclassification"),
+            name="build_reclassification_section")]),
         "risk_groups": Pipeline([Node(
             build_risk_groups_section, ["risk_group_km", "risk_group_summary", C, P],
             _outputs("risk_groups"), name="build_risk_groups_section")]),

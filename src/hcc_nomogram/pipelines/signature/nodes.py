@@ -15,6 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hcc_nomogram.datasets.tables import (
+    check_cohort_values,
+    check_outcomes,
+    check_patient_ids,
+)
 from hcc_nomogram.errors import InputDataError, SurvivalDataError
 from hcc_nomogram.pipelines.signature.params import SignatureParams
 from hcc_nomogram.stats.concordance import harrell_c_index
@@ -103,8 +108,12 @@ def prepare_training_set(
     time_col, event_col = _outcome_columns(data_contract, params)
     _require_columns(model_input_features, [id_col, cohort_col], "model_input_features")
     _require_columns(clinical_table, [id_col, cohort_col, time_col, event_col], "clinical_table")
+    check_patient_ids(clinical_table, id_col, source="clinical_table")
+    cohorts = [data_contract["training_value"], data_contract["validation_value"]]
+    check_cohort_values(clinical_table, cohort_col, cohorts, id_col, source="clinical_table")
     features = _str_ids(model_input_features, id_col)
-    clinical = _str_ids(clinical_table, id_col)
+    clinical = check_outcomes(_str_ids(clinical_table, id_col), time_col, event_col, id_col,
+                              source="clinical_table")
     feats = feature_columns(features)
     if not feats:
         raise InputDataError(

@@ -1,0 +1,40 @@
+"""Defect 6 (unit level; the pipeline runs are in tests/pipelines/test_predict_pipeline.py): an
+input far outside the training range is named, with the margin, instead of answered silently."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.parameters import PredictParams, check_parameters
+from hcc_nomogram.pipelines.predict.guards import far_out_of_range
+
+RANGES = {"signature_score": (0.0, 1.0), "age_years": (30.0, 80.0)}
+
+
+@pytest.mark.parametrize(("values", "n_reasons"), [
+    ({"signature_score": -4.1, "age_years": 50.0}, 1),    # the issue's tumour cut by the corner
+    ({"signature_score": 1.49, "age_years": 104.9}, 0),   # outside, but within 0.5 x the width
+    ({"signature_score": 1.51, "age_years": 105.1}, 2),   # 1 + 0.5 x 1; 80 + 0.5 x 50
+    ({"signature_score": float("nan"), "age_years": 50.0}, 1),
+])
+def test_far_out_of_range_uses_the_margin_times_the_training_width(values, n_reasons):
+    reasons = far_out_of_range(values, RANGES, margin=0.5)
+    assert len(reasons) == n_reasons
+    if values["signature_score"] == -4.1:
+        assert reasons == ["signature_score=-4.1 is far outside the training range [0, 1] "
+                           "(beyond the margin of 0.5 x its width)"]
+
+
+def test_margin_zero_refuses_anything_outside_the_range():
+    assert far_out_of_range({"signature_score": 1.0001}, RANGES, margin=0.0)
+    assert not far_out_of_range({"signature_score": 1.0}, RANGES, margin=0.0)
+
+
+def test_predict_parameters_default_to_refuse_and_reject_unknown_modes():
+    params = PredictParams.model_validate({})
+    assert params.on_out_of_range == "refuse" and params.out_of_range_margin == 0.5
+    assert np.isfinite(params.out_of_range_margin)
+    with pytest.raises(InputDataError, match=r"predict\.on_out_of_range"):
+        check_parameters({"predict": {"on_out_of_range": "ignore"}})
