@@ -414,7 +414,7 @@ def test_calculator_page_gives_the_predict_pipelines_numbers(trained, tiny_demo_
     table = pd.read_csv(trained / "new_patients" / "clinical.csv")
     extreme = {"tumor_size_cm": repr(float(table["tumor_size_cm"].max()) * 10 + 1)}
     got = fill_and_read(page, patients, ["clinical", "integrated"], tmp_path,
-                        extreme=extreme)
+                        extremes=[extreme])
     clin_path = trained / "data/07_model_output/nomogram/clinical_nomogram_predictions.csv"
     clin = pd.read_csv(sorted(clin_path.iterdir())[-1] / clin_path.name,
                        dtype={"patient_id": str}).set_index("patient_id")
@@ -427,7 +427,15 @@ def test_calculator_page_gives_the_predict_pipelines_numbers(trained, tiny_demo_
             for key, col in (("total_points", "total_points"),
                              ("linear_predictor", "linear_predictor"),
                              *[(f"surv-{j}", f"surv_{h}") for j, h in enumerate(HORIZONS)]):
+                if np.isnan(ref[col]):  # withheld by predict (far out of range)
+                    assert cells[f"{m}-{key}"]["value"] == ""
+                    continue
                 np.testing.assert_allclose(float(cells[f"{m}-{key}"]["value"]), ref[col],
                                            rtol=1e-12, atol=1e-12, err_msg=f"{m} {key}")
-    assert got["extreme"]["tumor_size_cm"]["flag"] == "yes"
-    assert "outside the training range" in got["extreme"]["tumor_size_cm"]["warning"]
+    # tumour size far outside training: withheld (predict.on_out_of_range: refuse)
+    far = got["extremes"][0]
+    assert far["flags"]["tumor_size_cm"]["flag"] == "yes"
+    assert "far outside the training range" in far["flags"]["tumor_size_cm"]["warning"]
+    for m, mod in (("clinical", clinical_model), ("integrated", model)):
+        if any(t.column == "tumor_size_cm" for t in mod.terms):
+            assert far["cells"][f"{m}-risk_group"]["text"] == "not given"

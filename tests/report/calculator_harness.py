@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from pathlib import Path
 
 from browser import console_errors, dump_dom
@@ -29,17 +30,18 @@ HARNESS = """
     return out;
   }
   var results = cases.patients.map(function (p) { fill(p.values); return {id: p.id, cells: read(cases.cells)}; });
-  var flags = {};
-  if (cases.extreme) {
-    fill(cases.extreme);
-    Object.keys(cases.extreme).forEach(function (column) {
+  var extremes = (cases.extremes || []).map(function (values) {
+    fill(values);
+    var flags = {};
+    Object.keys(values).forEach(function (column) {
       flags[column] = {flag: document.getElementById('input-' + column).dataset.outOfRange,
                        warning: document.getElementById('warning-' + column).textContent};
     });
-  }
+    return {flags: flags, cells: read(cases.cells)};
+  });
   var pre = document.createElement('pre');
   pre.id = 'harness-results';
-  pre.textContent = JSON.stringify({results: results, extreme: flags});
+  pre.textContent = JSON.stringify({results: results, extremes: extremes});
   document.body.appendChild(pre);
 })();
 </script>
@@ -49,11 +51,12 @@ OUTPUTS = ("total_points", "linear_predictor", "surv-0", "surv-1", "surv-2", "ri
 
 
 def fill_and_read(page: str, patients: list[dict], models: list[str], folder: Path,
-                  extreme: dict | None = None) -> dict:
-    """``patients``: ``[{"id": .., "values": {column: text}}]``; ``extreme``: ``{column: text}``
-    filled last (its out-of-range flags are read back); returns ``{"results": [{"id",
-    "cells": {"<model>-<output>": {"text", "value"}}}], "extreme": {column: {flag, warning}}}``."""
-    cases = json.dumps({"patients": patients, "extreme": extreme,
+                  extremes: list[dict] = ()) -> dict:
+    """``patients``: ``[{"id": .., "values": {column: text}}]``; ``extremes``: ``[{column:
+    text}]`` filled one after the other at the end; returns ``{"results": [{"id", "cells":
+    {"<model>-<output>": {"text", "value"}}}], "extremes": [{"flags": {column: {flag,
+    warning}}, "cells": ...}]}``."""
+    cases = json.dumps({"patients": patients, "extremes": list(extremes),
                         "cells": [f"{m}-{k}" for m in models for k in OUTPUTS]})
     path = folder / "calculator_under_test.html"
     path.write_text(page.replace(
@@ -66,10 +69,14 @@ def fill_and_read(page: str, patients: list[dict], models: list[str], folder: Pa
 
 
 def printed(prediction, horizons) -> dict[str, str]:
-    """What the page must print for one prediction row, formatted here (Python's rounding)."""
-    out = {"total_points": f"{prediction['total_points']:.1f}",
-           "linear_predictor": f"{prediction['linear_predictor']:.4f}",
+    """What the page must print for one prediction row, formatted here (Python's rounding);
+    "-" where the prediction was withheld (NaN)."""
+    def fmt(value: float, spec: str, suffix: str = "") -> str:
+        return "-" if math.isnan(value) else f"{value:{spec}}{suffix}"
+
+    out = {"total_points": fmt(prediction["total_points"], ".1f"),
+           "linear_predictor": fmt(prediction["linear_predictor"], ".4f"),
            "risk_group": str(prediction["risk_group"])}
     for j, h in enumerate(horizons):
-        out[f"surv-{j}"] = f"{100 * prediction[f'surv_{h:g}']:.1f}%"
+        out[f"surv-{j}"] = fmt(100 * prediction[f"surv_{h:g}"], ".1f", "%")
     return out

@@ -42,6 +42,7 @@ def synthetic_catalog(data_dir: Path, *, integrated: bool = True, images: bool =
         "params:nomogram": S.NOMOGRAM,
         "params:signature": {},
         "params:preprocessing": {},
+        "params:predict": {},
         "params:reporting": S.REPORTING,
         "params:data_contract": S.CONTRACT,
         "params:deep_features": {"icc": {"threshold": 0.75}},

@@ -92,8 +92,7 @@ def test_page_numbers_equal_the_model_for_validation_patients(models, table, tmp
                                                 "signature_score": repr(r.signature_score)}}
                 for r in valid.itertuples()]
     page = _page(models, table, banner=weights_banner(S.provenance("random")))
-    got = fill_and_read(page, patients, ["clinical", "integrated"], tmp_path,
-                        extreme={"age": "130"})
+    got = fill_and_read(page, patients, ["clinical", "integrated"], tmp_path)
     assert len(got["results"]) == len(valid)
     for model in models:
         ref = pd.DataFrame({"linear_predictor": model.predict_lp(valid),
@@ -110,8 +109,36 @@ def test_page_numbers_equal_the_model_for_validation_patients(models, table, tmp
                              *[(f"surv-{j}", f"surv_{h}") for j, h in enumerate(HORIZONS)]):
                 assert float(cells[key]["value"]) == pytest.approx(row[col], rel=1e-12,
                                                                    abs=1e-12)
-    assert got["extreme"]["age"]["flag"] == "yes"
-    assert "outside the training range" in got["extreme"]["age"]["warning"]
+
+
+@needs_chromium
+@pytest.mark.parametrize("mode", ["refuse", "flag"])
+def test_far_out_of_range_follows_the_predict_rule(models, table, tmp_path, mode):
+    """Inside the range: no flag; outside: a warning; beyond margin x width: the predict
+    pipeline's rule (its own function, guards.far_out_of_range, decides which values are far)."""
+    from hcc_nomogram.pipelines.predict.guards import far_out_of_range
+
+    train = table[table["cohort"] == "training"]
+    lo, hi = float(train["age"].min()), float(train["age"].max())
+    edge = hi + 0.5 * (hi - lo)  # the last value that is not far
+    values = [hi, hi + 1, edge, edge + 0.5]
+    far = [bool(far_out_of_range({"age": v}, {"age": (lo, hi)}, 0.5)) for v in values]
+    assert far == [False, False, False, True]
+    page = _page(models, table, on_out_of_range=mode, out_of_range_margin=0.5)
+    start = {"id": "p", "values": {"age": "60", "bclc": "C", "signature_score": "0.5"}}
+    got = fill_and_read(page, [start], ["clinical", "integrated"], tmp_path,
+                        extremes=[{"age": repr(v)} for v in values])
+    for v, is_far, res in zip(values, far, got["extremes"], strict=True):
+        assert res["flags"]["age"]["flag"] == ("no" if v <= hi else "yes")
+        assert ("far outside" in res["flags"]["age"]["warning"]) == is_far
+        for m in ("clinical", "integrated"):  # both models use age
+            group, points = res["cells"][f"{m}-risk_group"], res["cells"][f"{m}-total_points"]
+            if is_far and mode == "refuse":
+                assert group["text"] == "not given" and points["text"] == "-"
+            elif is_far:
+                assert group["text"].endswith(" (out of range)") and points["text"] != "-"
+            else:
+                assert group["text"] in ("low", "high") and points["text"] != "-"
 
 
 @needs_chromium

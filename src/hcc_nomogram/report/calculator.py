@@ -15,7 +15,10 @@ the ``predict`` pipeline computes (:meth:`NomogramModel.predict_lp` and friends)
 HIGHER linear predictor / points = HIGHER hazard = WORSE survival. Numbers travel as JSON
 (shortest round-trip decimal of each float64), so the page works on the same doubles as numpy.
 Numeric inputs show the range seen in the training cohort and warn outside it, like the
-``predict`` pipeline's guard rails.
+``predict`` pipeline's guard rails; beyond ``out_of_range_margin`` x the range's width on either
+side, the page applies ``predict.on_out_of_range`` as the predict pipeline does: ``refuse``
+withholds the model's numbers (risk group "not given"), ``flag`` shows them with the risk group
+marked "(out of range)".
 """
 
 from __future__ import annotations
@@ -143,15 +146,29 @@ SCRIPT = r"""
       }
       var outside = spec.kind === 'numeric' && value !== null &&
         !(spec.min <= value && value <= spec.max);
+      var far = outside && isFar(spec, value);
       if (warn) {
-        warn.textContent = outside ? 'outside the training range [' + spec.min + ', ' +
-          spec.max + ']: interpret with caution' : '';
+        warn.textContent = !outside ? '' : (far ? 'far outside the training range [' + spec.min +
+          ', ' + spec.max + ']: prediction ' + (data.out_of_range.mode === 'refuse' ?
+          'withheld' : 'flagged') : 'outside the training range [' + spec.min + ', ' +
+          spec.max + ']: interpret with caution');
       }
       el.dataset.outOfRange = outside ? 'yes' : 'no';
       if (outside) { warnings.push(spec.label + ' = ' + value + ' is outside the training range'); }
       values[spec.column] = value;
     });
     return {values: values, warnings: warnings};
+  }
+  function isFar(spec, value) {
+    var slack = data.out_of_range.margin * (spec.max - spec.min);
+    return !(spec.min - slack <= value && value <= spec.max + slack);
+  }
+  var specs = {};
+  data.inputs.forEach(function (spec) { specs[spec.column] = spec; });
+  function farInputs(model, values) {
+    return model.columns.map(function (col) { return col.input; }).filter(function (c, i, all) {
+      return all.indexOf(c) === i && specs[c].kind === 'numeric' && isFar(specs[c], values[c]);
+    });
   }
   function encoded(col, value) {
     if (col.encoding === 'level') { return value === col.level ? 1 : 0; }
@@ -186,9 +203,12 @@ SCRIPT = r"""
       if (!model.available) { return; }
       var p = predict(model, read.values);
       var m = model.name;
-      if (p === null) {
-        ['total_points', 'linear_predictor', 'risk_group'].forEach(function (k) { show(m + '-' + k, null, '-'); });
+      var far = p === null ? [] : farInputs(model, read.values);
+      if (p === null || (far.length && data.out_of_range.mode === 'refuse')) {
+        ['total_points', 'linear_predictor'].forEach(function (k) { show(m + '-' + k, null, '-'); });
         model.horizons.forEach(function (h, j) { show(m + '-surv-' + j, null, '-'); });
+        show(m + '-risk_group', null, p === null ? '-' : 'not given');
+        document.getElementById(m + '-risk_group').className = 'out';
         return;
       }
       show(m + '-total_points', p.total_points, fixed(p.total_points, data.digits.total_points));
@@ -196,7 +216,8 @@ SCRIPT = r"""
       model.horizons.forEach(function (h, j) {
         show(m + '-surv-' + j, p.survival[j], fixed(100 * p.survival[j], data.digits.survival_percent) + '%');
       });
-      show(m + '-risk_group', p.risk_group, p.risk_group);
+      var group = far.length ? p.risk_group + ' (out of range)' : p.risk_group;
+      show(m + '-risk_group', group, group);
       document.getElementById(m + '-risk_group').className = 'out ' + p.risk_group;
     });
     document.body.dataset.updates = String(Number(document.body.dataset.updates || '0') + 1);
@@ -252,18 +273,22 @@ def _output_table(models: Sequence[Mapping[str, Any]], horizons: Sequence[float]
 
 def calculator_page(models: Sequence[NomogramModel], training: pd.DataFrame, *,
                     horizons: Sequence[float], banner: str | None = None,
+                    on_out_of_range: str = "refuse", out_of_range_margin: float = 0.5,
                     title: str = "HCC nomogram calculator") -> str:
     """The calculator as one complete HTML document (no network access, inline JS).
 
     ``training``: the training cohort's rows (numeric input ranges); ``banner``: the red
-    warning (random DenseNet weights) shown above everything, as in the report.
+    warning (random DenseNet weights) shown above everything, as in the report;
+    ``on_out_of_range`` / ``out_of_range_margin``: the predict pipeline's rule for inputs far
+    outside the training range (``predict.on_out_of_range``, ``predict.out_of_range_margin``).
     """
     specs = [model_spec(m, horizons) for m in models]
     if not any(s["available"] for s in specs):
         raise ReportInputError("no nomogram model is available, so the calculator has nothing "
                                "to compute.", fix=run_first("clinical.nomogram_model"))
     inputs = input_specs(models, training)
-    data = {"models": specs, "inputs": inputs, "digits": DIGITS}
+    data = {"models": specs, "inputs": inputs, "digits": DIGITS,
+            "out_of_range": {"mode": on_out_of_range, "margin": float(out_of_range_margin)}}
     unavailable = "".join(f'<p class="note">{html.escape(s["name"])} nomogram: not available '
                           f'({html.escape(s["reason"])}).</p>' for s in specs if not s["available"])
     rows = "".join(_input_row(s) for s in inputs)

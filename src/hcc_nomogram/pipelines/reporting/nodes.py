@@ -198,18 +198,23 @@ def build_risk_groups_section(risk_group_km: pd.DataFrame, risk_group_summary: p
 
 def build_calculator_section(*, clinical_nomogram_model, integrated_nomogram_model,
                              analysis_table: pd.DataFrame, densenet_weights_provenance: dict,
-                             data_contract: dict, nomogram) -> dict[str, Any]:
+                             data_contract: dict, nomogram, predict) -> dict[str, Any]:
     """The offline nomogram calculator (``page``, the ``nomogram_calculator`` dataset) and the
     report section that embeds and links it. Horizons: ``nomogram.horizons_months``; numeric
-    input ranges: the training rows of ``analysis_table`` (as the predict pipeline's guards)."""
+    input ranges: the training rows of ``analysis_table``, and inputs far outside them handled
+    by ``predict.on_out_of_range`` (as the predict pipeline's guards)."""
+    from hcc_nomogram.parameters import PredictParams
     from hcc_nomogram.pipelines.nomogram.config import as_params
 
     require_input(analysis_table, "analysis_table", "Nomogram calculator")
+    guard = PredictParams.model_validate(predict)
     train = analysis_table[analysis_table[data_contract["cohort_column"]]
                            == data_contract["training_value"]]
     page = calculator_page([clinical_nomogram_model, integrated_nomogram_model], train,
                            horizons=as_params(nomogram).horizons_months,
-                           banner=weights_banner(densenet_weights_provenance))
+                           banner=weights_banner(densenet_weights_provenance),
+                           on_out_of_range=guard.on_out_of_range,
+                           out_of_range_margin=guard.out_of_range_margin)
     return {"page": page, "section": calculator_section(page).to_dict()}
 
 
