@@ -98,6 +98,9 @@ def test_links_only_to_present_sections(present):
     table = fill_checklist(_records(), present)
     linked = {s for cell in table["report_sections"] for s in cell.split(";") if s}
     assert linked <= set(present)
+    measures = table.set_index("item").loc["12e", "answer"]
+    assert ("smoothed calibration" in measures) == ("calibration_smooth" in present)
+    assert "decision curve" not in measures
 
 
 def test_report_section_links_resolve(report_run):

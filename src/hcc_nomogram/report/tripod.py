@@ -302,8 +302,7 @@ def _answers(r: RunRecords) -> dict[str, Answer]:
         "12e": Answer(RUN, "Harrell's C with 95% CI (infinitesimal jackknife) and the paired "
                       "test integrated vs clinical; time-dependent AUC; integrated Brier score; "
                       "grouped calibration (KM observed vs predicted, RMSE); risk-group "
-                      "Kaplan-Meier curves, log-rank test and HR; the further sections listed "
-                      "here where present.",
+                      "Kaplan-Meier curves, log-rank test and HR",
                       ("discrimination", "calibration", "calibration_smooth", "decision_curves",
                        "reclassification", "risk_groups")),
         "12f": Answer(RUN, "None: the models are evaluated as developed (no recalibration)."),
@@ -363,11 +362,23 @@ def _answers(r: RunRecords) -> dict[str, Answer]:
     }
 
 
+#: Performance measures of optional report sections, named in item 12e when present.
+FURTHER_MEASURES = {
+    "calibration_smooth": "calibration slope, O/E and ICI/E50/E90 of a smoothed calibration "
+                          "curve",
+    "decision_curves": "decision curve analysis (net benefit vs treat all / none)",
+    "reclassification": "continuous and categorical NRI and IDI, integrated vs clinical",
+}
+
+
 def fill_checklist(records: RunRecords, report_sections: Iterable[str]) -> pd.DataFrame:
     """One row per item: item, part, topic, recommendation, status, answer, report_sections
     (``;``-separated ids of sections present in ``report_sections``)."""
     present = set(report_sections)
     answers = _answers(records)
+    e = answers["12e"]
+    answers["12e"] = Answer(e.status, "; ".join([e.text, *[m for s, m in FURTHER_MEASURES.items()
+                                                           if s in present]]) + ".", e.sections)
     rows = []
     for item in CHECKLIST:
         answer = answers.get(item.item, _authors())
