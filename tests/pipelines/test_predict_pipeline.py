@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,10 @@ from hcc_nomogram.pipelines.predict.guards import ModelMismatchError
 from hcc_nomogram.pipelines.predict.pipeline import create_training_record_pipeline
 from hcc_nomogram.pipelines.preprocessing import create_pipeline as preprocessing_pipeline
 from hcc_nomogram.pipelines.signature import create_pipeline as signature_pipeline
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
+from browser import find_chromium  # noqa: E402
+from calculator_harness import fill_and_read, printed  # noqa: E402
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 HORIZONS = [12, 24, 36]
@@ -363,3 +368,74 @@ def test_out_of_range_flag_mode_predicts_but_marks(trained, tiny_demo_cohort):
     assert np.isfinite(far["linear_predictor"]) and np.isfinite(far["surv_12"])
     assert "PREDICTION FLAGGED" in catalog.load("loaded:pages")[box["far"]]
     assert "**flagged**" in catalog.load("loaded:model_card")
+
+
+# ----- the offline nomogram calculator (reporting pipeline) against the predictions ------------
+def _calculator_page(root: Path, cohort: Path) -> str:
+    """Run the reporting pipeline's calculator node on the trained run's catalog."""
+    from hcc_nomogram.pipelines.reporting import create_pipeline as reporting_pipeline
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        catalog = make_catalog(cohort, root / "new_patients", project_parameters())
+        SequentialRunner().run(reporting_pipeline().only_nodes("build_calculator_section"),
+                               catalog)
+        return catalog.load("nomogram_calculator")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(find_chromium() is None,
+                    reason="no Chromium/Chrome installed: `apt-get install -y chromium`")
+def test_calculator_page_gives_the_predict_pipelines_numbers(trained, tiny_demo_cohort,
+                                                             predicted, tmp_path):
+    """Headless Chromium fills the calculator's fields with each new patient's values (input /
+    change events, as a user would), and the DOM must show patient_predictions (integrated) and
+    the training run's clinical predictions to every printed digit (data-value: 1e-12)."""
+    page = _calculator_page(trained, tiny_demo_cohort)
+    assert "http://" not in page and "https://" not in page  # offline: nothing to fetch
+    assert "RANDOM DenseNet-121 weights" in page.split("<h1>")[0]  # same banner as the report
+    pred = predicted.load("loaded:patient_predictions").set_index("patient_id")
+    model = predicted.load("loaded:integrated.nomogram_model")
+    clinical = pd.read_csv(trained / "new_patients" / "clinical.csv", dtype={"patient_id": str})
+    clinical = clinical.set_index("patient_id").loc[pred.index]
+    clinical_model_dir = trained / "data/06_models/nomogram/clinical_nomogram_model.pkl"
+    with open(sorted(clinical_model_dir.iterdir())[-1] / clinical_model_dir.name, "rb") as f:
+        clinical_model = pickle.load(f)
+    terms = {t.column: t for t in (*clinical_model.terms, *model.terms)}
+    kinds = {t.kind if not t.is_binary_cut else "cut" for t in terms.values()}
+    assert {"cut", "continuous"} <= kinds, kinds  # binary cut-off and per-step terms
+    patients = []
+    for pid in pred.index:
+        values = {c: str(clinical.loc[pid, c]) if t.kind == "categorical"
+                  else repr(float(clinical.loc[pid, c]))
+                  for c, t in terms.items() if c != "signature_score"}
+        values["signature_score"] = repr(float(pred.loc[pid, "signature_score"]))
+        patients.append({"id": pid, "values": values})
+    table = pd.read_csv(trained / "new_patients" / "clinical.csv")
+    extreme = {"tumor_size_cm": repr(float(table["tumor_size_cm"].max()) * 10 + 1)}
+    got = fill_and_read(page, patients, ["clinical", "integrated"], tmp_path,
+                        extremes=[extreme])
+    clin_path = trained / "data/07_model_output/nomogram/clinical_nomogram_predictions.csv"
+    clin = pd.read_csv(sorted(clin_path.iterdir())[-1] / clin_path.name,
+                       dtype={"patient_id": str}).set_index("patient_id")
+    assert len(got["results"]) == len(pred) >= 5
+    for res in got["results"]:
+        for m, ref in (("integrated", pred.loc[res["id"]]), ("clinical", clin.loc[res["id"]])):
+            cells = res["cells"]
+            for key, text in printed(ref, HORIZONS).items():
+                assert cells[f"{m}-{key}"]["text"] == text, (m, res["id"], key)
+            for key, col in (("total_points", "total_points"),
+                             ("linear_predictor", "linear_predictor"),
+                             *[(f"surv-{j}", f"surv_{h}") for j, h in enumerate(HORIZONS)]):
+                if np.isnan(ref[col]):  # withheld by predict (far out of range)
+                    assert cells[f"{m}-{key}"]["value"] == ""
+                    continue
+                np.testing.assert_allclose(float(cells[f"{m}-{key}"]["value"]), ref[col],
+                                           rtol=1e-12, atol=1e-12, err_msg=f"{m} {key}")
+    # tumour size far outside training: withheld (predict.on_out_of_range: refuse)
+    far = got["extremes"][0]
+    assert far["flags"]["tumor_size_cm"]["flag"] == "yes"
+    assert "far outside the training range" in far["flags"]["tumor_size_cm"]["warning"]
+    for m, mod in (("clinical", clinical_model), ("integrated", model)):
+        if any(t.column == "tumor_size_cm" for t in mod.terms):
+            assert far["cells"][f"{m}-risk_group"]["text"] == "not given"

@@ -304,7 +304,7 @@ def nomogram_outputs(integrated: bool = True) -> dict:
             na = not_available(model)
             for ds in ("nomogram_points", "nomogram_survival_scale", "calibration",
                        "calibration_summary", "discrimination", "calibration_metrics",
-                       "calibration_curve"):
+                       "calibration_curve", "bootstrap_validation"):
                 out[f"{model}.{ds}"] = na
             tables.append(na)
             continue
@@ -313,6 +313,7 @@ def nomogram_outputs(integrated: bool = True) -> dict:
         out[f"{model}.calibration"], out[f"{model}.calibration_summary"] = \
             nomogram_calibration(model)
         out[f"{model}.discrimination"] = discrimination(model)
+        out[f"{model}.bootstrap_validation"] = bootstrap_validation(model)
         out[f"{model}.calibration_metrics"], out[f"{model}.calibration_curve"] = \
             nomogram_smooth_calibration(model)
         tables.append(pd.DataFrame({"model": model, "label": ["BCLC C", "AFP > 400 ng/mL"],
@@ -367,3 +368,47 @@ def reclassification(integrated: bool = True) -> pd.DataFrame:
                           categories=[0.2, 0.5], n_bootstrap=20, seed=1)
             frames.append(res.to_frame().assign(cohort=g, available=True))
     return pd.concat(frames, ignore_index=True)
+
+
+# ----- frozen nomogram models (calculator section) --------------------------------------------
+NOMOGRAM = {"horizons_months": [12, 24, 36],
+            "candidate_factors": [{"name": "age", "column": "age", "kind": "continuous",
+                                   "cutoff": 55, "label": "Age > 55 y"},
+                                  {"name": "bclc", "column": "bclc", "kind": "categorical",
+                                   "reference": "B", "label": "BCLC C"}],
+            "signature": {"column": "signature_score", "label": "DL signature (per 0.2)"}}
+
+
+def bootstrap_validation(model: str) -> pd.DataFrame:
+    return pd.DataFrame([{"model": model, "c_apparent": 0.70, "optimism": 0.02,
+                          "c_corrected": 0.68, "n_bootstrap": 20, "n_failed": 0, "seed": 1,
+                          "available": True, "note": ""}])
+
+
+def analysis_table() -> pd.DataFrame:
+    """:func:`clinical` with the rescaled signature score of the signature pipeline."""
+    table = clinical()
+    lp = table["signature_lp"]
+    return table.assign(signature_score=(lp - lp.min()) / (lp.max() - lp.min()))
+
+
+def nomogram_models(integrated: bool = True) -> dict:
+    """Real Cox nomograms (every factor kept) fitted on the synthetic training rows."""
+    from hcc_nomogram.stats.design import Term
+    from hcc_nomogram.stats.nomogram import NomogramModel, develop_model
+
+    table = analysis_table()
+    train = table[table["cohort"] == "training"]
+    factors = [Term("age", "age", "continuous", cutoff=55, label="Age > 55 y"),
+               Term("bclc", "bclc", "categorical", reference="B", label="BCLC C")]
+    signature = Term("signature", "signature_score", "continuous", step=0.2,
+                     label="DL signature (per 0.2)")
+    out = {}
+    for name, terms in (("clinical", factors), ("integrated", [*factors, signature])):
+        if name == "integrated" and not integrated:
+            out[f"{name}.nomogram_model"] = NomogramModel.unavailable(name, "no signature column")
+            continue
+        out[f"{name}.nomogram_model"] = develop_model(
+            train, terms, name=name, time_col="os_months", event_col="os_event", p_enter=1.0,
+            k=0.0, always_candidates=[t.name for t in terms]).model
+    return out

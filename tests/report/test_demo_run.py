@@ -58,3 +58,22 @@ def test_cam_network_is_the_feature_network(demo_project):
                                    atol=1e-6)
         cam = class_activation_map(maps, w)
         assert cam.mean() == pytest.approx(sum(v * pooled[j] for j, v in w.items()), rel=1e-6)
+
+
+def test_demo_run_writes_the_calculator_and_the_tripod_checklist(demo_project):
+    page = latest(demo_project, "data/08_reporting/nomogram_calculator.html").read_text(
+        encoding="utf-8")
+    assert 'id="calculator-data"' in page and "RANDOM DenseNet-121 weights" in page
+    checklist = pd.read_csv(latest(demo_project, "data/08_reporting/tripod_ai_checklist.csv"),
+                            dtype={"item": str}).set_index("item")
+    assert checklist.index[0] == "1" and checklist.index[-1] == "27c"
+    # item 21 quotes the patients and events of the run's own discrimination tables
+    for model in ("clinical", "integrated"):
+        disc = pd.read_csv(latest(demo_project,
+                                  f"data/08_reporting/nomogram/{model}_discrimination.csv"))
+        for row in disc.itertuples():
+            assert (f"{model} nomogram, {row.cohort}: {row.n} patients, {row.n_events} events"
+                    in checklist.loc["21", "answer"])
+    markdown = latest(demo_project, "data/08_reporting/tripod_ai_checklist.md").read_text(
+        encoding="utf-8")
+    assert "(hcc_nomogram_report.html#discrimination)" in markdown

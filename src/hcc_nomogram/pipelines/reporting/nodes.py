@@ -13,12 +13,19 @@ import pandas as pd
 
 from hcc_nomogram.hooks import package_versions
 from hcc_nomogram.report import sections
+from hcc_nomogram.report.calculator import calculator_page, calculator_section
 from hcc_nomogram.report.errors import require_input
 from hcc_nomogram.report.html import Section, render_report
 from hcc_nomogram.report.images import min_max
-from hcc_nomogram.report.provenance import provenance_section
+from hcc_nomogram.report.provenance import provenance_section, weights_banner
 from hcc_nomogram.report.settings import ReportSettings
 from hcc_nomogram.report.static import figures_to_images
+from hcc_nomogram.report.tripod import (
+    checklist_markdown,
+    checklist_section,
+    fill_checklist,
+    run_records,
+)
 
 
 def _with_section(figs: dict, sec) -> dict[str, Any]:
@@ -189,6 +196,28 @@ def build_risk_groups_section(risk_group_km: pd.DataFrame, risk_group_summary: p
     return _with_section(figs, sec)
 
 
+def build_calculator_section(*, clinical_nomogram_model, integrated_nomogram_model,
+                             analysis_table: pd.DataFrame, densenet_weights_provenance: dict,
+                             data_contract: dict, nomogram, predict) -> dict[str, Any]:
+    """The offline nomogram calculator (``page``, the ``nomogram_calculator`` dataset) and the
+    report section that embeds and links it. Horizons: ``nomogram.horizons_months``; numeric
+    input ranges: the training rows of ``analysis_table``, and inputs far outside them handled
+    by ``predict.on_out_of_range`` (as the predict pipeline's guards)."""
+    from hcc_nomogram.parameters import PredictParams
+    from hcc_nomogram.pipelines.nomogram.config import as_params
+
+    require_input(analysis_table, "analysis_table", "Nomogram calculator")
+    guard = PredictParams.model_validate(predict)
+    train = analysis_table[analysis_table[data_contract["cohort_column"]]
+                           == data_contract["training_value"]]
+    page = calculator_page([clinical_nomogram_model, integrated_nomogram_model], train,
+                           horizons=as_params(nomogram).horizons_months,
+                           banner=weights_banner(densenet_weights_provenance),
+                           on_out_of_range=guard.on_out_of_range,
+                           out_of_range_margin=guard.out_of_range_margin)
+    return {"page": page, "section": calculator_section(page).to_dict()}
+
+
 def build_provenance_section(densenet_weights_provenance: dict, reporting: dict,
                              deep_features: dict, data_contract: dict) -> dict[str, Any]:
     sec, banners = provenance_section(
@@ -196,6 +225,58 @@ def build_provenance_section(densenet_weights_provenance: dict, reporting: dict,
         {"reporting": reporting, "deep_features": deep_features, "data_contract": data_contract},
         package_versions())
     return {"section": sec.to_dict(), "banners": banners}
+
+
+def build_tripod_section(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.DataFrame,
+                         multivariate_cox_table: pd.DataFrame,
+                         clinical_discrimination: pd.DataFrame,
+                         integrated_discrimination: pd.DataFrame,
+                         c_index_comparison: pd.DataFrame,
+                         clinical_bootstrap_validation: pd.DataFrame,
+                         integrated_bootstrap_validation: pd.DataFrame,
+                         clinical_calibration_summary: pd.DataFrame,
+                         integrated_calibration_summary: pd.DataFrame,
+                         signature_metrics: pd.DataFrame, signature_weights: pd.DataFrame,
+                         risk_group_summary: pd.DataFrame, densenet_weights_provenance: dict,
+                         data_contract: dict, nomogram, signature,
+                         deep_features: dict, preprocessing: dict,
+                         **report_sections: dict) -> dict[str, Any]:
+    """The TRIPOD+AI checklist filled from this run (table, Markdown, report section).
+
+    ``report_sections``: the other sections of the report being built (``report_<id>_section``
+    datasets); an item links only to those, so no link dangles."""
+    from importlib import metadata
+
+    from hcc_nomogram.imaging.patient import PreprocessingSettings
+    from hcc_nomogram.pipelines.nomogram.config import as_params
+    from hcc_nomogram.pipelines.signature.params import SignatureParams
+
+    for data, name in ((clinical_table, "clinical_table"), (preprocessing_qc, "preprocessing_qc"),
+                       (signature_metrics, "signature_metrics"),
+                       (multivariate_cox_table, "multivariate_cox_table")):
+        require_input(data, name, "TRIPOD+AI checklist")
+    records = run_records(
+        clinical_table=clinical_table, preprocessing_qc=preprocessing_qc,
+        multivariate_cox_table=multivariate_cox_table,
+        discrimination={"clinical": clinical_discrimination,
+                        "integrated": integrated_discrimination},
+        comparison=c_index_comparison,
+        bootstrap={"clinical": clinical_bootstrap_validation,
+                   "integrated": integrated_bootstrap_validation},
+        calibration={"clinical": clinical_calibration_summary,
+                     "integrated": integrated_calibration_summary},
+        signature_metrics=signature_metrics, signature_weights=signature_weights,
+        risk_group_summary=risk_group_summary, provenance=densenet_weights_provenance,
+        data_contract=data_contract, nomogram=as_params(nomogram),
+        signature=SignatureParams.coerce(signature),
+        icc_threshold=float(deep_features["icc"]["threshold"]),
+        preprocessing=PreprocessingSettings.from_params(preprocessing),
+        versions={**package_versions(), "hcc-nomogram": metadata.version("hcc_nomogram")})
+    present = [s["id"] for s in report_sections.values()] + ["tripod_ai"]
+    checklist = fill_checklist(records, present)
+    return {"checklist": checklist,
+            "markdown": checklist_markdown(checklist, report_file="hcc_nomogram_report.html"),
+            "section": checklist_section(checklist).to_dict()}
 
 
 def assemble_report(reporting: dict, banners: list[str], *sections_: dict) -> str:

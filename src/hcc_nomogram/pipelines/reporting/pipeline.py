@@ -10,6 +10,7 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import (
     assemble_clinical_report,
     assemble_report,
+    build_calculator_section,
     build_calibration_section,
     build_cam_extractor,
     build_cam_section,
@@ -25,6 +26,7 @@ from .nodes import (
     build_risk_groups_section,
     build_signature_section,
     build_smooth_calibration_section,
+    build_tripod_section,
     compute_cam_panels,
     render_static_images,
 )
@@ -47,6 +49,8 @@ SECTION_FIGURES = {
     "decision_curves": ("decision_curves",),
     "reclassification": ("reclassification",),
     "risk_groups": ("risk_groups_training", "risk_groups_validation"),
+    "calculator": (),
+    "tripod_ai": (),
     "provenance": (),
 }
 #: Sections wired to the other pipelines' outputs, in report order.
@@ -69,7 +73,29 @@ def _by_model(prefix: str, dataset: str) -> dict[str, str]:
     return {f"{m}_{prefix}": f"{m}.{dataset}" for m in ("clinical", "integrated")}
 
 
-def section_pipelines() -> dict[str, Pipeline]:
+def _tripod_pipeline(sections: tuple[str, ...]) -> Pipeline:
+    """The TRIPOD+AI checklist; it reads the other sections of the report being built, so it
+    links only to sections that exist."""
+    others = [f"report_{s}_section" for s in sections if s != "tripod_ai"]
+    datasets = ["clinical_table", "preprocessing_qc", "multivariate_cox_table",
+                "clinical_discrimination", "integrated_discrimination", "c_index_comparison",
+                "clinical_bootstrap_validation", "integrated_bootstrap_validation",
+                "clinical_calibration_summary", "integrated_calibration_summary",
+                "signature_metrics", "signature_weights", "risk_group_summary",
+                "densenet_weights_provenance", *others]
+    params = {"data_contract": C, "nomogram": "params:nomogram", "signature": "params:signature",
+              "deep_features": "params:deep_features", "preprocessing": "params:preprocessing"}
+    return Pipeline(
+        [Node(build_tripod_section, {**{d: d for d in datasets}, **params},
+              {"checklist": "tripod_ai_checklist", "markdown": "tripod_ai_checklist_md",
+               "section": "report_tripod_ai_section"},
+              name="build_tripod_section")],
+        inputs={**_by_model("discrimination", "discrimination"),
+                **_by_model("bootstrap_validation", "bootstrap_validation"),
+                **_by_model("calibration_summary", "calibration_summary")})
+
+
+def section_pipelines(sections: tuple[str, ...] = WIRED_SECTIONS) -> dict[str, Pipeline]:
     return {
         "cohort": Pipeline([Node(build_cohort_section, ["clinical_table", C, P],
                                  _outputs("cohort"), name="build_cohort_section")]),
@@ -137,6 +163,18 @@ def section_pipelines() -> dict[str, Pipeline]:
         "risk_groups": Pipeline([Node(
             build_risk_groups_section, ["risk_group_km", "risk_group_summary", C, P],
             _outputs("risk_groups"), name="build_risk_groups_section")]),
+        "calculator": Pipeline(
+            [Node(build_calculator_section,
+                  {"clinical_nomogram_model": "clinical_nomogram_model",
+                   "integrated_nomogram_model": "integrated_nomogram_model",
+                   "analysis_table": "analysis_table",
+                   "densenet_weights_provenance": "densenet_weights_provenance",
+                   "data_contract": C, "nomogram": "params:nomogram",
+                   "predict": "params:predict"},
+                  {"page": "nomogram_calculator", "section": "report_calculator_section"},
+                  name="build_calculator_section")],
+            inputs=_by_model("nomogram_model", "nomogram_model")),
+        "tripod_ai": _tripod_pipeline(sections),
         "provenance": Pipeline([Node(
             build_provenance_section,
             ["densenet_weights_provenance", P, "params:deep_features", C],
@@ -149,7 +187,7 @@ def create_pipeline(sections: tuple[str, ...] = WIRED_SECTIONS, **kwargs) -> Pip
     """The report with ``sections`` (all by default), plus the clinical-only report: the
     sections of :data:`CLINICAL_SECTIONS` (tagged ``clinical_report``) assembled into
     ``hcc_nomogram_clinical_report`` for users without images (docs/reporting.md)."""
-    parts = section_pipelines()
+    parts = section_pipelines(sections)
     clinical = tuple(s for s in sections if s in CLINICAL_SECTIONS)
     other = tuple(s for s in sections if s not in CLINICAL_SECTIONS)
     tagged = sum((parts[s].tag([CLINICAL_TAG, f"report_{s}"]) for s in clinical), Pipeline([]))
