@@ -90,7 +90,16 @@ def rtstruct_mask(
     patient: str | None = None,
 ) -> np.ndarray:
     """ROI ``roi_name`` of an RTSTRUCT rasterised on the CT series (binary, z-y-x)."""
-    from rt_utils import RTStruct
+    try:
+        from rt_utils import RTStruct
+    except ImportError as exc:  # rt-utils needs OpenCV, which needs the system's libGL
+        raise InputDataError(
+            f"RTSTRUCT masks need rt-utils and OpenCV, which cannot be imported ({exc}).",
+            patient=patient,
+            file=rtstruct_file,
+            fix="install the system library OpenCV needs (Debian/Ubuntu: apt-get install "
+            "libgl1), or export the delineation as DICOM SEG or NIfTI.",
+        ) from exc
 
     ds = pydicom.dcmread(rtstruct_file)
     try:
