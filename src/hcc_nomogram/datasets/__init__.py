@@ -9,6 +9,7 @@ from hcc_nomogram.datasets.image import (
     write_image,
 )
 from hcc_nomogram.datasets.npz import NpzDataset
+from hcc_nomogram.datasets.optional import OptionalDataset
 from hcc_nomogram.datasets.partitions import AtomicPartitionedDataset
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "DicomExport",
     "DicomExportDataset",
     "NpzDataset",
+    "OptionalDataset",
     "SimpleITKImageDataset",
     "read_image",
     "strip_metadata",

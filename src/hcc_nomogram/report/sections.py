@@ -573,3 +573,46 @@ def reclassification_section(rec: pd.DataFrame) -> tuple[Figures, Section]:
     for r in rec[~avail].itertuples(index=False):
         sec.text(f"{r.cohort}, {r.horizon:g} months: not estimable ({r.note}).")
     return {"reclassification": fig}, sec
+
+
+def ingest_section(ingest_qc: pd.DataFrame | None, preprocessing_qc: pd.DataFrame, *,
+                   phases: Sequence[str], id_col: str = "patient_id"
+                   ) -> tuple[Figures, Section]:
+    """How the cohort was read from a DICOM export (``kedro run --pipelines=ingest``): series
+    chosen per phase, masks found and their volume, excluded patients with problem and fix.
+
+    ``ingest_qc`` is ``None`` when no ingest run exists (manifest written by hand). The latest
+    ingest QC is shown only when it describes this run: every preprocessed patient must be an
+    included patient of that QC, otherwise the manifest did not come from that ingest run.
+    """
+    sec = Section("ingest", "From the DICOM export (ingest)")
+    if ingest_qc is None or len(ingest_qc) == 0:
+        sec.text("No `ingest` run recorded: the cohort manifest was given directly "
+                 "(docs/data_contract.md).")
+        return {}, sec
+    require_columns(ingest_qc, ["patient_id", "included", "problems"], "ingest_qc", "Ingest",
+                    pipeline="ingest")
+    included = ingest_qc["included"].astype(str).str.lower().isin(["true", "1"])
+    run_ids = set(preprocessing_qc[id_col].astype(str)) if id_col in preprocessing_qc else set()
+    ingested = set(ingest_qc.loc[included, "patient_id"].astype(str))
+    if not run_ids or not run_ids <= ingested:
+        sec.text(f"The latest `ingest_qc` describes other patients than this run "
+                 f"({len(run_ids - ingested)} of {len(run_ids)} preprocessed patients are not "
+                 "among its included patients): this manifest was not written by that ingest "
+                 "run, so its QC is not shown.")
+        return {}, sec
+    n_excluded = int((~included).sum())
+    sec.text(f"{len(ingest_qc)} patients found in the export: {int(included.sum())} included, "
+             f"{n_excluded} excluded (problems and fixes below). Series were chosen by the rules "
+             "in parameters_ingest.yml (docs/ingest.md); no UID, date or name is shown.")
+    series = [c for p in phases for c in (f"{p}_series_number", f"{p}_series_description",
+                                          f"{p}_slices") if c in ingest_qc]
+    volumes = [c for c in ingest_qc if c.endswith("_volume_ml")]
+    cols = ["patient_id", "included", *series, "masks_found", *volumes, "notes"]
+    sec.table(ingest_qc.loc[included, [c for c in cols if c in ingest_qc]],
+              caption="Included patients: chosen series per phase, masks found, tumour volume "
+                      "(mL) per phase and delineation (ingest_qc)", float_format="{:.1f}")
+    if n_excluded:
+        sec.table(ingest_qc.loc[~included, ["patient_id", "problems", "fix"]],
+                  caption="Excluded patients: problem and potential fix (ingest_qc)")
+    return {}, sec

@@ -51,6 +51,14 @@ def build_preprocessing_section(preprocessing_qc: pd.DataFrame, preprocessed_cro
     return _with_section(figs, sec)
 
 
+def build_ingest_section(ingest_qc: pd.DataFrame | None, preprocessing_qc: pd.DataFrame,
+                         data_contract: dict) -> dict[str, Any]:
+    figs, sec = sections.ingest_section(ingest_qc, preprocessing_qc,
+                                        phases=list(data_contract["phases"]),
+                                        id_col=data_contract["id_column"])
+    return _with_section(figs, sec)
+
+
 def build_reproducibility_section(arterial_icc_table: pd.DataFrame, portal_icc_table: pd.DataFrame,
                                   icc_settings: dict) -> dict[str, Any]:
     figs, sec = sections.reproducibility_section(

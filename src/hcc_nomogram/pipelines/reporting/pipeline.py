@@ -18,6 +18,7 @@ from .nodes import (
     build_cohort_section,
     build_decision_curves_section,
     build_discrimination_section,
+    build_ingest_section,
     build_nomogram_section,
     build_preprocessing_section,
     build_provenance_section,
@@ -38,6 +39,7 @@ C = "params:data_contract"
 SECTION_FIGURES = {
     "cohort": ("km_os", "km_pfs"),
     "characteristics": (),
+    "ingest": (),
     "preprocessing": ("registration", "sample_crops"),
     "reproducibility": ("icc",),
     "signature": ("signature_weights", "signature_cv", "signature_cindex"),
@@ -102,6 +104,10 @@ def section_pipelines(sections: tuple[str, ...] = WIRED_SECTIONS) -> dict[str, P
         "characteristics": Pipeline([Node(
             build_characteristics_section, ["table1_characteristics", "cohort_survival"],
             _outputs("characteristics"), name="build_characteristics_section")]),
+        # ingest_qc_if_any: None when no ingest run exists (datasets.OptionalDataset)
+        "ingest": Pipeline([Node(
+            build_ingest_section, ["ingest_qc_if_any", "preprocessing_qc", C],
+            _outputs("ingest"), name="build_ingest_section")]),
         "preprocessing": Pipeline([Node(
             build_preprocessing_section, ["preprocessing_qc", "preprocessed_crops", C, P],
             _outputs("preprocessing"), name="build_preprocessing_section")]),

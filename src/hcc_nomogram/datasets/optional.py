@@ -1,0 +1,48 @@
+"""A read-only dataset that may not exist yet: ``load()`` gives ``None`` instead of failing.
+
+For inputs a pipeline can use when another, optional pipeline has produced them, such as the
+report's ingest section reading ``ingest_qc`` (written only by ``kedro run --pipelines=ingest``,
+which a user with a ready-made manifest never runs). The upstream check
+(:class:`hcc_nomogram.hooks.UpstreamCheckHooks`) therefore treats it as present; the consumer
+must handle ``None``. Catalog entry::
+
+    ingest_qc_if_any:
+      type: hcc_nomogram.datasets.OptionalDataset
+      dataset:
+        type: pandas.CSVDataset
+        filepath: data/08_reporting/ingest_qc.csv
+        versioned: true          # the latest version is loaded
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro.io import AbstractDataset, DatasetError
+
+
+class OptionalDataset(AbstractDataset[None, Any]):
+    """Wraps any dataset definition; loads ``None`` when the wrapped data does not exist."""
+
+    def __init__(self, *, dataset: dict[str, Any], metadata: dict[str, Any] | None = None):
+        self._definition = dict(dataset)
+        # versioned: true -> Version(None, None), i.e. the latest version on load
+        self._dataset = AbstractDataset.from_config("optional", dict(dataset))
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        if not self._dataset.exists():
+            return None
+        return self._dataset.load()
+
+    def save(self, data: None) -> None:
+        raise DatasetError(
+            "OptionalDataset is read-only: write the wrapped dataset through its own catalog "
+            "entry (e.g. `ingest_qc`)."
+        )
+
+    def _exists(self) -> bool:
+        return True  # absent data is a valid state: load() gives None
+
+    def _describe(self) -> dict[str, Any]:
+        return {"dataset": self._definition}
