@@ -602,9 +602,10 @@ def ingest_section(ingest_qc: pd.DataFrame | None, preprocessing_qc: pd.DataFram
                  "run, so its QC is not shown.")
         return {}, sec
     n_excluded = int((~included).sum())
+    excluded = f"{n_excluded} excluded" + (" (problems and fixes below)" if n_excluded else "")
     sec.text(f"{len(ingest_qc)} patients found in the export: {int(included.sum())} included, "
-             f"{n_excluded} excluded (problems and fixes below). Series were chosen by the rules "
-             "in parameters_ingest.yml (docs/ingest.md); no UID, date or name is shown.")
+             f"{excluded}. Series were chosen by the rules in parameters_ingest.yml "
+             "(docs/ingest.md); no UID, date or name is shown.")
     series = [c for p in phases for c in (f"{p}_series_number", f"{p}_series_description",
                                           f"{p}_slices") if c in ingest_qc]
     volumes = [c for c in ingest_qc if c.endswith("_volume_ml")]
