@@ -71,6 +71,19 @@ class ConcordanceResult:
 
 
 @dataclass(frozen=True)
+class CIndexComparison:
+    """Paired difference ``delta = C_a - C_b`` of two risk scores on the same patients."""
+
+    delta: float
+    se: float
+    z: float
+    p_value: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class _Pairs:
     c_index: float
     n_concordant: int
@@ -266,10 +279,10 @@ def compare_c_indices(
     *,
     method: str = "ij",
     tied_tol: float = 1e-8,
-) -> tuple[float, float, float, float]:
+) -> CIndexComparison:
     """Paired comparison of two risk scores (both HIGHER = WORSE) on the same patients.
 
-    Returns ``(delta, se, z, p_value)`` with ``delta = C_a - C_b``, its standard error from the
+    Returns a :class:`CIndexComparison`: ``delta = C_a - C_b``, its standard error from the
     IJ (default) or leave-one-out jackknife covariance of the two C statistics, the Wald
     ``z = delta / se`` and the two-sided normal p-value. When the two scores rank every
     comparable pair identically (``se = 0`` and ``delta = 0``), ``z = 0`` and ``p = 1`` are
@@ -285,7 +298,7 @@ def compare_c_indices(
     se = float(np.sqrt(var))
     if se <= 1e-15:
         if abs(delta) <= 1e-15:
-            return delta, 0.0, 0.0, 1.0
-        return delta, 0.0, float(np.copysign(np.inf, delta)), 0.0
+            return CIndexComparison(delta, 0.0, 0.0, 1.0)
+        return CIndexComparison(delta, 0.0, float(np.copysign(np.inf, delta)), 0.0)
     z = delta / se
-    return delta, se, float(z), float(2 * stats.norm.sf(abs(z)))
+    return CIndexComparison(delta, se, float(z), float(2 * stats.norm.sf(abs(z))))

@@ -84,8 +84,8 @@ def table1(
 
     Parameters
     ----------
-    categorical : list of column names summarised by level.
-    numeric : list of column names summarised by median (IQR).
+    categorical : list of column names summarized by level.
+    numeric : list of column names summarized by median (IQR).
     cutoffs : ``{column: cutoff}``: numeric columns also (or only) shown dichotomised at
         ``> cutoff`` as a categorical row block (e.g. AFP > 400).
 

@@ -143,7 +143,7 @@ def _table1_columns(p: NomogramParams) -> tuple[list[str], list[str], dict[str, 
     return categorical, numeric, cutoffs
 
 
-def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+def summarize_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
     """Table 1: factors by cohort, Fisher's exact (categorical) / Mann-Whitney U (numeric)."""
     p, dc = as_params(params), _contract(data_contract)
     categorical, numeric, cutoffs = _table1_columns(p)
@@ -154,7 +154,7 @@ def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contrac
     )
 
 
-def summarise_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+def summarize_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
     """Median OS / PFS (95% CI) per cohort and log-rank P between cohorts."""
     p, dc = as_params(params), _contract(data_contract)
     rows = []
@@ -571,7 +571,7 @@ def compare_models(clinical: pd.DataFrame, integrated: pd.DataFrame) -> pd.DataF
     for g, sub in merged.groupby(COHORT, sort=False):
         ca = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor_integrated"])
         cb = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor_clinical"])
-        delta, se, z, pv = compare_c_indices(
+        diff = compare_c_indices(
             sub["time"],
             sub["event"],
             sub["linear_predictor_integrated"],
@@ -585,10 +585,7 @@ def compare_models(clinical: pd.DataFrame, integrated: pd.DataFrame) -> pd.DataF
                 c_clinical_ci=f"{cb.ci_lower:.3f}-{cb.ci_upper:.3f}",
                 c_integrated=ca.c_index,
                 c_integrated_ci=f"{ca.ci_lower:.3f}-{ca.ci_upper:.3f}",
-                delta=delta,
-                se=se,
-                z=z,
-                p_value=pv,
+                **diff.to_dict(),
                 note="paired IJ test, integrated - clinical",
             )
         )
