@@ -108,11 +108,6 @@ class CohortManifest:
                     out.append((pid, column, p))
         return out
 
-    def subset(self, patient_ids: Iterable[str]) -> CohortManifest:
-        keep = set(map(str, patient_ids))
-        table = self.table[self.table[self.id_column].astype(str).isin(keep)].reset_index(drop=True)
-        return CohortManifest(table, self.root, self.id_column, self.source)
-
 
 class CohortManifestDataset(AbstractDataset[CohortManifest, pd.DataFrame]):
     """Load a manifest (``.csv``, ``.xlsx``/``.xls``) as a lazily-loading :class:`CohortManifest`.

@@ -318,11 +318,6 @@ def table_figure(frame: pd.DataFrame, *, title: str = "") -> go.Figure:
     return fig
 
 
-def figures_by_name(figures: Mapping[str, go.Figure]) -> dict[str, go.Figure]:
-    """Drop ``None`` entries (sections that had nothing to draw)."""
-    return {k: v for k, v in figures.items() if v is not None}
-
-
 def registration_metric_figure(qc: pd.DataFrame, *, before_col: str = "registration_metric_before",
                                after_col: str = "registration_metric_after",
                                id_col: str = "patient_id",

@@ -95,11 +95,14 @@ class _Pairs:
     pair_score: np.ndarray  # s_k: summed pair scores of patient k
 
 
-def check_survival_outcome(time, event, min_patients: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def check_survival_outcome(
+    time, event, min_patients: int = 2, *, require_event: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate a right-censored outcome; return ``(time float64, event bool)``.
 
-    Raises :class:`SurvivalDataError` for non-1-D input, different lengths, missing or
-    negative times, event codes other than 0/1, or no event at all.
+    The one validator of survival outcomes in the project. Raises :class:`SurvivalDataError`
+    for non-1-D input, different lengths, fewer than ``min_patients``, missing or negative
+    times, event codes other than 0/1, or (with ``require_event``) no event at all.
     """
     time = np.asarray(time)
     event = np.asarray(event)
@@ -139,7 +142,7 @@ def check_survival_outcome(time, event, min_patients: int = 2) -> tuple[np.ndarr
                 f"event must be coded 1 = event, 0 = censored; found {np.unique(ev[bad])[:5]}."
             )
         event = ev.astype(bool)
-    if not event.any():
+    if require_event and not event.any():
         raise SurvivalDataError(
             "all samples are censored: no event, so no comparable pair and no C-index."
         )

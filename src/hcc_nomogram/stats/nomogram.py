@@ -48,7 +48,6 @@ class NomogramModel:
     lp_cutoff: float = float("nan")
     available: bool = True
     reason: str = ""
-    risk_direction: str = "higher linear predictor = higher hazard = worse survival"
 
     @classmethod
     def unavailable(cls, name: str, reason: str) -> NomogramModel:
