@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from hcc_nomogram.errors import require_columns
 from hcc_nomogram.report.errors import ReportInputError, run_first
 from hcc_nomogram.report.html import Section
 from hcc_nomogram.stats.design import Term
@@ -87,11 +88,10 @@ def input_specs(models: Sequence[NomogramModel], training: pd.DataFrame) -> list
         for term in model.terms:
             if term.column in inputs:
                 continue
-            if term.column not in training.columns:
-                raise ReportInputError(
-                    f"`analysis_table` has no column {term.column!r}, which the {model.name} "
-                    "nomogram uses.", column=term.column,
-                    fix=f"load the analysis_table of the training run; {run_first('analysis_table')}")
+            require_columns(training, [term.column], error=ReportInputError,
+                            name=f"`analysis_table` (used by the {model.name} nomogram)",
+                            fix=f"load the analysis_table of the training run; "
+                            f"{run_first('analysis_table')}")
             spec = {"column": term.column, "label": term.display}
             if term.kind == "categorical":
                 spec |= {"kind": "categorical",

@@ -16,7 +16,7 @@ from hcc_nomogram.datasets.tables import (
     check_outcomes,
     check_patient_ids,
 )
-from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError
+from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError, require_columns
 from hcc_nomogram.pipelines.nomogram.config import (
     ModelSpec,
     NomogramParams,
@@ -36,7 +36,7 @@ from hcc_nomogram.stats.calibration_smooth import (
 from hcc_nomogram.stats.concordance import compare_c_indices, harrell_c_index
 from hcc_nomogram.stats.cox import fit_cox, proportional_hazards_test, univariate_cox
 from hcc_nomogram.stats.decision_curve import decision_curve
-from hcc_nomogram.stats.design import encode, fit_terms, require_columns, term_columns
+from hcc_nomogram.stats.design import COLUMN_FIX, encode, fit_terms, term_columns
 from hcc_nomogram.stats.nomogram import NomogramModel, develop_model
 from hcc_nomogram.stats.reclassification import reclassification
 from hcc_nomogram.stats.survival import format_median, kaplan_meier, logrank_test
@@ -90,8 +90,9 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
     categorical, numeric, _ = _table1_columns(p)
     # every column a later node needs: a missing one stops the run before its first output
-    require_columns(analysis_table, list(dict.fromkeys(
-        [dc["id_column"], dc["cohort_column"], *model_cols, *categorical, *numeric])))
+    require_columns(analysis_table,
+                    [dc["id_column"], dc["cohort_column"], *model_cols, *categorical, *numeric],
+                    name="analysis_table", fix=COLUMN_FIX)
     check_patient_ids(analysis_table, dc["id_column"], source="analysis_table")
     check_cohort_values(analysis_table, dc["cohort_column"],
                         [dc["training_value"], dc["validation_value"]], dc["id_column"],

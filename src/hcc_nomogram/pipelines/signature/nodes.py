@@ -20,7 +20,7 @@ from hcc_nomogram.datasets.tables import (
     check_outcomes,
     check_patient_ids,
 )
-from hcc_nomogram.errors import InputDataError, SurvivalDataError
+from hcc_nomogram.errors import InputDataError, SurvivalDataError, require_columns
 from hcc_nomogram.pipelines.signature.params import SignatureParams
 from hcc_nomogram.stats.concordance import harrell_c_index
 from hcc_nomogram.stats.coxnet import (
@@ -66,14 +66,7 @@ def _ranked(mrmr_ranking: pd.DataFrame) -> list[str]:
     return mrmr_ranking.sort_values("rank")["feature"].tolist()
 
 
-def _require_columns(table: pd.DataFrame, columns: list[str], name: str) -> None:
-    for col in columns:
-        if col not in table.columns:
-            raise InputDataError(
-                f"{name} has no column {col!r} (columns: {list(table.columns)[:8]}...).",
-                column=col,
-                fix="map your column names in conf/base/parameters.yml (data_contract).",
-            )
+_COLUMN_FIX = "map your column names in conf/base/parameters.yml (data_contract)."
 
 
 def _check_same_patients(features: pd.DataFrame, clinical: pd.DataFrame, id_col: str) -> None:
@@ -106,8 +99,10 @@ def prepare_training_set(
     params = SignatureParams.coerce(params)
     id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
     time_col, event_col = _outcome_columns(data_contract, params)
-    _require_columns(model_input_features, [id_col, cohort_col], "model_input_features")
-    _require_columns(clinical_table, [id_col, cohort_col, time_col, event_col], "clinical_table")
+    require_columns(model_input_features, [id_col, cohort_col], name="model_input_features",
+                    fix=_COLUMN_FIX)
+    require_columns(clinical_table, [id_col, cohort_col, time_col, event_col],
+                    name="clinical_table", fix=_COLUMN_FIX)
     check_patient_ids(clinical_table, id_col, source="clinical_table")
     cohorts = [data_contract["training_value"], data_contract["validation_value"]]
     check_cohort_values(clinical_table, cohort_col, cohorts, id_col, source="clinical_table")
@@ -287,7 +282,7 @@ def score_signature(
         data_contract["center_column"],
         data_contract["cohort_column"],
     ]
-    _require_columns(model_input_features, keys, "model_input_features")
+    require_columns(model_input_features, keys, name="model_input_features", fix=_COLUMN_FIX)
     table = model_input_features.set_index(model_input_features[keys[0]].astype(str))
     lp = signature_model.linear_predictor(table)
     scores = _str_ids(model_input_features[keys], keys[0])
