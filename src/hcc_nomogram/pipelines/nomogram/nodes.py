@@ -15,6 +15,7 @@ from hcc_nomogram.datasets.tables import (
     check_cohort_values,
     check_outcomes,
     check_patient_ids,
+    outcome_columns,
 )
 from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError, require_columns
 from hcc_nomogram.pipelines.nomogram.config import (
@@ -55,16 +56,6 @@ def _contract(data_contract) -> dict:
     )
 
 
-def _outcome(dc: dict, key: str) -> tuple[str, str]:
-    outcomes = dc.get("outcomes", {})
-    if key not in outcomes:
-        raise InputDataError(
-            f"outcome {key!r} is not defined in data_contract.outcomes ({list(outcomes)}).",
-            fix="use one of those keys in nomogram.primary_outcome / secondary_outcome.",
-        )
-    return outcomes[key]["time"], outcomes[key]["event"]
-
-
 def _terms(p: NomogramParams, spec: ModelSpec | None = None):
     """Candidate terms; the signature joins when configured (and, with ``spec``, if it uses it)."""
     terms = p.terms()
@@ -86,7 +77,7 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     is renamed ``cohort``.
     """
     p, dc = as_params(params), _contract(data_contract)
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
     categorical, numeric, _ = _table1_columns(p)
     # every column a later node needs: a missing one stops the run before its first output
@@ -162,7 +153,7 @@ def summarize_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd
     for key in [p.primary_outcome, p.secondary_outcome]:
         if key is None:
             continue
-        time_col, event_col = _outcome(dc, key)
+        time_col, event_col = outcome_columns(dc, key, setting="nomogram outcome")
         if time_col not in cohort or event_col not in cohort:
             logger.warning(
                 "nomogram: outcome %r skipped, columns %s absent", key, [time_col, event_col]
@@ -191,7 +182,7 @@ def summarize_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd
 def fit_univariate_models(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
     """Univariate Cox (Efron) of every candidate (and the signature) in the training cohort."""
     p, dc = as_params(params), _contract(data_contract)
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     train = _training(cohort, dc)
     terms = fit_terms(train, _terms(p))
     out = univariate_cox(
@@ -208,7 +199,7 @@ def fit_univariate_models(cohort: pd.DataFrame, params, data_contract) -> pd.Dat
 # ----- per model (namespaces `clinical`, `integrated`) ----------------------------------------
 def _develop(train: pd.DataFrame, p: NomogramParams, spec: ModelSpec, dc: dict, **kwargs):
     """:func:`develop_model` (screening + stepwise AIC) of model ``spec`` on ``train``."""
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     always = [p.signature.name] if spec.use_signature and p.signature.always_candidate else []
     return develop_model(
         train,
@@ -273,7 +264,7 @@ def score_patients(
     applied unchanged to every cohort.
     """
     p, dc = as_params(params), _contract(data_contract)
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     base = pd.DataFrame(
         {
             "patient_id": cohort[dc["id_column"]].to_numpy(),
@@ -291,7 +282,7 @@ def score_patients(
     surv = model.predict_survival(cohort, p.horizons_months)
     for c in surv.columns:
         base[c] = surv[c].to_numpy()
-    base["risk_group"] = np.where(lp > model.lp_cutoff, "high", "low")
+    base["risk_group"] = model.risk_group(lp)
     base["lp_cutoff"] = model.lp_cutoff
     return base
 
@@ -364,7 +355,7 @@ def validate_by_bootstrap(
     p, spec, dc = as_params(params), as_model_spec(model), _contract(data_contract)
     if spec.use_signature and p.signature is None:
         return _not_available(NomogramModel.unavailable(spec.name, "no signature column"))
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
 
     def develop(df):
         return _develop(df, p, spec, dc, engine="numpy").model.predict_lp
@@ -526,7 +517,7 @@ def check_proportional_hazards(model: NomogramModel, cohort: pd.DataFrame, param
     p, dc = as_params(params), _contract(data_contract)
     if not model.available:
         return _not_available(model)
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     train = _training(cohort, dc)
     out = proportional_hazards_test(
         model.fit, train[time_col], train[event_col], model.design(train), transform=p.ph_transform

@@ -19,6 +19,7 @@ from hcc_nomogram.datasets.tables import (
     check_cohort_values,
     check_outcomes,
     check_patient_ids,
+    outcome_columns,
 )
 from hcc_nomogram.errors import InputDataError, SurvivalDataError, require_columns
 from hcc_nomogram.pipelines.signature.params import SignatureParams
@@ -40,16 +41,6 @@ from hcc_nomogram.stats.mrmr import (
 logger = logging.getLogger(__name__)
 
 FEATURE_PATTERN = re.compile(r"^[A-Za-z0-9]+_f\d+$")
-
-
-def _outcome_columns(data_contract: dict[str, Any], params: SignatureParams) -> tuple[str, str]:
-    outcomes = data_contract["outcomes"]
-    if params.outcome not in outcomes:
-        raise InputDataError(
-            f"signature.outcome={params.outcome!r} is not one of data_contract.outcomes "
-            f"({sorted(outcomes)})."
-        )
-    return outcomes[params.outcome]["time"], outcomes[params.outcome]["event"]
 
 
 def feature_columns(table: pd.DataFrame) -> list[str]:
@@ -98,7 +89,7 @@ def prepare_training_set(
     (non-constant) deep features, indexed by patient id."""
     params = SignatureParams.coerce(params)
     id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
-    time_col, event_col = _outcome_columns(data_contract, params)
+    time_col, event_col = outcome_columns(data_contract, params.outcome, setting="signature.outcome")
     require_columns(model_input_features, [id_col, cohort_col], name="model_input_features",
                     fix=_COLUMN_FIX)
     require_columns(clinical_table, [id_col, cohort_col, time_col, event_col],
@@ -172,7 +163,7 @@ def prepare_training_set(
 
 
 def _split(training_set: pd.DataFrame, data_contract, params) -> tuple:
-    time_col, event_col = _outcome_columns(data_contract, params)
+    time_col, event_col = outcome_columns(data_contract, params.outcome, setting="signature.outcome")
     features = training_set.drop(columns=[time_col, event_col])
     return features, training_set[time_col].to_numpy(float), training_set[event_col].to_numpy(int)
 
@@ -300,7 +291,7 @@ def evaluate_signature(
     """Harrell's C (IJ standard error, Wald CI) of ``signature_lp`` per cohort."""
     params = SignatureParams.coerce(params)
     id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
-    time_col, event_col = _outcome_columns(data_contract, params)
+    time_col, event_col = outcome_columns(data_contract, params.outcome, setting="signature.outcome")
     clinical = _str_ids(clinical_table, id_col)
     data = signature_scores.merge(clinical[[id_col, time_col, event_col]], on=id_col)
     rows = []
