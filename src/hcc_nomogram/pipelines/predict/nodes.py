@@ -394,7 +394,7 @@ def write_model_card(
             col = pd.to_numeric(train[term.column], errors="coerce")
             ranges.append({"column": term.column,
                            "training values": f"{col.min():g} to {col.max():g}"})
-    return card.model_card(
+    return card.ModelCard(
         signature_config=signature_model.config,
         n_signature_features=len(signature_model.features),
         nomogram_terms=[t.display for t in model.terms], lp_cutoff=model.lp_cutoff,
@@ -405,5 +405,5 @@ def write_model_card(
         bootstrap=integrated_bootstrap_validation, c_index_comparison=c_index_comparison,
         calibration_summary=integrated_calibration_summary, ranges=pd.DataFrame(ranges),
         out_of_range_policy=policy, run_checks=checks,
-    )
+    ).to_markdown()
 
