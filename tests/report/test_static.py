@@ -13,13 +13,12 @@ def _figs():
     return {"km": plots.km_figure(c.os_months, c.os_event, c.cohort),
             "nomogram": nomogram_figure(*S.nomogram_tables()),
             "icc": plots.icc_histogram(S.icc_table("a").assign(phase="a"), threshold=0.75,
-                                       icc_columns=["icc_intra"]),
-            "table": plots.table_figure(S.cindex())}
+                                       icc_columns=["icc_intra"])}
 
 
 def test_matplotlib_fallback_draws_every_figure():
     imgs = figures_to_images(_figs(), width=600, engine="matplotlib")
-    assert set(imgs) == {"km", "nomogram", "icc", "table"}
+    assert set(imgs) == {"km", "nomogram", "icc"}
     for im in imgs.values():
         assert im.size[0] == 600 and im.getextrema() != ((255, 255), (255, 255), (255, 255))
 

@@ -652,14 +652,7 @@ def stratify_risk_groups(
 # ----- decision curves and reclassification (both models) -------------------------------------
 def _risk_at(predictions: pd.DataFrame, horizon: float) -> np.ndarray:
     """Predicted probability of death by ``horizon`` (``1 - surv_<h>``; higher = worse)."""
-    col = f"surv_{horizon:g}"
-    if col not in predictions or predictions[col].isna().any():
-        raise InputDataError(
-            f"predictions lack survival at {horizon:g} months.",
-            column=col,
-            fix="add the horizon to nomogram.horizons_months.",
-        )
-    return 1.0 - predictions[col].to_numpy(float)
+    return 1.0 - _survival_column(predictions, horizon).to_numpy(float)
 
 
 def _by_cohort(predictions: dict[str, pd.DataFrame]):
