@@ -92,16 +92,6 @@ class CohortManifest:
         """Load one image of one patient (geometry kept, metadata stripped)."""
         return read_image(self.path(patient_id, column), patient=patient_id)
 
-    def missing_files(self, columns: Iterable[str]) -> list[tuple[str, str, Path]]:
-        """(patient, column, path) for every referenced image that does not exist."""
-        out = []
-        for pid in self.patient_ids:
-            for column in columns:
-                p = self.path(pid, column)
-                if not p.exists():
-                    out.append((pid, column, p))
-        return out
-
 
 class CohortManifestDataset(AbstractDataset[CohortManifest, pd.DataFrame]):
     """Load a manifest (``.csv``, ``.xlsx``/``.xls``) as a lazily-loading :class:`CohortManifest`.

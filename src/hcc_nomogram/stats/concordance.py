@@ -149,11 +149,12 @@ def check_survival_outcome(
     return time, event
 
 
-def _check_risk(risk, n: int, name: str = "risk_score") -> np.ndarray:
+def check_risk_score(risk, n: int, name: str = "risk_score", unit: str = "value") -> np.ndarray:
+    """One finite ``unit`` per patient (shape ``(n,)``), as float64."""
     risk = np.asarray(risk, dtype=np.float64)
     if risk.ndim != 1 or risk.shape[0] != n:
         raise SurvivalDataError(
-            f"{name} has shape {risk.shape}, expected ({n},): one value per patient, "
+            f"{name} has shape {risk.shape}, expected ({n},): one {unit} per patient, "
             "in the same order as time and event."
         )
     if not np.all(np.isfinite(risk)):
@@ -256,7 +257,7 @@ def harrell_c_index(
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     time, event = check_survival_outcome(time, event)
-    risk = _check_risk(risk_score, time.shape[0])
+    risk = check_risk_score(risk_score, time.shape[0])
     p = _pairs(time, event, risk, tied_tol)
     se = float(np.sqrt(_variance(p, method)))
     z = stats.norm.ppf(1 - alpha / 2)
@@ -292,8 +293,8 @@ def compare_c_indices(
     returned; a non-zero ``delta`` with ``se = 0`` gives ``z = +/-inf`` and ``p = 0``.
     """
     time, event = check_survival_outcome(time, event)
-    ra = _check_risk(risk_a, time.shape[0], "risk_a")
-    rb = _check_risk(risk_b, time.shape[0], "risk_b")
+    ra = check_risk_score(risk_a, time.shape[0], "risk_a")
+    rb = check_risk_score(risk_b, time.shape[0], "risk_b")
     pa = _pairs(time, event, ra, tied_tol)
     pb = _pairs(time, event, rb, tied_tol)
     delta = float(pa.c_index - pb.c_index)

@@ -335,7 +335,7 @@ def _ibs(train, sub, lp, model: NomogramModel, *, t_max: float) -> dict:
         return model.fit.survival(lp, grid)
 
     try:
-        ibs, t0, t1 = integrated_brier(
+        brier = integrated_brier(
             train["time"],
             train["event"],
             sub["time"],
@@ -345,7 +345,7 @@ def _ibs(train, sub, lp, model: NomogramModel, *, t_max: float) -> dict:
         )
     except ValueError as exc:
         return dict(ibs=np.nan, ibs_from=np.nan, ibs_to=np.nan, ibs_note=str(exc))
-    return dict(ibs=ibs, ibs_from=t0, ibs_to=t1)
+    return dict(ibs=brier.ibs, ibs_from=brier.t_start, ibs_to=brier.t_end)
 
 
 def validate_by_bootstrap(
@@ -389,22 +389,15 @@ def assess_calibration(predictions: pd.DataFrame, params) -> tuple[pd.DataFrame,
     groups, summary = [], []
     for g, sub in predictions.groupby(COHORT, sort=False):
         for h in p.calibration.horizons_months:
-            col = f"surv_{h:g}"
-            pred = sub[col] if col in sub else pd.Series(np.nan, index=sub.index)
-            if pred.isna().any():
-                raise InputDataError(
-                    f"predictions lack survival at {h:g} months.",
-                    column=col,
-                    fix="add the horizon to nomogram.horizons_months.",
-                )
-            table, rmse = calibration_at_horizon(
+            grouped = calibration_at_horizon(
                 sub["time"],
                 sub["event"],
-                pred,
+                _survival_column(sub, h),
                 h,
                 n_groups=p.calibration.n_groups,
                 min_group=p.calibration.min_group,
             )
+            table = grouped.table
             table.insert(0, COHORT, g)
             table.insert(0, "model", sub["model"].iloc[0])
             groups.append(table)
@@ -413,7 +406,7 @@ def assess_calibration(predictions: pd.DataFrame, params) -> tuple[pd.DataFrame,
                     model=sub["model"].iloc[0],
                     cohort=g,
                     horizon=h,
-                    rmse=rmse,
+                    rmse=grouped.rmse,
                     n_groups_estimable=int(table["estimable"].sum()),
                 )
             )
@@ -466,7 +459,8 @@ def _smooth_calibration_row(time, event, s, horizon, p: NomogramParams):
     notes = []
     row = dict(n=len(time), n_events_by_horizon=int(((time <= horizon) & (event == 1)).sum()))
     try:
-        slope, se = calibration_slope(time, event, s, horizon)
+        fit = calibration_slope(time, event, s, horizon)
+        slope, se = fit.slope, fit.se
         row.update(
             slope=slope,
             slope_se=se,
