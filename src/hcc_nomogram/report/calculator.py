@@ -41,10 +41,6 @@ from hcc_nomogram.stats.nomogram import NomogramModel
 DIGITS = {"total_points": 1, "linear_predictor": 4, "survival_percent": 1, "lp_cutoff": 4}
 
 
-def _level_key(value: Any) -> str:
-    return str(value)
-
-
 def model_spec(model: NomogramModel, horizons: Sequence[float]) -> dict[str, Any]:
     """The model as plain numbers for the page (or ``available: False`` with the reason)."""
     if not model.available or model.fit is None:
@@ -56,7 +52,7 @@ def model_spec(model: NomogramModel, horizons: Sequence[float]) -> dict[str, Any
         entry = {"covariate": covariate, "coef": float(coef), "input": term.column}
         if term.kind == "categorical":
             levels = [lv for lv in term.levels if lv != term.reference]
-            entry |= {"encoding": "level", "level": _level_key(levels[term.columns().index(covariate)])}
+            entry |= {"encoding": "level", "level": str(levels[term.columns().index(covariate)])}
         elif term.is_binary_cut:
             entry |= {"encoding": "above", "cutoff": float(term.cutoff)}
         else:
@@ -95,7 +91,7 @@ def input_specs(models: Sequence[NomogramModel], training: pd.DataFrame) -> list
             spec = {"column": term.column, "label": term.display}
             if term.kind == "categorical":
                 spec |= {"kind": "categorical",
-                         "levels": [_level_key(v) for v in term.level_labels()]}
+                         "levels": [str(v) for v in term.level_labels()]}
             else:
                 seen = pd.to_numeric(training[term.column], errors="coerce").dropna()
                 spec |= {"kind": "numeric", "min": float(seen.min()), "max": float(seen.max())}
