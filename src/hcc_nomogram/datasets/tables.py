@@ -77,7 +77,7 @@ def check_cohort_values(
         )
 
 
-def outcome_columns(data_contract, key: str, *, setting: str) -> tuple[str, str]:
+def outcome_columns(data_contract, key: str, setting: str) -> tuple[str, str]:
     """``(time column, event column)`` of outcome ``key`` in ``data_contract.outcomes`` (a
     mapping or the typed ``DataContract``); ``setting`` is the parameter that chose ``key``."""
     if hasattr(data_contract, "model_dump"):

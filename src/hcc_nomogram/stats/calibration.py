@@ -59,9 +59,9 @@ def calibration_at_horizon(
     """Grouped calibration of predicted survival at ``horizon``.
 
     Returns a :class:`GroupedCalibration`; its ``table`` has one row per group (lowest
-    predicted survival = group 1): n, n_events, mean_predicted, observed, observed_ci_lower, observed_ci_upper,
-    estimable. A group whose follow-up ends before ``horizon`` (or with < ``min_group``
-    patients) has ``observed = NaN`` and ``estimable = False`` and is left out of the RMSE.
+    predicted survival = group 1): n, n_events, mean_predicted, observed, observed_ci_lower,
+    observed_ci_upper, estimable. A group whose follow-up ends before ``horizon`` (or with
+    < ``min_group`` patients) has ``observed = NaN``, ``estimable = False``, and no RMSE share.
     """
     time, event = check_survival_outcome(time, event)
     pred = np.asarray(predicted_survival, dtype=float)

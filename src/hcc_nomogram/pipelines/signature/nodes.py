@@ -89,7 +89,7 @@ def prepare_training_set(
     (non-constant) deep features, indexed by patient id."""
     params = SignatureParams.coerce(params)
     id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
-    time_col, event_col = outcome_columns(data_contract, params.outcome, setting="signature.outcome")
+    time_col, event_col = outcome_columns(data_contract, params.outcome, "signature.outcome")
     require_columns(model_input_features, [id_col, cohort_col], name="model_input_features",
                     fix=_COLUMN_FIX)
     require_columns(clinical_table, [id_col, cohort_col, time_col, event_col],
@@ -163,7 +163,7 @@ def prepare_training_set(
 
 
 def _split(training_set: pd.DataFrame, data_contract, params) -> tuple:
-    time_col, event_col = outcome_columns(data_contract, params.outcome, setting="signature.outcome")
+    time_col, event_col = outcome_columns(data_contract, params.outcome, "signature.outcome")
     features = training_set.drop(columns=[time_col, event_col])
     return features, training_set[time_col].to_numpy(float), training_set[event_col].to_numpy(int)
 
@@ -291,7 +291,7 @@ def evaluate_signature(
     """Harrell's C (IJ standard error, Wald CI) of ``signature_lp`` per cohort."""
     params = SignatureParams.coerce(params)
     id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
-    time_col, event_col = outcome_columns(data_contract, params.outcome, setting="signature.outcome")
+    time_col, event_col = outcome_columns(data_contract, params.outcome, "signature.outcome")
     clinical = _str_ids(clinical_table, id_col)
     data = signature_scores.merge(clinical[[id_col, time_col, event_col]], on=id_col)
     rows = []
