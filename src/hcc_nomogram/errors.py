@@ -54,3 +54,17 @@ class SurvivalDataError(HccNomogramError, ValueError):
 
 class ModelFitError(HccNomogramError, RuntimeError):
     """A model did not converge, or produced non-finite estimates."""
+
+
+def require_columns(
+    table, columns, *, name: str, fix: str, error: type[InputDataError] = InputDataError, **where
+) -> None:
+    """The one column check: raise ``error`` naming the table, the missing columns and the fix
+    (``where``: ``file=`` / ``patient=`` of the error)."""
+    missing = [c for c in dict.fromkeys(columns) if c not in table.columns]
+    if missing:
+        present = [str(c) for c in table.columns]
+        shown = present[:30] + (["..."] if len(present) > 30 else [])
+        raise error(
+            f"{name} has no column {missing[0]!r} (missing columns {missing}; it has {shown}).",
+            column=", ".join(map(str, missing)), fix=fix, **where)

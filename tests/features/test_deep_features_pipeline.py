@@ -111,7 +111,7 @@ def test_pipeline_outputs_and_namespaces(project):
     assert set(arterial["weights_source"]) == {"random"}
 
     icc = catalog.load("portal.icc_table")
-    assert len(icc) == 1024 and {"intra_icc", "inter_ci_low", "reproducible"} <= set(icc.columns)
+    assert len(icc) == 1024 and {"intra_icc", "inter_ci_lower", "reproducible"} <= set(icc.columns)
     passed = icc["reproducible"]
     assert 0 < passed.sum() < 1024  # dead (all-zero) features are NaN -> dropped
     assert (icc.loc[passed, ["intra_icc", "inter_icc"]] > 0.75).all().all()

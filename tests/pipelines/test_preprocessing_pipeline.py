@@ -114,9 +114,9 @@ def test_sequential_run_writes_crops_and_qc(cohort, tmp_path):
     assert list(qc["patient_id"]) == ["P000", "P001", "P002"]
     assert not qc["excluded"].any()
     assert (qc["registration_metric_after"] < qc["registration_metric_before"]).all()
-    assert (qc["tumour_centroid_distance_after_mm"] < 2.5).all()  # masks are voxelised
-    assert (qc["tumour_centroid_distance_before_mm"] > 3.0).all()
-    assert (qc["tumour_dice_after"] > 0.8).all()
+    assert (qc["tumor_centroid_distance_after_mm"] < 2.5).all()  # masks are voxelised
+    assert (qc["tumor_centroid_distance_before_mm"] > 3.0).all()
+    assert (qc["tumor_dice_after"] > 0.8).all()
     assert qc["arterial__r1a__area_mm2"].gt(0).all()
     # the recorded transform recovers the true one: TRE over the tumour
     for i, row in qc.iterrows():

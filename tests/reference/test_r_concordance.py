@@ -40,7 +40,8 @@ def test_single_c_and_ij_variance_match_r(case):
 
 def test_paired_difference_and_variance_match_r(case):
     time, event, ref = case
-    delta, se, z, p = compare_c_indices(time, event, ref["lp1"], ref["lp2"])
+    r = compare_c_indices(time, event, ref["lp1"], ref["lp2"])
+    delta, se, z = r.delta, r.se, r.z
     assert delta == pytest.approx(ref["delta"], abs=1e-12)
     assert se**2 == pytest.approx(ref["delta_var"], rel=1e-8)
     cov = ref["var"]

@@ -22,7 +22,7 @@ def test_icc2_matches_psych():
     assert res.icc[0] == pytest.approx(ref["icc"], rel=1e-10)
     assert res.f_value[0] == pytest.approx(ref["f"], rel=1e-10)
     assert (res.df1, res.df2) == (ref["df1"], ref["df2"])
-    assert res.pvalue[0] == pytest.approx(ref["p"], rel=1e-8)
+    assert res.p_value[0] == pytest.approx(ref["p"], rel=1e-8)
     # McGraw & Wong CI with Satterthwaite df, same formula as psych: 1e-8
-    assert res.ci_low[0] == pytest.approx(ref["lower"], rel=1e-8)
-    assert res.ci_high[0] == pytest.approx(ref["upper"], rel=1e-8)
+    assert res.ci_lower[0] == pytest.approx(ref["lower"], rel=1e-8)
+    assert res.ci_upper[0] == pytest.approx(ref["upper"], rel=1e-8)

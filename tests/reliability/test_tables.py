@@ -15,8 +15,13 @@ import pytest
 from project_helpers import run_project
 
 from hcc_nomogram.datasets import CohortManifest
-from hcc_nomogram.datasets.tables import check_cohort_values, check_outcomes, check_patient_ids
-from hcc_nomogram.errors import InputDataError, SurvivalDataError
+from hcc_nomogram.datasets.tables import (
+    check_cohort_values,
+    check_outcomes,
+    check_patient_ids,
+    outcome_columns,
+)
+from hcc_nomogram.errors import InputDataError, SurvivalDataError, require_columns
 
 
 def _table(**columns) -> pd.DataFrame:
@@ -128,3 +133,20 @@ def test_signature_training_set_refuses_unknown_cohort_and_bad_outcome():
     assert info.value.patient == "P4"
     with pytest.raises(SurvivalDataError, match="P3: 2"):
         prepare_training_set(features, clinical.assign(os_event=[1, 1, 2, 0]), contract, params)
+
+
+def test_require_columns_names_every_missing_column_the_table_and_the_file():
+    with pytest.raises(InputDataError, match=r"clinical_table has no column 'afp' \(missing "
+                       r"columns \['afp', 'bclc'\].*Potential fix: map them") as info:
+        require_columns(_table(), ["patient_id", "afp", "bclc", "afp"],
+                        name="clinical_table", fix="map them.", file="clinical.csv")
+    assert info.value.column == "afp, bclc" and info.value.file == "clinical.csv"
+    require_columns(_table(), ["patient_id", "os_months"], name="clinical_table", fix="")
+
+
+def test_outcome_columns_lookup_and_unknown_key():
+    contract = {"outcomes": {"os": {"time": "os_months", "event": "os_event"}}}
+    assert outcome_columns(contract, "os", "nomogram.primary_outcome") == ("os_months", "os_event")
+    with pytest.raises(InputDataError, match=r"nomogram.primary_outcome='dfs' is not one of "
+                       r"data_contract.outcomes \(\['os'\]\)"):
+        outcome_columns(contract, "dfs", "nomogram.primary_outcome")

@@ -45,15 +45,26 @@ def crop(seed: int = 0, size: int = 224) -> tuple[np.ndarray, np.ndarray]:
     return image, mask
 
 
-def nomogram_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
-    coefs = pd.DataFrame({
+def nomogram_tables(n_grid: int = 201) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``factor_points`` and ``survival_by_total`` of a hand-made Cox nomogram (rms convention).
+
+    Level contributions ``lp`` (reference 0); the widest factor (DL signature, lp range 1.2)
+    spans 0-100 points, so ``points = 100 * lp / 1.2`` and a total of ``tp`` points means
+    ``lp = tp * 1.2 / 100``; S(t | lp) = S0(t) ** exp(lp) with S0 = 0.85 / 0.65 / 0.5.
+    """
+    lp = np.array([0.0, 0.6, 0.0, 0.4, 0.0, 0.3, 0.6, 1.2])
+    points = pd.DataFrame({
         "factor": ["BCLC stage", "BCLC stage", "AFP (ng/mL)", "AFP (ng/mL)", "DL signature",
                    "DL signature", "DL signature", "DL signature"],
         "level": ["B", "C", "<400", ">=400", "0", "0.25", "0.5", "1"],
-        "lp": [0.0, 0.6, 0.0, 0.4, 0.0, 0.3, 0.6, 1.2],
+        "points": 100.0 * lp / 1.2,
     })
-    base = pd.DataFrame({"time": [12.0, 24.0, 36.0], "survival": [0.85, 0.65, 0.5]})
-    return coefs, base
+    grid = np.linspace(0.0, 50.0 + 100 * 0.4 / 1.2 + 100.0, n_grid)
+    survival = pd.concat(
+        [pd.DataFrame({"total_points": grid, "time": t, "survival": s0 ** np.exp(grid * 1.2 / 100)})
+         for t, s0 in ((12.0, 0.85), (24.0, 0.65), (36.0, 0.5))],
+        ignore_index=True)
+    return points, survival
 
 
 def calibration() -> pd.DataFrame:

@@ -5,7 +5,6 @@ import synthetic as S
 
 from hcc_nomogram.report.errors import ReportInputError
 from hcc_nomogram.report.nomogram import (
-    cox_nomogram_tables,
     nice_step,
     nomogram_figure,
     survival_tick_positions,
@@ -13,18 +12,8 @@ from hcc_nomogram.report.nomogram import (
 from hcc_nomogram.report.sections import nomogram_figures
 
 
-def test_points_follow_rms_convention():
-    pts, surv = cox_nomogram_tables(*S.nomogram_tables())
-    # widest factor (DL signature, lp range 1.2) spans 0-100; BCLC 0.6 -> 50 points
-    assert pts.groupby("factor")["points"].max().to_dict() == pytest.approx(
-        {"BCLC stage": 50.0, "AFP (ng/mL)": 100 * 0.4 / 1.2, "DL signature": 100.0})
-    # 0 total points = reference everywhere = baseline survival
-    s0 = surv[surv.total_points == 0].set_index("time")["survival"]
-    assert s0.to_dict() == pytest.approx({12.0: 0.85, 24.0: 0.65, 36.0: 0.5})
-
-
 def test_survival_ticks_invert_the_survival_curve():
-    _, surv = cox_nomogram_tables(*S.nomogram_tables(), n_grid=2001)
+    _, surv = S.nomogram_tables(n_grid=2001)
     ticks = survival_tick_positions(surv, 12.0, ticks=[0.8, 0.5])
     # S = 0.85 ** exp(lp), lp = tp * 1.2 / 100 -> tp = ln(ln S / ln 0.85) * 100 / 1.2
     expected = [np.log(np.log(p) / np.log(0.85)) * 100 / 1.2 for p in (0.8, 0.5)]
@@ -32,7 +21,7 @@ def test_survival_ticks_invert_the_survival_curve():
 
 
 def test_nomogram_figure_has_every_axis():
-    fig = nomogram_figure(*cox_nomogram_tables(*S.nomogram_tables()), times=(12, 24, 36))
+    fig = nomogram_figure(*S.nomogram_tables(), times=(12, 24, 36))
     labels = [a.text for a in fig.layout.annotations]
     assert labels == ["<b>Points</b>", "<b>BCLC stage</b>", "<b>AFP (ng/mL)</b>",
                       "<b>DL signature</b>", "<b>Total points</b>",

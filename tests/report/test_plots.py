@@ -80,14 +80,6 @@ def test_image_grid_draws_contour_and_overlay():
     assert np.asarray(fig.data[0].z).shape == (112, 112)
 
 
-def test_checkerboard_alternates_and_checks_shape():
-    a, b = np.zeros((8, 8)), np.ones((8, 8))
-    cb = images.checkerboard(a + np.arange(8), b + np.arange(8)[:, None], tiles=2)
-    assert cb.shape == (8, 8)
-    with pytest.raises(ValueError, match="equal shapes"):
-        images.checkerboard(np.zeros((2, 2)), np.zeros((3, 3)))
-
-
 def test_missing_inputs_name_the_pipeline_to_run():
     with pytest.raises(ReportInputError, match=r"kedro run --pipeline=signature` first"):
         require_input(None, "signature_weights", "Signature")

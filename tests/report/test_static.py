@@ -4,22 +4,21 @@ import pytest
 import synthetic as S
 
 from hcc_nomogram.report import plots
-from hcc_nomogram.report.nomogram import cox_nomogram_tables, nomogram_figure
+from hcc_nomogram.report.nomogram import nomogram_figure
 from hcc_nomogram.report.static import figures_to_images
 
 
 def _figs():
     c = S.clinical()
     return {"km": plots.km_figure(c.os_months, c.os_event, c.cohort),
-            "nomogram": nomogram_figure(*cox_nomogram_tables(*S.nomogram_tables())),
+            "nomogram": nomogram_figure(*S.nomogram_tables()),
             "icc": plots.icc_histogram(S.icc_table("a").assign(phase="a"), threshold=0.75,
-                                       icc_columns=["icc_intra"]),
-            "table": plots.table_figure(S.cindex())}
+                                       icc_columns=["icc_intra"])}
 
 
 def test_matplotlib_fallback_draws_every_figure():
     imgs = figures_to_images(_figs(), width=600, engine="matplotlib")
-    assert set(imgs) == {"km", "nomogram", "icc", "table"}
+    assert set(imgs) == {"km", "nomogram", "icc"}
     for im in imgs.values():
         assert im.size[0] == 600 and im.getextrema() != ((255, 255), (255, 255), (255, 255))
 

@@ -24,7 +24,8 @@ def test_hand_case_observed_and_rmse():
     time = np.array([2, 4, 6, 20, 30, 5, 15, 25, 35, 40], float)
     event = np.array([1, 1, 1, 0, 0, 1, 0, 0, 0, 0])
     pred = np.r_[np.full(5, 0.2), np.full(5, 0.8)]
-    table, rmse = calibration_at_horizon(time, event, pred, 12, n_groups=2, min_group=5)
+    res = calibration_at_horizon(time, event, pred, 12, n_groups=2, min_group=5)
+    table, rmse = res.table, res.rmse
     assert table["observed"].tolist() == pytest.approx([0.4, 0.8])
     assert table["mean_predicted"].tolist() == pytest.approx([0.2, 0.8])
     assert rmse == pytest.approx(np.sqrt((0.2**2 + 0.0) / 2))
@@ -34,7 +35,8 @@ def test_group_without_follow_up_is_not_estimable():
     time = np.array([1, 2, 3, 4, 5, 20, 21, 22, 23, 24], float)
     event = np.array([1, 0, 1, 0, 0, 1, 0, 0, 0, 1])
     pred = np.r_[np.full(5, 0.3), np.full(5, 0.7)]
-    table, rmse = calibration_at_horizon(time, event, pred, 12, n_groups=2)
+    res = calibration_at_horizon(time, event, pred, 12, n_groups=2)
+    table, rmse = res.table, res.rmse
     assert table["estimable"].tolist() == [False, True]
     assert rmse == pytest.approx(abs(table["observed"].iloc[1] - 0.7))
 

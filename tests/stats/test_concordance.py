@@ -10,6 +10,7 @@ from sksurv.metrics import concordance_index_censored
 
 from hcc_nomogram.errors import SurvivalDataError
 from hcc_nomogram.stats.concordance import (
+    CIndexComparison,
     ConcordanceResult,
     compare_c_indices,
     harrell_c_index,
@@ -140,16 +141,17 @@ def test_se_covers_truth_in_simulation():
 
 def test_compare_identical_scores_and_monotone_transform():
     time, event, risk = _synthetic(seed=6, ties=False)
-    assert compare_c_indices(time, event, risk, risk) == (0.0, 0.0, 0.0, 1.0)
-    delta, se, _, p = compare_c_indices(time, event, risk, np.exp(risk))
-    assert (delta, se, p) == (pytest.approx(0.0, abs=1e-12), 0.0, 1.0)
+    assert compare_c_indices(time, event, risk, risk) == CIndexComparison(0.0, 0.0, 0.0, 1.0)
+    r = compare_c_indices(time, event, risk, np.exp(risk))
+    assert (r.delta, r.se, r.p_value) == (pytest.approx(0.0, abs=1e-12), 0.0, 1.0)
 
 
 def test_compare_against_brute_force_jackknife_and_ij():
     time, event, risk_a = _synthetic(n=70, seed=7)
     rng = np.random.default_rng(7)
     risk_b = risk_a + rng.normal(scale=1.5, size=len(time))
-    delta, se, z, p = compare_c_indices(time, event, risk_a, risk_b)
+    r = compare_c_indices(time, event, risk_a, risk_b)
+    delta, se, z, p = r.delta, r.se, r.z, r.p_value
     ca, cb = harrell_c_index(time, event, risk_a), harrell_c_index(time, event, risk_b)
     assert delta == pytest.approx(ca.c_index - cb.c_index)
     assert z == pytest.approx(delta / se)
@@ -164,7 +166,7 @@ def test_compare_against_brute_force_jackknife_and_ij():
         ]
     )
     se_brute = np.sqrt((n - 1) / n * np.sum((d - d.mean()) ** 2))
-    _, se_jk, _, _ = compare_c_indices(time, event, risk_a, risk_b, method="jackknife")
+    se_jk = compare_c_indices(time, event, risk_a, risk_b, method="jackknife").se
     assert se_jk == pytest.approx(se_brute, rel=1e-9)
     assert se == pytest.approx(se_jk, rel=0.2)
     assert 0 < p < 1
@@ -173,8 +175,8 @@ def test_compare_against_brute_force_jackknife_and_ij():
 def test_compare_detects_a_better_score():
     time, event, risk = _synthetic(n=400, seed=8, ties=False)
     noise = np.random.default_rng(999).normal(size=len(time))  # not the seed of x
-    _, _, z, p = compare_c_indices(time, event, risk, noise)
-    assert z > 0 and p < 1e-3
+    r = compare_c_indices(time, event, risk, noise)
+    assert r.z > 0 and r.p_value < 1e-3
 
 
 @pytest.mark.parametrize(

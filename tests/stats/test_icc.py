@@ -37,7 +37,7 @@ def test_shrout_fleiss_textbook_value():
     # ANOVA by hand: MSR = 11.24, MSC = 32.49, MSE = 1.02 (Shrout & Fleiss Table 3)
     assert res.f_value[0] == pytest.approx(11.24 / 1.02, rel=0.01)
     assert (res.df1, res.df2, res.n_targets, res.n_raters) == (5, 15, 6, 4)
-    assert res.ci_low[0] < 0.29 < res.ci_high[0]
+    assert res.ci_lower[0] < 0.29 < res.ci_upper[0]
 
 
 def test_shrout_fleiss_matches_pingouin_including_ci():
@@ -45,10 +45,10 @@ def test_shrout_fleiss_matches_pingouin_including_ci():
     res = icc_2_1(SHROUT_FLEISS)
     assert res.icc[0] == pytest.approx(ref["ICC"], abs=1e-10)
     assert res.f_value[0] == pytest.approx(ref["F"], rel=1e-10)
-    assert res.pvalue[0] == pytest.approx(ref["pval"], rel=1e-8)
+    assert res.p_value[0] == pytest.approx(ref["pval"], rel=1e-8)
     # pingouin rounds its CI to 2 decimals
-    assert res.ci_low[0] == pytest.approx(ref["CI95"][0], abs=0.006)
-    assert res.ci_high[0] == pytest.approx(ref["CI95"][1], abs=0.006)
+    assert res.ci_lower[0] == pytest.approx(ref["CI95"][0], abs=0.006)
+    assert res.ci_upper[0] == pytest.approx(ref["CI95"][1], abs=0.006)
 
 
 def test_vectorised_matches_pingouin_feature_by_feature():
@@ -63,8 +63,8 @@ def test_vectorised_matches_pingouin_feature_by_feature():
     for j in range(p):
         ref = _pingouin_icc2(ratings[:, :, j])
         assert res.icc[j] == pytest.approx(ref["ICC"], abs=1e-10)
-        assert res.ci_low[j] == pytest.approx(ref["CI95"][0], abs=0.006)
-        assert res.ci_high[j] == pytest.approx(ref["CI95"][1], abs=0.006)
+        assert res.ci_lower[j] == pytest.approx(ref["CI95"][0], abs=0.006)
+        assert res.ci_upper[j] == pytest.approx(ref["CI95"][1], abs=0.006)
     # reproducibility decreases with the noise level
     assert res.icc[0] > res.icc[-1] + 0.3
 

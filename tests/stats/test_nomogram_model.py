@@ -56,6 +56,13 @@ def test_points_hand_case():
     assert scale.loc[108.0, "surv_12"] == pytest.approx(np.exp(-0.1 * np.exp(lp)))
 
 
+def test_risk_group_is_high_only_above_the_training_cutoff():
+    m = _hand_model()
+    m.lp_cutoff = 1.0
+    # strictly above the cut-off is high; equal (the median patient) and missing LP are low
+    assert m.risk_group([0.5, 1.0, 1.0 + 1e-9, np.nan]).tolist() == ["low", "low", "high", "low"]
+
+
 def test_unseen_level_and_unavailable_model():
     m = _hand_model()
     with pytest.raises(InputDataError, match="not seen in the training"):

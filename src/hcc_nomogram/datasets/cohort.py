@@ -20,7 +20,7 @@ from kedro.io import AbstractDataset
 
 from hcc_nomogram.datasets.image import read_image
 from hcc_nomogram.datasets.tables import check_patient_ids
-from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.errors import InputDataError, require_columns
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,9 @@ class CohortManifest:
         return self.table[self.id_column].astype(str).tolist()
 
     def require_columns(self, columns: Iterable[str]) -> None:
-        missing = [c for c in columns if c not in self.table.columns]
-        if missing:
-            raise InputDataError(
-                f"manifest lacks required column(s) {missing}; it has {list(self.table.columns)}.",
-                file=self.source,
-                column=", ".join(missing),
-                fix="add the columns, or map your own column names in "
-                "conf/base/parameters.yml (data_contract).",
-            )
+        require_columns(self.table, columns, name="manifest", file=self.source,
+                        fix="add the columns, or map your own column names in "
+                        "conf/base/parameters.yml (data_contract).")
 
     def row(self, patient_id: str) -> pd.Series:
         match = self.table[self.table[self.id_column].astype(str) == str(patient_id)]
@@ -104,21 +98,6 @@ class CohortManifest:
     def image(self, patient_id: str, column: str) -> sitk.Image:
         """Load one image of one patient (geometry kept, metadata stripped)."""
         return read_image(self.path(patient_id, column), patient=patient_id)
-
-    def missing_files(self, columns: Iterable[str]) -> list[tuple[str, str, Path]]:
-        """(patient, column, path) for every referenced image that does not exist."""
-        out = []
-        for pid in self.patient_ids:
-            for column in columns:
-                p = self.path(pid, column)
-                if not p.exists():
-                    out.append((pid, column, p))
-        return out
-
-    def subset(self, patient_ids: Iterable[str]) -> CohortManifest:
-        keep = set(map(str, patient_ids))
-        table = self.table[self.table[self.id_column].astype(str).isin(keep)].reset_index(drop=True)
-        return CohortManifest(table, self.root, self.id_column, self.source)
 
 
 class CohortManifestDataset(AbstractDataset[CohortManifest, pd.DataFrame]):

@@ -9,7 +9,9 @@ Each check names the column, the patients and the values at fault, and a fix
 * :func:`check_cohort_values` -- only ``training_value`` / ``validation_value`` are cohorts; any
   other value (``validaton``) would silently drop patients from the validation statistics;
 * :func:`check_outcomes` -- survival time a non-negative number (``12,5`` with a decimal comma is
-  refused with that fix), event coded 0/1.
+  refused with that fix), event coded 0/1;
+* :func:`outcome_columns` -- the one lookup of an outcome's time / event columns in
+  ``data_contract.outcomes``.
 """
 
 from __future__ import annotations
@@ -73,6 +75,20 @@ def check_cohort_values(
             fix="correct the values, or set data_contract.training_value / validation_value "
             "to the labels your table uses.",
         )
+
+
+def outcome_columns(data_contract, key: str, setting: str) -> tuple[str, str]:
+    """``(time column, event column)`` of outcome ``key`` in ``data_contract.outcomes`` (a
+    mapping or the typed ``DataContract``); ``setting`` is the parameter that chose ``key``."""
+    if hasattr(data_contract, "model_dump"):
+        data_contract = data_contract.model_dump()
+    outcomes = data_contract.get("outcomes", {})
+    if key not in outcomes:
+        raise InputDataError(
+            f"{setting}={key!r} is not one of data_contract.outcomes ({sorted(outcomes)}).",
+            fix=f"use one of those keys in {setting}, or add the outcome to "
+            "data_contract.outcomes in conf/base/parameters.yml.")
+    return outcomes[key]["time"], outcomes[key]["event"]
 
 
 def check_outcomes(

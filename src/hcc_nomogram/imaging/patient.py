@@ -284,14 +284,14 @@ def preprocess_patient(
         m_mask = checked.masks[(phase, primary)]
         m_on_fixed = on_grid(phase, primary)
         f_centroid = _centroid_mm(f_mask, fixed)
-        qc["tumour_centroid_distance_before_mm"] = float(
+        qc["tumor_centroid_distance_before_mm"] = float(
             np.linalg.norm(f_centroid - _centroid_mm(m_mask, moving))
         )
         if m_on_fixed.any():
-            qc["tumour_centroid_distance_after_mm"] = float(
+            qc["tumor_centroid_distance_after_mm"] = float(
                 np.linalg.norm(f_centroid - _centroid_mm(m_on_fixed, fixed))
             )
-        qc["tumour_dice_after"] = float(
+        qc["tumor_dice_after"] = float(
             2 * np.logical_and(f_mask, m_on_fixed).sum() / (f_mask.sum() + m_on_fixed.sum())
         )
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from hcc_nomogram.errors import require_columns
 from hcc_nomogram.report.errors import ReportInputError, run_first
 from hcc_nomogram.report.html import Section
 from hcc_nomogram.stats.design import Term
@@ -38,10 +39,6 @@ from hcc_nomogram.stats.nomogram import NomogramModel
 
 #: Printed digits of each output; the browser test compares the page with Python's formatting.
 DIGITS = {"total_points": 1, "linear_predictor": 4, "survival_percent": 1, "lp_cutoff": 4}
-
-
-def _level_key(value: Any) -> str:
-    return str(value)
 
 
 def model_spec(model: NomogramModel, horizons: Sequence[float]) -> dict[str, Any]:
@@ -55,7 +52,7 @@ def model_spec(model: NomogramModel, horizons: Sequence[float]) -> dict[str, Any
         entry = {"covariate": covariate, "coef": float(coef), "input": term.column}
         if term.kind == "categorical":
             levels = [lv for lv in term.levels if lv != term.reference]
-            entry |= {"encoding": "level", "level": _level_key(levels[term.columns().index(covariate)])}
+            entry |= {"encoding": "level", "level": str(levels[term.columns().index(covariate)])}
         elif term.is_binary_cut:
             entry |= {"encoding": "above", "cutoff": float(term.cutoff)}
         else:
@@ -87,15 +84,14 @@ def input_specs(models: Sequence[NomogramModel], training: pd.DataFrame) -> list
         for term in model.terms:
             if term.column in inputs:
                 continue
-            if term.column not in training.columns:
-                raise ReportInputError(
-                    f"`analysis_table` has no column {term.column!r}, which the {model.name} "
-                    "nomogram uses.", column=term.column,
-                    fix=f"load the analysis_table of the training run; {run_first('analysis_table')}")
+            require_columns(training, [term.column], error=ReportInputError,
+                            name=f"`analysis_table` (used by the {model.name} nomogram)",
+                            fix=f"load the analysis_table of the training run; "
+                            f"{run_first('analysis_table')}")
             spec = {"column": term.column, "label": term.display}
             if term.kind == "categorical":
                 spec |= {"kind": "categorical",
-                         "levels": [_level_key(v) for v in term.level_labels()]}
+                         "levels": [str(v) for v in term.level_labels()]}
             else:
                 seen = pd.to_numeric(training[term.column], errors="coerce").dropna()
                 spec |= {"kind": "numeric", "min": float(seen.min()), "max": float(seen.max())}

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from hcc_nomogram import errors
 from hcc_nomogram.errors import InputDataError
 
 #: Which pipeline writes each upstream dataset the report reads (architecture.md).
@@ -60,14 +61,8 @@ def require_columns(
     frame: pd.DataFrame, columns: Iterable[str], dataset: str, section: str,
     pipeline: str | None = None,
 ) -> pd.DataFrame:
-    """Check that ``frame`` (dataset ``dataset``) has ``columns``; name the missing ones."""
+    """Check that ``frame`` (dataset ``dataset``) is present and has ``columns``."""
     require_input(frame, dataset, section, pipeline)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ReportInputError(
-            f"The report section '{section}' needs columns {missing} in `{dataset}`; it has "
-            f"{list(frame.columns)}.",
-            column=missing[0],
-            fix=f"re-{run_first(dataset, pipeline)}",
-        )
+    errors.require_columns(frame, columns, name=f"`{dataset}` (report section '{section}')",
+                           fix=f"re-{run_first(dataset, pipeline)}", error=ReportInputError)
     return frame

@@ -1,4 +1,4 @@
-"""Image figures: CT crops with tumour contours, registration checkerboards, CAM overlays."""
+"""Image figures: CT crops with tumour contours, CAM overlays."""
 
 from __future__ import annotations
 
@@ -85,31 +85,3 @@ def image_grid_figure(
     if col_titles:
         fig.update_layout(title=f"{title}<br><sup>{' | '.join(col_titles)}</sup>")
     return fig
-
-
-def checkerboard(a: np.ndarray, b: np.ndarray, tiles: int = 8) -> np.ndarray:
-    """Checkerboard composite of two equally-shaped images (each z-scored first)."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if a.shape != b.shape:
-        raise ValueError(f"checkerboard needs equal shapes, got {a.shape} and {b.shape}.")
-
-    def z(x):
-        return (x - x.mean()) / (x.std() or 1.0)
-
-    yy, xx = np.indices(a.shape)
-    ty, tx = max(1, a.shape[0] // tiles), max(1, a.shape[1] // tiles)
-    use_a = ((yy // ty) + (xx // tx)) % 2 == 0
-    return np.where(use_a, z(a), z(b))
-
-
-def registration_figure(fixed: np.ndarray, moving_before: np.ndarray, moving_after: np.ndarray,
-                        *, title: str = "Registration check (checkerboard)",
-                        stride: int = 2) -> go.Figure:
-    """Checkerboards of fixed vs moving image before and after registration."""
-    return image_grid_figure(
-        [[
-            {"image": checkerboard(fixed, moving_before), "title": "before registration"},
-            {"image": checkerboard(fixed, moving_after), "title": "after registration"},
-        ]],
-        title=title, stride=stride,
-    )

@@ -123,28 +123,3 @@ def nomogram_figure(factor_points: pd.DataFrame, survival_by_total: pd.DataFrame
     fig.update_layout(title=title, template="simple_white", height=90 + 48 * (len(labels_y) + 1),
                       margin={"l": 20, "r": 20, "t": 60, "b": 20})
     return fig
-
-
-def cox_nomogram_tables(coefficients: pd.DataFrame, baseline_survival: pd.DataFrame,
-                        *, n_grid: int = 201) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Points and survival tables from a Cox model, for :func:`nomogram_figure`.
-
-    ``coefficients``: ``factor, level, lp`` — each level's contribution ``beta * x`` to the
-    linear predictor (reference level 0). ``baseline_survival``: ``time, survival`` where
-    survival is S0(t) at linear predictor 0, so S(t | lp) = S0(t) ** exp(lp).
-    The factor with the widest lp range spans 0-100 points (the rms::nomogram convention).
-    """
-    spans = coefficients.groupby("factor")["lp"].agg(["min", "max"])
-    widest = float((spans["max"] - spans["min"]).max())
-    if widest <= 0:
-        raise ReportInputError("all nomogram factors have zero effect; nothing to draw.")
-    pts = coefficients.copy()
-    pts["points"] = 100.0 * (pts["lp"] - pts["factor"].map(spans["min"])) / widest
-    max_total = float(pts.groupby("factor")["points"].max().sum())
-    grid = np.linspace(0.0, max_total, n_grid)
-    lp = spans["min"].sum() + grid * widest / 100.0
-    rows = [
-        pd.DataFrame({"total_points": grid, "time": float(t), "survival": float(s0) ** np.exp(lp)})
-        for t, s0 in zip(baseline_survival["time"], baseline_survival["survival"])
-    ]
-    return pts[["factor", "level", "points"]], pd.concat(rows, ignore_index=True)

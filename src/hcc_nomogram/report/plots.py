@@ -308,21 +308,6 @@ def time_auc_figure(auc: pd.DataFrame, *, time_col: str = "time", auc_col: str =
     return fig
 
 
-def table_figure(frame: pd.DataFrame, *, title: str = "") -> go.Figure:
-    """A DataFrame as a Plotly table (used for the static copies of report tables)."""
-    fig = go.Figure(go.Table(
-        header={"values": [str(c) for c in frame.columns], "fill_color": "#e8eef7", "align": "left"},
-        cells={"values": [frame[c].astype(str) for c in frame.columns], "align": "left"},
-    ))
-    fig.update_layout(title=title, height=min(1200, 80 + 28 * (len(frame) + 2)))
-    return fig
-
-
-def figures_by_name(figures: Mapping[str, go.Figure]) -> dict[str, go.Figure]:
-    """Drop ``None`` entries (sections that had nothing to draw)."""
-    return {k: v for k, v in figures.items() if v is not None}
-
-
 def registration_metric_figure(qc: pd.DataFrame, *, before_col: str = "registration_metric_before",
                                after_col: str = "registration_metric_after",
                                id_col: str = "patient_id",

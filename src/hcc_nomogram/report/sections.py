@@ -235,6 +235,14 @@ def unavailable_note(table: pd.DataFrame | None, what: str) -> str:
     return f"{what}: not available" + (f" ({note})." if note else ".")
 
 
+def _say_unavailable(sec: Section, table, what: str, name: str, title: str = "") -> Figures:
+    """Say in ``sec`` why ``table`` is not available (text and a placeholder figure)."""
+    msg = unavailable_note(table, what)
+    sec.text(msg)
+    sec.figure(fig := plots.not_available_figure(title or what, msg), name=name)
+    return {name: fig}
+
+
 def _pretty_p(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     out = frame.copy()
     for col in cols:
@@ -287,10 +295,7 @@ def nomogram_section(models: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]],
                 f"{name.capitalize()} nomogram: read each factor's points on the top axis, add "
                 "them, and read the predicted survival under the total (Fig 4A/B)."))
         else:
-            msg = unavailable_note(points, f"{name.capitalize()} nomogram")
-            figs[key] = plots.not_available_figure(f"{name.capitalize()} nomogram", msg)
-            sec.text(msg)
-            sec.figure(figs[key], name=key)
+            figs |= _say_unavailable(sec, points, f"{name.capitalize()} nomogram", key)
     return figs, sec
 
 
@@ -492,11 +497,7 @@ def decision_curves_section(dca: pd.DataFrame) -> tuple[Figures, Section]:
     treat-none, per cohort and horizon, and the net benefit at a few thresholds."""
     sec = Section("decision_curves", "Decision curve analysis")
     if not is_available(dca):
-        msg = unavailable_note(dca, "Decision curves")
-        sec.text(msg)
-        fig = plots.not_available_figure("Decision curves", msg)
-        sec.figure(fig, name="decision_curves")
-        return {"decision_curves": fig}, sec
+        return _say_unavailable(sec, dca, "Decision curves", "decision_curves"), sec
     require_columns(dca, ["cohort", "horizon", "strategy", "threshold", "net_benefit"],
                     "decision_curves", "Decision curves", pipeline="nomogram")
     sec.text("Net benefit of treating the patients whose predicted risk of death by the horizon "
@@ -533,11 +534,8 @@ def reclassification_section(rec: pd.DataFrame) -> tuple[Figures, Section]:
     cohort and horizon with bootstrap 95% CIs (forest plot and table)."""
     sec = Section("reclassification", "Reclassification: NRI and IDI")
     if not is_available(rec):
-        msg = unavailable_note(rec, "Reclassification (integrated vs clinical)")
-        sec.text(msg)
-        fig = plots.not_available_figure("Reclassification", msg)
-        sec.figure(fig, name="reclassification")
-        return {"reclassification": fig}, sec
+        return _say_unavailable(sec, rec, "Reclassification (integrated vs clinical)",
+                                "reclassification", "Reclassification"), sec
     require_columns(rec, ["cohort", "horizon", "measure", "estimate", "ci_lower", "ci_upper"],
                     "reclassification", "Reclassification", pipeline="nomogram")
     sec.text("Integrated nomogram (clinical factors + DL signature) against the clinical "

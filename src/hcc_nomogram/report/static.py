@@ -87,101 +87,91 @@ def _axis_domain(layout, ref: str, letter: str) -> tuple[float, float]:
 
 def matplotlib_image(fig: go.Figure, *, width: int = 1000, height: int | None = None,
                      dpi: int = 100) -> Image.Image:
-    """Redraw a Plotly figure with matplotlib (scatter, bar, histogram, heatmap, contour,
-    table); annotations other than titles are dropped."""
+    """Redraw a Plotly figure with matplotlib (scatter, bar, histogram, heatmap, contour);
+    annotations other than titles are dropped."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     height = height or int(fig.layout.height or 500)
     mfig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     FigureCanvasAgg(mfig)
-    layout = fig.layout
     axes: dict[tuple[str, str], object] = {}
-    categories: dict[int, dict[str, int]] = {}
-
-    def ax_for(trace):
-        if trace.type == "table":
-            key = ("table", "table")
-        else:
-            key = (trace.xaxis or "x", trace.yaxis or "y")
-        if key not in axes:
-            if key[0] == "table":
-                a = mfig.add_axes((0.02, 0.02, 0.96, 0.86))
-                a.axis("off")
-            else:
-                x0, x1 = _axis_domain(layout, key[0], "x")
-                y0, y1 = _axis_domain(layout, key[1], "y")
-                a = mfig.add_axes((0.08 + x0 * 0.88, 0.08 + y0 * 0.8,
-                                   (x1 - x0) * 0.88, (y1 - y0) * 0.8))
-                xa = layout[f"xaxis{key[0][1:]}"]
-                ya = layout[f"yaxis{key[1][1:]}"]
-                if xa.visible is False:
-                    a.get_xaxis().set_visible(False)
-                if ya.visible is False:
-                    a.get_yaxis().set_visible(False)
-                if xa.type == "log":
-                    a.set_xscale("log")
-                if ya.autorange == "reversed":
-                    a.invert_yaxis()
-                if xa.title.text:
-                    a.set_xlabel(xa.title.text)
-                if ya.title.text:
-                    a.set_ylabel(ya.title.text)
-                if xa.range is not None and xa.type != "log":
-                    a.set_xlim(*xa.range)
-                if ya.range is not None:
-                    a.set_ylim(*ya.range)
-            axes[key] = a
-        return axes[key]
-
+    categories: dict[tuple[str, str], dict[str, int]] = {}  # categorical y values per axes
     for trace in fig.data:
-        a = ax_for(trace)
-        colour = None
-        if getattr(trace, "line", None) is not None and trace.line.color:
-            colour = trace.line.color
-        if trace.type == "scatter":
-            x, y = _values(trace.x), _values(trace.y)
-            if isinstance(y, list):  # categorical rows, e.g. the numbers-at-risk table
-                cats = categories.setdefault(id(a), {})
-                y = np.array([cats.setdefault(v, len(cats)) for v in y], dtype=float)
-                a.set_yticks(list(cats.values()), list(cats.keys()))
-                a.set_ylim(-0.5, len(cats) - 0.5)
-            if isinstance(x, list):
-                x = np.arange(len(x), dtype=float)
-            mode = trace.mode or "lines"
-            if "text" in mode and trace.text is not None:
-                for xi, yi, t in zip(x, y, trace.text):
-                    a.text(xi, yi, str(t), ha="center", va="center", fontsize=7,
-                           color=(trace.textfont.color if trace.textfont else None) or "black")
-            if "lines" in mode:
-                a.plot(x, y, color=colour, drawstyle="steps-post" if trace.line.shape == "hv"
-                       else "default", label=trace.name if trace.showlegend is not False else None)
-            if "markers" in mode:
-                a.plot(x, y, "o", ms=3, color=(trace.marker.color if isinstance(
-                    trace.marker.color, str) else colour))
-        elif trace.type == "bar":
-            if trace.orientation == "h":
-                a.barh([str(v) for v in _array(trace.y)], _array(trace.x))
-            else:
-                a.bar([str(v) for v in _array(trace.x)], _array(trace.y))
-        elif trace.type == "histogram":
-            a.hist(_array(trace.x).astype(float), bins=40, alpha=0.6, label=trace.name)
-        elif trace.type == "heatmap":
-            a.imshow(_array(trace.z).astype(float), cmap="gray" if "gray" in str(
-                trace.colorscale).lower() or trace.colorscale is None else "jet",
-                alpha=trace.opacity if trace.opacity is not None else 1.0)
-        elif trace.type == "contour":
-            a.contour(_array(trace.z).astype(float), levels=[0.5], colors="red")
-        elif trace.type == "table":
-            cells = np.array([list(c) for c in trace.cells.values]).T
-            tab = a.table(cellText=cells.tolist(), colLabels=list(trace.header.values), loc="upper left")
-            tab.auto_set_font_size(False)
-            tab.set_fontsize(7)
+        key = (trace.xaxis or "x", trace.yaxis or "y")
+        if key not in axes:
+            axes[key] = _new_axes(mfig, fig.layout, key)
+        _draw_trace(axes[key], trace, categories.setdefault(key, {}))
     for a in axes.values():
         if a.get_legend_handles_labels()[0]:
             a.legend(fontsize=7)
-    title = layout.title.text if layout.title and layout.title.text else ""
+    title = fig.layout.title.text if fig.layout.title and fig.layout.title.text else ""
     mfig.suptitle(title.split("<br>")[0].replace("<b>", "").replace("</b>", ""), fontsize=11)
     buf = io.BytesIO()
     mfig.savefig(buf, format="png")
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def _new_axes(mfig, layout, key: tuple[str, str]):
+    """Matplotlib axes at the Plotly axes' domain, with their visibility, scale, titles and
+    ranges."""
+    x0, x1 = _axis_domain(layout, key[0], "x")
+    y0, y1 = _axis_domain(layout, key[1], "y")
+    a = mfig.add_axes((0.08 + x0 * 0.88, 0.08 + y0 * 0.8, (x1 - x0) * 0.88, (y1 - y0) * 0.8))
+    xa, ya = layout[f"xaxis{key[0][1:]}"], layout[f"yaxis{key[1][1:]}"]
+    a.get_xaxis().set_visible(xa.visible is not False)
+    a.get_yaxis().set_visible(ya.visible is not False)
+    if xa.type == "log":
+        a.set_xscale("log")
+    if ya.autorange == "reversed":
+        a.invert_yaxis()
+    a.set_xlabel(xa.title.text or "")
+    a.set_ylabel(ya.title.text or "")
+    if xa.range is not None and xa.type != "log":
+        a.set_xlim(*xa.range)
+    if ya.range is not None:
+        a.set_ylim(*ya.range)
+    return a
+
+
+def _draw_trace(a, trace, categories: dict[str, int]) -> None:
+    if trace.type == "scatter":
+        _draw_scatter(a, trace, categories)
+    elif trace.type == "bar":
+        if trace.orientation == "h":
+            a.barh([str(v) for v in _array(trace.y)], _array(trace.x))
+        else:
+            a.bar([str(v) for v in _array(trace.x)], _array(trace.y))
+    elif trace.type == "histogram":
+        a.hist(_array(trace.x).astype(float), bins=40, alpha=0.6, label=trace.name)
+    elif trace.type == "heatmap":
+        a.imshow(_array(trace.z).astype(float), cmap="gray" if "gray" in str(
+            trace.colorscale).lower() or trace.colorscale is None else "jet",
+            alpha=trace.opacity if trace.opacity is not None else 1.0)
+    elif trace.type == "contour":
+        a.contour(_array(trace.z).astype(float), levels=[0.5], colors="red")
+
+
+def _draw_scatter(a, trace, cats: dict[str, int]) -> None:
+    """Lines (steps for ``line_shape="hv"``), markers and text; categorical y values (the
+    numbers-at-risk rows) become ticks."""
+    colour = trace.line.color if trace.line is not None and trace.line.color else None
+    x, y = _values(trace.x), _values(trace.y)
+    if isinstance(y, list):
+        y = np.array([cats.setdefault(v, len(cats)) for v in y], dtype=float)
+        a.set_yticks(list(cats.values()), list(cats.keys()))
+        a.set_ylim(-0.5, len(cats) - 0.5)
+    if isinstance(x, list):
+        x = np.arange(len(x), dtype=float)
+    mode = trace.mode or "lines"
+    if "text" in mode and trace.text is not None:
+        for xi, yi, t in zip(x, y, trace.text):
+            a.text(xi, yi, str(t), ha="center", va="center", fontsize=7,
+                   color=(trace.textfont.color if trace.textfont else None) or "black")
+    if "lines" in mode:
+        a.plot(x, y, color=colour, drawstyle="steps-post" if trace.line.shape == "hv"
+               else "default", label=trace.name if trace.showlegend is not False else None)
+    if "markers" in mode:
+        a.plot(x, y, "o", ms=3, color=(trace.marker.color if isinstance(
+            trace.marker.color, str) else colour))
+

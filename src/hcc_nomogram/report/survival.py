@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sksurv.compare import compare_survival
 
-from hcc_nomogram.stats.survival import kaplan_meier
-
-
-def _as_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event).astype(bool)
-    if time.shape != event.shape or time.ndim != 1:
-        raise ValueError("time and event must be 1-D arrays of the same length.")
-    if len(time) == 0:
-        raise ValueError("no patients: time is empty.")
-    if np.any(~np.isfinite(time)) or np.any(time < 0):
-        raise ValueError("survival times must be finite and >= 0.")
-    return time, event
+from hcc_nomogram.stats.concordance import check_survival_outcome
+from hcc_nomogram.stats.survival import kaplan_meier, logrank_test
 
 
 def km_steps(time, event) -> pd.DataFrame:
@@ -28,7 +16,7 @@ def km_steps(time, event) -> pd.DataFrame:
     the curves match the KM tables of the nomogram pipeline; a group without any event (which
     that function refuses) is flat at 1.
     """
-    time, event = _as_arrays(time, event)
+    time, event = check_survival_outcome(time, event, min_patients=1, require_event=False)
     if event.any():
         km = kaplan_meier(time, event).table
         t, s, lo, hi = (km[c].to_numpy() for c in ("time", "survival", "ci_lower", "ci_upper"))
@@ -52,18 +40,12 @@ def numbers_at_risk(time, at_times) -> list[int]:
 
 
 def logrank_p(time, event, group) -> float:
-    """Log-rank test P-value across the levels of ``group`` (nan when fewer than 2 levels).
-
-    scikit-survival, not :func:`hcc_nomogram.stats.survival.logrank_test`: the latter
-    (statsmodels) fails on some tiny groups that this one handles.
-    """
-    time, event = _as_arrays(time, event)
-    group = np.asarray(group)
-    if len(np.unique(group)) < 2 or not event.any():
+    """P-value of :func:`hcc_nomogram.stats.survival.logrank_test` across the levels of
+    ``group``; nan when there are fewer than 2 levels or no event (nothing to test)."""
+    time, event = check_survival_outcome(time, event, min_patients=1, require_event=False)
+    if len(pd.unique(np.asarray(group))) < 2 or not event.any():
         return float("nan")
-    y = np.array(list(zip(event, time)), dtype=[("event", bool), ("time", float)])
-    _, p = compare_survival(y, group)
-    return float(p)
+    return logrank_test(time, event, group).p_value
 
 
 def format_p(p: float) -> str:

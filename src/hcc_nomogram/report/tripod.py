@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from hcc_nomogram.datasets.tables import outcome_columns
 from hcc_nomogram.report.html import Section
 
 RUN, PARTLY, AUTHORS = "run", "run + authors", "authors"
@@ -452,10 +453,11 @@ def run_records(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.DataFrame,
     ``NomogramParams``, ``signature``: ``SignatureParams``, ``preprocessing``:
     ``PreprocessingSettings``)."""
     dc = data_contract
-    outcome = dc["outcomes"][nomogram.primary_outcome]
+    time_col, event_col = outcome_columns(dc, nomogram.primary_outcome,
+                                          setting="nomogram.primary_outcome")
     cohort_col = dc["cohort_column"]
     factors = list(nomogram.candidate_factors)
-    model_cols = [outcome["time"], outcome["event"], *[f.column or f.name for f in factors]]
+    model_cols = [time_col, event_col, *[f.column or f.name for f in factors]]
     train = clinical_table[clinical_table[cohort_col] == dc["training_value"]]
     n_params = sum(max(train[f.column or f.name].nunique() - 1, 1) if f.kind == "categorical"
                    else 1 for f in factors) + (nomogram.signature is not None)
@@ -464,7 +466,7 @@ def run_records(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.DataFrame,
         sub = clinical_table[clinical_table[cohort_col] == value]
         complete = sub[[c for c in model_cols if c in sub]].notna().all(axis=1)
         cohorts.append({"cohort": value, "n_patients": len(sub),
-                        "n_events": int(pd.to_numeric(sub[outcome["event"]]).sum()),
+                        "n_events": int(pd.to_numeric(sub[event_col]).sum()),
                         "n_centres": int(sub[dc["center_column"]].nunique()),
                         "n_complete": int(complete.sum()),
                         "n_missing_model": int((~complete).sum())})
@@ -495,8 +497,8 @@ def run_records(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.DataFrame,
     random = provenance.get("weights_source") == "random"
     return RunRecords(
         cohorts=pd.DataFrame(cohorts),
-        outcome=(f"{nomogram.primary_outcome} (time {outcome['time']} in {nomogram.time_unit}, "
-                 f"event {outcome['event']} = 1)"),
+        outcome=(f"{nomogram.primary_outcome} (time {time_col} in {nomogram.time_unit}, "
+                 f"event {event_col} = 1)"),
         horizons=list(nomogram.horizons_months),
         candidate_factors=[f.label or f.name for f in factors],
         n_candidate_parameters=int(n_params),

@@ -15,6 +15,8 @@ Risk direction: ``risk`` arguments are HIGHER = WORSE; ``predicted_survival`` is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sksurv.metrics import cumulative_dynamic_auc, integrated_brier_score
@@ -34,15 +36,32 @@ def quantile_groups(values, n_groups: int) -> np.ndarray:
     return np.ceil(ranks * n_groups / len(values)).astype(int)
 
 
+@dataclass(frozen=True)
+class GroupedCalibration:
+    """``table``: one row per predicted-risk group; ``rmse`` over the estimable groups."""
+
+    table: pd.DataFrame
+    rmse: float
+
+
+@dataclass(frozen=True)
+class IntegratedBrier:
+    """Integrated Brier score over ``[t_start, t_end]`` (NaN when the interval is empty)."""
+
+    ibs: float
+    t_start: float
+    t_end: float
+
+
 def calibration_at_horizon(
     time, event, predicted_survival, horizon: float, *, n_groups: int = 3, min_group: int = 5
-) -> tuple[pd.DataFrame, float]:
+) -> GroupedCalibration:
     """Grouped calibration of predicted survival at ``horizon``.
 
-    Returns ``(table, rmse)``; ``table`` has one row per group (lowest predicted survival =
-    group 1): n, n_events, mean_predicted, observed, observed_ci_lower, observed_ci_upper,
-    estimable. A group whose follow-up ends before ``horizon`` (or with < ``min_group``
-    patients) has ``observed = NaN`` and ``estimable = False`` and is left out of the RMSE.
+    Returns a :class:`GroupedCalibration`; its ``table`` has one row per group (lowest
+    predicted survival = group 1): n, n_events, mean_predicted, observed, observed_ci_lower,
+    observed_ci_upper, estimable. A group whose follow-up ends before ``horizon`` (or with
+    < ``min_group`` patients) has ``observed = NaN``, ``estimable = False``, and no RMSE share.
     """
     time, event = check_survival_outcome(time, event)
     pred = np.asarray(predicted_survival, dtype=float)
@@ -82,7 +101,7 @@ def calibration_at_horizon(
     ok = table["estimable"].to_numpy()
     diff = (table["observed"] - table["mean_predicted"]).to_numpy()[ok]
     rmse = float(np.sqrt(np.mean(diff**2))) if diff.size else float("nan")
-    return table, rmse
+    return GroupedCalibration(table, rmse)
 
 
 def usable_horizons(time_train, time_test, horizons) -> tuple[list[float], list[str]]:
@@ -125,21 +144,21 @@ def time_dependent_auc(
 
 def integrated_brier(
     time_train, event_train, time_test, event_test, survival_fn, *, t_max: float, n_grid: int = 50
-) -> tuple[float, float, float]:
+) -> IntegratedBrier:
     """Integrated Brier score over an even grid from the 10th percentile of test follow-up to
     ``min(t_max, 90th percentile of test follow-up, last training time)``.
 
-    ``survival_fn(times) -> (n_test, len(times))`` predicted survival. Returns
-    ``(ibs, t_start, t_end)``; NaN when the interval is empty.
+    ``survival_fn(times) -> (n_test, len(times))`` predicted survival. Returns an
+    :class:`IntegratedBrier`.
     """
     time_test = np.asarray(time_test, float)
     time_train = np.asarray(time_train, float)
     t0 = float(np.percentile(time_test, 10))
     t1 = float(min(t_max, np.percentile(time_test, 90), time_train.max() * 0.999))
     if not t1 > t0:
-        return float("nan"), t0, t1
+        return IntegratedBrier(float("nan"), t0, t1)
     grid = np.linspace(t0, t1, n_grid)
     y_train = Surv.from_arrays(np.asarray(event_train, bool), time_train)
     y_test = Surv.from_arrays(np.asarray(event_test, bool), time_test)
     ibs = integrated_brier_score(y_train, y_test, survival_fn(grid), grid)
-    return float(ibs), t0, t1
+    return IntegratedBrier(float(ibs), t0, t1)

@@ -120,8 +120,14 @@ def rcs_basis(x, knots) -> np.ndarray:
 
 
 # --- slope and calibration-in-the-large -------------------------------------------------------
-def calibration_slope(time, event, predicted_survival, horizon: float) -> tuple[float, float]:
-    """``(slope, se)``: Cox coefficient of ``log(-log S_hat(t*))``, follow-up censored at
+@dataclass(frozen=True)
+class CalibrationSlope:
+    slope: float
+    se: float
+
+
+def calibration_slope(time, event, predicted_survival, horizon: float) -> CalibrationSlope:
+    """The slope (and its SE): Cox coefficient of ``log(-log S_hat(t*))``, follow-up censored at
     ``horizon`` (1 = ideal). Raises :class:`ModelFitError` when the predictions are constant."""
     time, event, s = _check_inputs(time, event, predicted_survival, horizon)
     fit = fit_cox(
@@ -130,7 +136,7 @@ def calibration_slope(time, event, predicted_survival, horizon: float) -> tuple[
         pd.DataFrame({"cll": complementary_log_log(s)}),
         engine="numpy",
     )
-    return float(fit.coef[0]), float(fit.se[0])
+    return CalibrationSlope(float(fit.coef[0]), float(fit.se[0]))
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,19 @@ class ConcordanceResult:
 
 
 @dataclass(frozen=True)
+class CIndexComparison:
+    """Paired difference ``delta = C_a - C_b`` of two risk scores on the same patients."""
+
+    delta: float
+    se: float
+    z: float
+    p_value: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class _Pairs:
     c_index: float
     n_concordant: int
@@ -82,11 +95,14 @@ class _Pairs:
     pair_score: np.ndarray  # s_k: summed pair scores of patient k
 
 
-def check_survival_outcome(time, event, min_patients: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def check_survival_outcome(
+    time, event, min_patients: int = 2, *, require_event: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate a right-censored outcome; return ``(time float64, event bool)``.
 
-    Raises :class:`SurvivalDataError` for non-1-D input, different lengths, missing or
-    negative times, event codes other than 0/1, or no event at all.
+    The one validator of survival outcomes in the project. Raises :class:`SurvivalDataError`
+    for non-1-D input, different lengths, fewer than ``min_patients``, missing or negative
+    times, event codes other than 0/1, or (with ``require_event``) no event at all.
     """
     time = np.asarray(time)
     event = np.asarray(event)
@@ -126,18 +142,19 @@ def check_survival_outcome(time, event, min_patients: int = 2) -> tuple[np.ndarr
                 f"event must be coded 1 = event, 0 = censored; found {np.unique(ev[bad])[:5]}."
             )
         event = ev.astype(bool)
-    if not event.any():
+    if require_event and not event.any():
         raise SurvivalDataError(
             "all samples are censored: no event, so no comparable pair and no C-index."
         )
     return time, event
 
 
-def _check_risk(risk, n: int, name: str = "risk_score") -> np.ndarray:
+def check_risk_score(risk, n: int, name: str = "risk_score", unit: str = "value") -> np.ndarray:
+    """One finite ``unit`` per patient (shape ``(n,)``), as float64."""
     risk = np.asarray(risk, dtype=np.float64)
     if risk.ndim != 1 or risk.shape[0] != n:
         raise SurvivalDataError(
-            f"{name} has shape {risk.shape}, expected ({n},): one value per patient, "
+            f"{name} has shape {risk.shape}, expected ({n},): one {unit} per patient, "
             "in the same order as time and event."
         )
     if not np.all(np.isfinite(risk)):
@@ -240,7 +257,7 @@ def harrell_c_index(
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     time, event = check_survival_outcome(time, event)
-    risk = _check_risk(risk_score, time.shape[0])
+    risk = check_risk_score(risk_score, time.shape[0])
     p = _pairs(time, event, risk, tied_tol)
     se = float(np.sqrt(_variance(p, method)))
     z = stats.norm.ppf(1 - alpha / 2)
@@ -266,18 +283,18 @@ def compare_c_indices(
     *,
     method: str = "ij",
     tied_tol: float = 1e-8,
-) -> tuple[float, float, float, float]:
+) -> CIndexComparison:
     """Paired comparison of two risk scores (both HIGHER = WORSE) on the same patients.
 
-    Returns ``(delta, se, z, p_value)`` with ``delta = C_a - C_b``, its standard error from the
+    Returns a :class:`CIndexComparison`: ``delta = C_a - C_b``, its standard error from the
     IJ (default) or leave-one-out jackknife covariance of the two C statistics, the Wald
     ``z = delta / se`` and the two-sided normal p-value. When the two scores rank every
     comparable pair identically (``se = 0`` and ``delta = 0``), ``z = 0`` and ``p = 1`` are
     returned; a non-zero ``delta`` with ``se = 0`` gives ``z = +/-inf`` and ``p = 0``.
     """
     time, event = check_survival_outcome(time, event)
-    ra = _check_risk(risk_a, time.shape[0], "risk_a")
-    rb = _check_risk(risk_b, time.shape[0], "risk_b")
+    ra = check_risk_score(risk_a, time.shape[0], "risk_a")
+    rb = check_risk_score(risk_b, time.shape[0], "risk_b")
     pa = _pairs(time, event, ra, tied_tol)
     pb = _pairs(time, event, rb, tied_tol)
     delta = float(pa.c_index - pb.c_index)
@@ -285,7 +302,7 @@ def compare_c_indices(
     se = float(np.sqrt(var))
     if se <= 1e-15:
         if abs(delta) <= 1e-15:
-            return delta, 0.0, 0.0, 1.0
-        return delta, 0.0, float(np.copysign(np.inf, delta)), 0.0
+            return CIndexComparison(delta, 0.0, 0.0, 1.0)
+        return CIndexComparison(delta, 0.0, float(np.copysign(np.inf, delta)), 0.0)
     z = delta / se
-    return delta, se, float(z), float(2 * stats.norm.sf(abs(z)))
+    return CIndexComparison(delta, se, float(z), float(2 * stats.norm.sf(abs(z))))

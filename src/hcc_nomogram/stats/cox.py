@@ -235,6 +235,29 @@ def fit_cox(
     ModelFitError
         Level without events, constant covariate, separation, non-convergence or non-finite fit.
     """
+    time, event, X = _check_fit_inputs(time, event, X, min_events)
+    n_events = int(event.sum())
+    ll0 = (
+        efron_loglik(time, event, np.zeros((len(time), 0)), np.zeros(0), derivatives=False)
+        if engine == "numpy"
+        else null_loglik(time, event)
+    )
+    if X.shape[1] == 0:
+        t_ev, H = breslow_cumhaz(time, event, np.zeros(len(time)))
+        return CoxFit(
+            (), np.zeros(0), np.zeros(0), np.zeros((0, 0)), ll0, ll0, len(time), n_events, t_ev, H
+        )
+    _check_design(X, event)
+    if engine == "numpy":
+        return _finish_numpy(time, event, X, n_events, ll0)
+    if engine != "statsmodels":
+        raise ValueError(f"engine must be 'statsmodels' or 'numpy', got {engine!r}")
+    return _finish_statsmodels(time, event, X, n_events, ll0)
+
+
+def _check_fit_inputs(time, event, X, min_events: int):
+    """The validated ``(time, event, X as a float DataFrame)``: enough events, no missing
+    covariate, one row per patient."""
     time, event = check_survival_outcome(time, event)
     if not isinstance(X, pd.DataFrame):
         X = pd.DataFrame(np.asarray(X, dtype=float))
@@ -253,22 +276,12 @@ def fit_cox(
             f"covariate(s) {list(bad)} contain missing values. Potential fix: drop incomplete "
             "patients before fitting (the pipeline does this and logs how many)."
         )
-    ll0 = (
-        efron_loglik(time, event, np.zeros((len(time), 0)), np.zeros(0), derivatives=False)
-        if engine == "numpy"
-        else null_loglik(time, event)
-    )
+    return time, event, X
+
+
+def _finish_statsmodels(time, event, X, n_events, ll0) -> CoxFit:
+    """statsmodels ``PHReg(ties="efron")`` fit, checked for convergence and finite estimates."""
     p = X.shape[1]
-    if p == 0:
-        t_ev, H = breslow_cumhaz(time, event, np.zeros(len(time)))
-        return CoxFit(
-            (), np.zeros(0), np.zeros(0), np.zeros((0, 0)), ll0, ll0, len(time), n_events, t_ev, H
-        )
-    _check_design(X, event)
-    if engine == "numpy":
-        return _finish_numpy(time, event, X, n_events, ll0)
-    if engine != "statsmodels":
-        raise ValueError(f"engine must be 'statsmodels' or 'numpy', got {engine!r}")
     # centred columns (as R coxph): same coefficients and likelihood, but Newton-Raphson
     # starting at 0 no longer overflows exp(X beta) when columns have large means
     model = PHReg(time, _centred(X), status=event.astype(float), ties="efron")

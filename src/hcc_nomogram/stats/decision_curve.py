@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_nomogram.errors import SurvivalDataError
-from hcc_nomogram.stats.concordance import check_survival_outcome
+from hcc_nomogram.stats.concordance import check_risk_score, check_survival_outcome
 from hcc_nomogram.stats.survival import kaplan_meier
 
 TREAT_ALL = "treat_all"
@@ -98,12 +98,8 @@ def check_thresholds(thresholds) -> np.ndarray:
 
 def check_risk_probability(risk, n: int, name: str = "risk") -> np.ndarray:
     """A predicted event probability per patient (finite, in [0, 1])."""
-    r = np.asarray(risk, dtype=np.float64)
-    if r.ndim != 1 or r.shape[0] != n:
-        raise SurvivalDataError(
-            f"{name} has shape {r.shape}, expected ({n},): one predicted probability per patient."
-        )
-    if not np.all(np.isfinite(r)) or r.min() < 0 or r.max() > 1:
+    r = check_risk_score(risk, n, name, unit="predicted probability")
+    if r.min() < 0 or r.max() > 1:
         raise SurvivalDataError(
             f"{name} must be predicted probabilities of the event in [0, 1] (higher = worse). "
             "Potential fix: pass 1 - predicted survival at the horizon, not a linear predictor."

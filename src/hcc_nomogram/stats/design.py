@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.errors import InputDataError, require_columns
 
 KINDS = ("categorical", "continuous")
 
@@ -90,17 +90,9 @@ class Term:
         return []
 
 
-def require_columns(df: pd.DataFrame, columns, *, what: str = "analysis_table") -> None:
-    """Raise :class:`InputDataError` naming the first missing column."""
-    present = set(df.columns)
-    for col in columns:
-        if col not in present:
-            raise InputDataError(
-                f"{what} has no column {col!r} (columns: {sorted(map(str, present))[:30]}).",
-                column=col,
-                fix="map the column name in conf/base/parameters_nomogram.yml "
-                "(nomogram.candidate_factors / outcomes / signature) or add it to the table.",
-            )
+#: The fix for a column the nomogram's configuration names but the table lacks.
+COLUMN_FIX = ("map the column name in conf/base/parameters_nomogram.yml "
+              "(nomogram.candidate_factors / outcomes / signature) or add it to the table.")
 
 
 def _normalise_level(value):
@@ -115,7 +107,7 @@ def fit_terms(df: pd.DataFrame, terms) -> list[Term]:
     """Learn the levels of categorical terms on ``df`` (the training cohort)."""
     fitted = []
     for term in terms:
-        require_columns(df, [term.column])
+        require_columns(df, [term.column], name="analysis_table", fix=COLUMN_FIX)
         x = df[term.column]
         if term.kind == "categorical":
             seen = sorted({_normalise_level(v) for v in x.dropna().unique()}, key=str)
@@ -156,7 +148,7 @@ def encode(df: pd.DataFrame, terms) -> pd.DataFrame:
     """Design matrix (float columns, index of ``df``) of fitted ``terms``."""
     out = {}
     for term in terms:
-        require_columns(df, [term.column])
+        require_columns(df, [term.column], name="analysis_table", fix=COLUMN_FIX)
         x = df[term.column]
         if term.kind == "categorical":
             values = x.map(_normalise_level)

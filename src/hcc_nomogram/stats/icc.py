@@ -33,20 +33,20 @@ class ICCResult:
     """ICC(2,1) per feature (1-D arrays, one entry per feature)."""
 
     icc: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
+    ci_lower: np.ndarray
+    ci_upper: np.ndarray
     f_value: np.ndarray
     df1: int
     df2: int
-    pvalue: np.ndarray
+    p_value: np.ndarray
     n_targets: int
     n_raters: int
 
     def to_frame(self, index=None, prefix: str = "") -> pd.DataFrame:
         return pd.DataFrame(
-            {f"{prefix}icc": self.icc, f"{prefix}ci_low": self.ci_low,
-             f"{prefix}ci_high": self.ci_high, f"{prefix}f": self.f_value,
-             f"{prefix}pvalue": self.pvalue},
+            {f"{prefix}icc": self.icc, f"{prefix}ci_lower": self.ci_lower,
+             f"{prefix}ci_upper": self.ci_upper, f"{prefix}f": self.f_value,
+             f"{prefix}p_value": self.p_value},
             index=index)
 
 
@@ -89,7 +89,7 @@ def icc_2_1(ratings: np.ndarray, alpha: float = 0.05) -> ICCResult:
     with np.errstate(divide="ignore", invalid="ignore"):
         icc = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
         f_value = msr / mse
-        pvalue = stats.f.sf(f_value, df1, df2)
+        p_value = stats.f.sf(f_value, df1, df2)
         # Confidence interval: McGraw & Wong (1996) case 2A, Satterthwaite df (as pingouin).
         fj = msc / mse
         a = k * icc * fj + n * (1 + (k - 1) * icc) - k * icc
@@ -98,13 +98,13 @@ def icc_2_1(ratings: np.ndarray, alpha: float = 0.05) -> ICCResult:
         f_u = stats.f.ppf(1 - alpha / 2, df1, v)
         f_l = stats.f.ppf(1 - alpha / 2, v, df1)
         denom = k * msc + (k * n - k - n) * mse
-        ci_low = n * (msr - f_u * mse) / (f_u * denom + n * msr)
-        ci_high = n * (f_l * msr - mse) / (denom + n * f_l * msr)
+        ci_lower = n * (msr - f_u * mse) / (f_u * denom + n * msr)
+        ci_upper = n * (f_l * msr - mse) / (denom + n * f_l * msr)
     constant = ss_total <= 1e-24 * np.maximum(1.0, grand**2)
-    for arr in (icc, ci_low, ci_high, f_value, pvalue):
+    for arr in (icc, ci_lower, ci_upper, f_value, p_value):
         arr[constant] = np.nan
-    return ICCResult(icc=icc, ci_low=ci_low, ci_high=ci_high, f_value=f_value, df1=df1,
-                     df2=df2, pvalue=pvalue, n_targets=n, n_raters=k)
+    return ICCResult(icc=icc, ci_lower=ci_lower, ci_upper=ci_upper, f_value=f_value, df1=df1,
+                     df2=df2, p_value=p_value, n_targets=n, n_raters=k)
 
 
 __all__ = ["ICCResult", "icc_2_1"]

@@ -48,7 +48,6 @@ class NomogramModel:
     lp_cutoff: float = float("nan")
     available: bool = True
     reason: str = ""
-    risk_direction: str = "higher linear predictor = higher hazard = worse survival"
 
     @classmethod
     def unavailable(cls, name: str, reason: str) -> NomogramModel:
@@ -68,6 +67,11 @@ class NomogramModel:
         bad = X.isna().any(axis=1)
         lp = X.fillna(0.0).to_numpy() @ self.fit.coef
         return np.where(bad, np.nan, lp)
+
+    def risk_group(self, lp) -> np.ndarray:
+        """The risk-group rule: "high" where the LP exceeds ``lp_cutoff`` (the training median
+        LP, applied unchanged to every cohort and to new patients), else "low"."""
+        return np.where(np.asarray(lp, dtype=float) > self.lp_cutoff, "high", "low")
 
     def predict_survival(self, df: pd.DataFrame, times) -> pd.DataFrame:
         """Predicted survival at each time: columns ``surv_<t>`` (NaN where inputs missing)."""

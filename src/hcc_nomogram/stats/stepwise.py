@@ -30,9 +30,19 @@ class StepwiseResult:
     trace: pd.DataFrame  # step, action, term, aic, accepted, note
 
 
-def _fit_terms(time, event, design, terms: dict, chosen, *, engine) -> CoxFit:
-    cols = [c for t in chosen for c in terms[t]]
-    return fit_cox(time, event, design[cols], engine=engine)
+@dataclass(frozen=True)
+class _TermFitter:
+    """Cox fit of a set of terms (their design columns) on one outcome."""
+
+    time: object
+    event: object
+    design: pd.DataFrame
+    terms: dict
+    engine: str
+
+    def __call__(self, chosen) -> CoxFit:
+        cols = [c for t in chosen for c in self.terms[t]]
+        return fit_cox(self.time, self.event, self.design[cols], engine=self.engine)
 
 
 def stepwise_aic(
@@ -70,35 +80,13 @@ def stepwise_aic(
     if missing:
         raise ValueError(f"keep terms {missing} are not candidates {names}")
     current = list(names) if direction in ("both", "backward") else list(keep)
-    try:
-        fit = _fit_terms(time, event, design, terms, current, engine=engine)
-    except HccNomogramError as exc:
-        if direction == "forward":
-            raise
-        raise ModelFitError(
-            f"stepwise ({direction}) must start from the full model of {names}, which failed: {exc}"
-        ) from exc
+    fitter = _TermFitter(time, event, design, terms, engine)
+    fit = _starting_fit(fitter, current, direction)
     aic = fit.aic(k)
     rows = [(0, "start", "", aic, True, f"{len(current)} term(s)")]
     for step in range(1, max_steps + 1):
-        moves = []
-        if direction in ("both", "backward"):
-            moves += [("drop", t) for t in current if t not in keep]
-        if direction in ("both", "forward"):
-            moves += [("add", t) for t in names if t not in current]
-        best = None
-        for action, term in moves:
-            chosen = [t for t in current if t != term] if action == "drop" else current + [term]
-            chosen = [t for t in names if t in chosen]
-            try:
-                cand = _fit_terms(time, event, design, terms, chosen, engine=engine)
-            except HccNomogramError as exc:
-                rows.append((step, action, term, np.nan, False, f"fit failed: {exc}"[:200]))
-                continue
-            cand_aic = cand.aic(k)
-            rows.append((step, action, term, cand_aic, False, ""))
-            if best is None or cand_aic < best[0] - 1e-10:
-                best = (cand_aic, chosen, cand, len(rows) - 1)
+        best = _best_move(fitter, _moves(direction, names, current, keep), current, k,
+                          trace=(step, rows))
         if best is None or best[0] >= aic - 1e-10:
             break
         aic, current, fit = best[0], best[1], best[2]
@@ -106,3 +94,46 @@ def stepwise_aic(
         rows[best[3]] = (*r[:4], True, r[5])
     trace = pd.DataFrame(rows, columns=["step", "action", "term", "aic", "accepted", "note"])
     return StepwiseResult(tuple(t for t in names if t in current), fit, float(aic), trace)
+
+
+def _starting_fit(fitter: _TermFitter, current, direction: str) -> CoxFit:
+    """The model the search starts from (full model, or ``keep`` for forward selection)."""
+    try:
+        return fitter(current)
+    except HccNomogramError as exc:
+        if direction == "forward":
+            raise
+        raise ModelFitError(
+            f"stepwise ({direction}) must start from the full model of {list(fitter.terms)}, "
+            f"which failed: {exc}"
+        ) from exc
+
+
+def _moves(direction: str, names: list[str], current: list[str], keep) -> list[tuple[str, str]]:
+    """Admissible single-term moves from ``current``: drops (not of ``keep``) and adds."""
+    moves = []
+    if direction in ("both", "backward"):
+        moves += [("drop", t) for t in current if t not in keep]
+    if direction in ("both", "forward"):
+        moves += [("add", t) for t in names if t not in current]
+    return moves
+
+
+def _best_move(fitter: _TermFitter, moves, current, k: float, *, trace):
+    """Fit every move (appending its row to the trace ``(step, rows)``); the lowest-AIC one
+    as ``(aic, chosen terms, fit, row index)``, or None when no candidate could be fitted."""
+    step, rows = trace
+    best = None
+    for action, term in moves:
+        chosen = [t for t in current if t != term] if action == "drop" else current + [term]
+        chosen = [t for t in fitter.terms if t in chosen]
+        try:
+            cand = fitter(chosen)
+        except HccNomogramError as exc:
+            rows.append((step, action, term, np.nan, False, f"fit failed: {exc}"[:200]))
+            continue
+        cand_aic = cand.aic(k)
+        rows.append((step, action, term, cand_aic, False, ""))
+        if best is None or cand_aic < best[0] - 1e-10:
+            best = (cand_aic, chosen, cand, len(rows) - 1)
+    return best

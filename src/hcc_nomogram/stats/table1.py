@@ -17,7 +17,8 @@ import pandas as pd
 from scipy import stats
 from scipy.special import gammaln
 
-from hcc_nomogram.stats.design import require_columns
+from hcc_nomogram.errors import require_columns
+from hcc_nomogram.stats.design import COLUMN_FIX
 
 MAX_EXACT_TABLES = 5_000_000  # R x 2 enumeration limit before the seeded Monte Carlo fallback
 
@@ -84,8 +85,8 @@ def table1(
 
     Parameters
     ----------
-    categorical : list of column names summarised by level.
-    numeric : list of column names summarised by median (IQR).
+    categorical : list of column names summarized by level.
+    numeric : list of column names summarized by median (IQR).
     cutoffs : ``{column: cutoff}``: numeric columns also (or only) shown dichotomised at
         ``> cutoff`` as a categorical row block (e.g. AFP > 400).
 
@@ -95,7 +96,8 @@ def table1(
     p_value (on the first row of each variable).
     """
     cutoffs = dict(cutoffs or {})
-    require_columns(df, [group_col, *categorical, *numeric, *cutoffs])
+    require_columns(df, [group_col, *categorical, *numeric, *cutoffs], name="analysis_table",
+                    fix=COLUMN_FIX)
     groups = (
         list(group_order) if group_order is not None else sorted(df[group_col].dropna().unique())
     )

@@ -15,8 +15,9 @@ from hcc_nomogram.datasets.tables import (
     check_cohort_values,
     check_outcomes,
     check_patient_ids,
+    outcome_columns,
 )
-from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError
+from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError, require_columns
 from hcc_nomogram.pipelines.nomogram.config import (
     ModelSpec,
     NomogramParams,
@@ -36,7 +37,7 @@ from hcc_nomogram.stats.calibration_smooth import (
 from hcc_nomogram.stats.concordance import compare_c_indices, harrell_c_index
 from hcc_nomogram.stats.cox import fit_cox, proportional_hazards_test, univariate_cox
 from hcc_nomogram.stats.decision_curve import decision_curve
-from hcc_nomogram.stats.design import encode, fit_terms, require_columns, term_columns
+from hcc_nomogram.stats.design import COLUMN_FIX, encode, fit_terms, term_columns
 from hcc_nomogram.stats.nomogram import NomogramModel, develop_model
 from hcc_nomogram.stats.reclassification import reclassification
 from hcc_nomogram.stats.survival import format_median, kaplan_meier, logrank_test
@@ -53,16 +54,6 @@ def _contract(data_contract) -> dict:
     return (
         data_contract.model_dump() if hasattr(data_contract, "model_dump") else dict(data_contract)
     )
-
-
-def _outcome(dc: dict, key: str) -> tuple[str, str]:
-    outcomes = dc.get("outcomes", {})
-    if key not in outcomes:
-        raise InputDataError(
-            f"outcome {key!r} is not defined in data_contract.outcomes ({list(outcomes)}).",
-            fix="use one of those keys in nomogram.primary_outcome / secondary_outcome.",
-        )
-    return outcomes[key]["time"], outcomes[key]["event"]
 
 
 def _terms(p: NomogramParams, spec: ModelSpec | None = None):
@@ -86,12 +77,13 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     is renamed ``cohort``.
     """
     p, dc = as_params(params), _contract(data_contract)
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
     categorical, numeric, _ = _table1_columns(p)
     # every column a later node needs: a missing one stops the run before its first output
-    require_columns(analysis_table, list(dict.fromkeys(
-        [dc["id_column"], dc["cohort_column"], *model_cols, *categorical, *numeric])))
+    require_columns(analysis_table,
+                    [dc["id_column"], dc["cohort_column"], *model_cols, *categorical, *numeric],
+                    name="analysis_table", fix=COLUMN_FIX)
     check_patient_ids(analysis_table, dc["id_column"], source="analysis_table")
     check_cohort_values(analysis_table, dc["cohort_column"],
                         [dc["training_value"], dc["validation_value"]], dc["id_column"],
@@ -143,7 +135,7 @@ def _table1_columns(p: NomogramParams) -> tuple[list[str], list[str], dict[str, 
     return categorical, numeric, cutoffs
 
 
-def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+def summarize_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
     """Table 1: factors by cohort, Fisher's exact (categorical) / Mann-Whitney U (numeric)."""
     p, dc = as_params(params), _contract(data_contract)
     categorical, numeric, cutoffs = _table1_columns(p)
@@ -154,14 +146,14 @@ def summarise_patient_characteristics(cohort: pd.DataFrame, params, data_contrac
     )
 
 
-def summarise_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
+def summarize_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
     """Median OS / PFS (95% CI) per cohort and log-rank P between cohorts."""
     p, dc = as_params(params), _contract(data_contract)
     rows = []
     for key in [p.primary_outcome, p.secondary_outcome]:
         if key is None:
             continue
-        time_col, event_col = _outcome(dc, key)
+        time_col, event_col = outcome_columns(dc, key, setting="nomogram outcome")
         if time_col not in cohort or event_col not in cohort:
             logger.warning(
                 "nomogram: outcome %r skipped, columns %s absent", key, [time_col, event_col]
@@ -190,7 +182,7 @@ def summarise_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd
 def fit_univariate_models(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
     """Univariate Cox (Efron) of every candidate (and the signature) in the training cohort."""
     p, dc = as_params(params), _contract(data_contract)
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     train = _training(cohort, dc)
     terms = fit_terms(train, _terms(p))
     out = univariate_cox(
@@ -207,7 +199,7 @@ def fit_univariate_models(cohort: pd.DataFrame, params, data_contract) -> pd.Dat
 # ----- per model (namespaces `clinical`, `integrated`) ----------------------------------------
 def _develop(train: pd.DataFrame, p: NomogramParams, spec: ModelSpec, dc: dict, **kwargs):
     """:func:`develop_model` (screening + stepwise AIC) of model ``spec`` on ``train``."""
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     always = [p.signature.name] if spec.use_signature and p.signature.always_candidate else []
     return develop_model(
         train,
@@ -272,7 +264,7 @@ def score_patients(
     applied unchanged to every cohort.
     """
     p, dc = as_params(params), _contract(data_contract)
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     base = pd.DataFrame(
         {
             "patient_id": cohort[dc["id_column"]].to_numpy(),
@@ -290,7 +282,7 @@ def score_patients(
     surv = model.predict_survival(cohort, p.horizons_months)
     for c in surv.columns:
         base[c] = surv[c].to_numpy()
-    base["risk_group"] = np.where(lp > model.lp_cutoff, "high", "low")
+    base["risk_group"] = model.risk_group(lp)
     base["lp_cutoff"] = model.lp_cutoff
     return base
 
@@ -343,7 +335,7 @@ def _ibs(train, sub, lp, model: NomogramModel, *, t_max: float) -> dict:
         return model.fit.survival(lp, grid)
 
     try:
-        ibs, t0, t1 = integrated_brier(
+        brier = integrated_brier(
             train["time"],
             train["event"],
             sub["time"],
@@ -353,7 +345,7 @@ def _ibs(train, sub, lp, model: NomogramModel, *, t_max: float) -> dict:
         )
     except ValueError as exc:
         return dict(ibs=np.nan, ibs_from=np.nan, ibs_to=np.nan, ibs_note=str(exc))
-    return dict(ibs=ibs, ibs_from=t0, ibs_to=t1)
+    return dict(ibs=brier.ibs, ibs_from=brier.t_start, ibs_to=brier.t_end)
 
 
 def validate_by_bootstrap(
@@ -363,7 +355,7 @@ def validate_by_bootstrap(
     p, spec, dc = as_params(params), as_model_spec(model), _contract(data_contract)
     if spec.use_signature and p.signature is None:
         return _not_available(NomogramModel.unavailable(spec.name, "no signature column"))
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
 
     def develop(df):
         return _develop(df, p, spec, dc, engine="numpy").model.predict_lp
@@ -397,22 +389,15 @@ def assess_calibration(predictions: pd.DataFrame, params) -> tuple[pd.DataFrame,
     groups, summary = [], []
     for g, sub in predictions.groupby(COHORT, sort=False):
         for h in p.calibration.horizons_months:
-            col = f"surv_{h:g}"
-            pred = sub[col] if col in sub else pd.Series(np.nan, index=sub.index)
-            if pred.isna().any():
-                raise InputDataError(
-                    f"predictions lack survival at {h:g} months.",
-                    column=col,
-                    fix="add the horizon to nomogram.horizons_months.",
-                )
-            table, rmse = calibration_at_horizon(
+            grouped = calibration_at_horizon(
                 sub["time"],
                 sub["event"],
-                pred,
+                _survival_column(sub, h),
                 h,
                 n_groups=p.calibration.n_groups,
                 min_group=p.calibration.min_group,
             )
+            table = grouped.table
             table.insert(0, COHORT, g)
             table.insert(0, "model", sub["model"].iloc[0])
             groups.append(table)
@@ -421,7 +406,7 @@ def assess_calibration(predictions: pd.DataFrame, params) -> tuple[pd.DataFrame,
                     model=sub["model"].iloc[0],
                     cohort=g,
                     horizon=h,
-                    rmse=rmse,
+                    rmse=grouped.rmse,
                     n_groups_estimable=int(table["estimable"].sum()),
                 )
             )
@@ -474,7 +459,8 @@ def _smooth_calibration_row(time, event, s, horizon, p: NomogramParams):
     notes = []
     row = dict(n=len(time), n_events_by_horizon=int(((time <= horizon) & (event == 1)).sum()))
     try:
-        slope, se = calibration_slope(time, event, s, horizon)
+        fit = calibration_slope(time, event, s, horizon)
+        slope, se = fit.slope, fit.se
         row.update(
             slope=slope,
             slope_se=se,
@@ -525,7 +511,7 @@ def check_proportional_hazards(model: NomogramModel, cohort: pd.DataFrame, param
     p, dc = as_params(params), _contract(data_contract)
     if not model.available:
         return _not_available(model)
-    time_col, event_col = _outcome(dc, p.primary_outcome)
+    time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     train = _training(cohort, dc)
     out = proportional_hazards_test(
         model.fit, train[time_col], train[event_col], model.design(train), transform=p.ph_transform
@@ -571,7 +557,7 @@ def compare_models(clinical: pd.DataFrame, integrated: pd.DataFrame) -> pd.DataF
     for g, sub in merged.groupby(COHORT, sort=False):
         ca = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor_integrated"])
         cb = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor_clinical"])
-        delta, se, z, pv = compare_c_indices(
+        diff = compare_c_indices(
             sub["time"],
             sub["event"],
             sub["linear_predictor_integrated"],
@@ -585,10 +571,7 @@ def compare_models(clinical: pd.DataFrame, integrated: pd.DataFrame) -> pd.DataF
                 c_clinical_ci=f"{cb.ci_lower:.3f}-{cb.ci_upper:.3f}",
                 c_integrated=ca.c_index,
                 c_integrated_ci=f"{ca.ci_lower:.3f}-{ca.ci_upper:.3f}",
-                delta=delta,
-                se=se,
-                z=z,
-                p_value=pv,
+                **diff.to_dict(),
                 note="paired IJ test, integrated - clinical",
             )
         )
@@ -663,14 +646,7 @@ def stratify_risk_groups(
 # ----- decision curves and reclassification (both models) -------------------------------------
 def _risk_at(predictions: pd.DataFrame, horizon: float) -> np.ndarray:
     """Predicted probability of death by ``horizon`` (``1 - surv_<h>``; higher = worse)."""
-    col = f"surv_{horizon:g}"
-    if col not in predictions or predictions[col].isna().any():
-        raise InputDataError(
-            f"predictions lack survival at {horizon:g} months.",
-            column=col,
-            fix="add the horizon to nomogram.horizons_months.",
-        )
-    return 1.0 - predictions[col].to_numpy(float)
+    return 1.0 - _survival_column(predictions, horizon).to_numpy(float)
 
 
 def _by_cohort(predictions: dict[str, pd.DataFrame]):

@@ -67,11 +67,11 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             _node(nodes.prepare_nomogram_cohort, ["analysis_table", *COMMON], "nomogram_cohort"),
             _node(
-                nodes.summarise_patient_characteristics,
+                nodes.summarize_patient_characteristics,
                 ["nomogram_cohort", *COMMON],
                 "table1_characteristics",
             ),
-            _node(nodes.summarise_cohort_survival, ["nomogram_cohort", *COMMON], "cohort_survival"),
+            _node(nodes.summarize_cohort_survival, ["nomogram_cohort", *COMMON], "cohort_survival"),
             _node(nodes.fit_univariate_models, ["nomogram_cohort", *COMMON], "univariate_cox"),
         ]
     )

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hcc_nomogram.errors import HccNomogramError, InputDataError
+from hcc_nomogram.errors import HccNomogramError, InputDataError, require_columns
 from hcc_nomogram.stats.design import Term, _normalise_level
 
 #: ``preprocessing`` keys that change crops (``on_bad_patient``, ``validation`` and
@@ -146,12 +146,10 @@ def check_clinical_inputs(clinical: pd.DataFrame, terms: list[Term], training: p
     """
     warnings: dict[str, list[str]] = {str(p): [] for p in clinical[id_column]}
     for term in terms:
-        if term.column not in clinical.columns:
-            raise InputDataError(
-                f"the clinical table of the new patients has no column {term.column!r}, which the "
-                f"nomogram's factor {term.display!r} needs.", column=term.column,
-                fix="add the column (same name and coding as in training), or map it in "
-                "conf/base/parameters_nomogram.yml.")
+        require_columns(clinical, [term.column],
+                        name=f"the new patients' clinical table (factor {term.display!r})",
+                        fix="add the column (same name and coding as in training), or map it "
+                        "in conf/base/parameters_nomogram.yml.")
         values = clinical[term.column]
         for pid in clinical.loc[values.isna(), id_column]:
             raise InputDataError(

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_nomogram.datasets import CohortManifest
-from hcc_nomogram.datasets.tables import check_patient_ids
+from hcc_nomogram.datasets.tables import check_patient_ids, outcome_columns
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
 from hcc_nomogram.features.densenet import DenseNetExtractor, feature_names, make_extractor
@@ -240,7 +240,7 @@ def predict_new_patients(
     surv = model.predict_survival(table, horizons)
     for col in surv.columns:
         out[col] = surv[col].to_numpy()
-    out["risk_group"] = np.where(lp > model.lp_cutoff, "high", "low")
+    out["risk_group"] = model.risk_group(lp)
     out["lp_cutoff"] = model.lp_cutoff
     lo, hi = float(train["signature_score"].min()), float(train["signature_score"].max())
     sig_warn = [score_range_warning("signature_score", s, lo, hi) for s in out["signature_score"]]
@@ -380,7 +380,8 @@ def write_model_card(
         + f" (`predict.on_out_of_range: {guard.on_out_of_range}`); inside the margin but outside "
         "the range, a warning."
     )
-    outcome = data_contract["outcomes"][p.primary_outcome]
+    time_col, event_col = outcome_columns(data_contract, p.primary_outcome,
+                                          setting="nomogram.primary_outcome")
     model = integrated_nomogram_model
     train = _training_rows(analysis_table, data_contract)
     sig = p.signature.column if p.signature else None
@@ -393,17 +394,16 @@ def write_model_card(
             col = pd.to_numeric(train[term.column], errors="coerce")
             ranges.append({"column": term.column,
                            "training values": f"{col.min():g} to {col.max():g}"})
-    return card.model_card(
+    return card.ModelCard(
         signature_config=signature_model.config,
         n_signature_features=len(signature_model.features),
         nomogram_terms=[t.display for t in model.terms], lp_cutoff=model.lp_cutoff,
         provenance=densenet_weights_provenance, training_settings=training_settings,
         cohorts=card.cohort_summary(analysis_table, data_contract["cohort_column"],
-                                    data_contract["center_column"], outcome["time"],
-                                    outcome["event"]),
+                                    data_contract["center_column"], time_col, event_col),
         signature_metrics=signature_metrics, discrimination=integrated_discrimination,
         bootstrap=integrated_bootstrap_validation, c_index_comparison=c_index_comparison,
         calibration_summary=integrated_calibration_summary, ranges=pd.DataFrame(ranges),
         out_of_range_policy=policy, run_checks=checks,
-    )
+    ).to_markdown()
 

@@ -19,8 +19,9 @@ from hcc_nomogram.datasets.tables import (
     check_cohort_values,
     check_outcomes,
     check_patient_ids,
+    outcome_columns,
 )
-from hcc_nomogram.errors import InputDataError, SurvivalDataError
+from hcc_nomogram.errors import InputDataError, SurvivalDataError, require_columns
 from hcc_nomogram.pipelines.signature.params import SignatureParams
 from hcc_nomogram.stats.concordance import harrell_c_index
 from hcc_nomogram.stats.coxnet import (
@@ -42,16 +43,6 @@ logger = logging.getLogger(__name__)
 FEATURE_PATTERN = re.compile(r"^[A-Za-z0-9]+_f\d+$")
 
 
-def _outcome_columns(data_contract: dict[str, Any], params: SignatureParams) -> tuple[str, str]:
-    outcomes = data_contract["outcomes"]
-    if params.outcome not in outcomes:
-        raise InputDataError(
-            f"signature.outcome={params.outcome!r} is not one of data_contract.outcomes "
-            f"({sorted(outcomes)})."
-        )
-    return outcomes[params.outcome]["time"], outcomes[params.outcome]["event"]
-
-
 def feature_columns(table: pd.DataFrame) -> list[str]:
     """Deep-feature columns of a table: names ``<phase>_f<NNNN>``."""
     return [c for c in table.columns if FEATURE_PATTERN.match(str(c))]
@@ -66,14 +57,7 @@ def _ranked(mrmr_ranking: pd.DataFrame) -> list[str]:
     return mrmr_ranking.sort_values("rank")["feature"].tolist()
 
 
-def _require_columns(table: pd.DataFrame, columns: list[str], name: str) -> None:
-    for col in columns:
-        if col not in table.columns:
-            raise InputDataError(
-                f"{name} has no column {col!r} (columns: {list(table.columns)[:8]}...).",
-                column=col,
-                fix="map your column names in conf/base/parameters.yml (data_contract).",
-            )
+_COLUMN_FIX = "map your column names in conf/base/parameters.yml (data_contract)."
 
 
 def _check_same_patients(features: pd.DataFrame, clinical: pd.DataFrame, id_col: str) -> None:
@@ -105,9 +89,11 @@ def prepare_training_set(
     (non-constant) deep features, indexed by patient id."""
     params = SignatureParams.coerce(params)
     id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
-    time_col, event_col = _outcome_columns(data_contract, params)
-    _require_columns(model_input_features, [id_col, cohort_col], "model_input_features")
-    _require_columns(clinical_table, [id_col, cohort_col, time_col, event_col], "clinical_table")
+    time_col, event_col = outcome_columns(data_contract, params.outcome, "signature.outcome")
+    require_columns(model_input_features, [id_col, cohort_col], name="model_input_features",
+                    fix=_COLUMN_FIX)
+    require_columns(clinical_table, [id_col, cohort_col, time_col, event_col],
+                    name="clinical_table", fix=_COLUMN_FIX)
     check_patient_ids(clinical_table, id_col, source="clinical_table")
     cohorts = [data_contract["training_value"], data_contract["validation_value"]]
     check_cohort_values(clinical_table, cohort_col, cohorts, id_col, source="clinical_table")
@@ -177,7 +163,7 @@ def prepare_training_set(
 
 
 def _split(training_set: pd.DataFrame, data_contract, params) -> tuple:
-    time_col, event_col = _outcome_columns(data_contract, params)
+    time_col, event_col = outcome_columns(data_contract, params.outcome, "signature.outcome")
     features = training_set.drop(columns=[time_col, event_col])
     return features, training_set[time_col].to_numpy(float), training_set[event_col].to_numpy(int)
 
@@ -287,7 +273,7 @@ def score_signature(
         data_contract["center_column"],
         data_contract["cohort_column"],
     ]
-    _require_columns(model_input_features, keys, "model_input_features")
+    require_columns(model_input_features, keys, name="model_input_features", fix=_COLUMN_FIX)
     table = model_input_features.set_index(model_input_features[keys[0]].astype(str))
     lp = signature_model.linear_predictor(table)
     scores = _str_ids(model_input_features[keys], keys[0])
@@ -305,7 +291,7 @@ def evaluate_signature(
     """Harrell's C (IJ standard error, Wald CI) of ``signature_lp`` per cohort."""
     params = SignatureParams.coerce(params)
     id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
-    time_col, event_col = _outcome_columns(data_contract, params)
+    time_col, event_col = outcome_columns(data_contract, params.outcome, "signature.outcome")
     clinical = _str_ids(clinical_table, id_col)
     data = signature_scores.merge(clinical[[id_col, time_col, event_col]], on=id_col)
     rows = []
