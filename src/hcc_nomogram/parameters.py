@@ -107,8 +107,10 @@ BLOCKS: dict[str, tuple[Callable, str]] = {
     "predict": (lambda: PredictParams, "conf/base/parameters_predict.yml"),
     "demo_cohort": (_pydantic("hcc_nomogram.demo.config", "DemoCohortConfig"),
                     "conf/base/parameters_demo_cohort.yml"),
+    "compute": (_pydantic("hcc_nomogram.compute", "ComputeSettings"),
+                "conf/base/parameters.yml"),
 }
-PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "predict", "demo_cohort"}
+PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "predict", "demo_cohort", "compute"}
 LOCAL_NOTE = " (or its override in conf/local/)"
 
 
