@@ -44,6 +44,7 @@ def _run(manifest: Path, out: Path, compute: dict) -> tuple[dict, pd.DataFrame, 
     return crops, catalog.load("preprocessing_validation"), qc
 
 
+@pytest.mark.slow
 def test_outputs_are_bitwise_identical_whatever_the_engine(cohort_with_bad_patient, tmp_path):
     runs = {name: _run(cohort_with_bad_patient, tmp_path / str(i), compute)
             for i, (name, compute) in enumerate(ENGINES.items())}
@@ -64,6 +65,7 @@ def test_outputs_are_bitwise_identical_whatever_the_engine(cohort_with_bad_patie
         pd.testing.assert_frame_equal(other_qc, qc, check_exact=True)
 
 
+@pytest.mark.slow
 def test_a_bad_patient_on_a_worker_is_reported_with_its_id(cohort_with_bad_patient, tmp_path):
     _, pre = _params()
     catalog = _catalog(cohort_with_bad_patient, tmp_path, pre, compute=ENGINES["LocalCluster(2)"])
