@@ -132,9 +132,14 @@ def test_sequential_run_writes_crops_and_qc(cohort, tmp_path):
     )
 
 
-def test_parallel_runner_gives_the_same_crops(cohort, tmp_path):
+def test_parallel_runner_gives_the_same_crops(cohort, tmp_path, monkeypatch):
     """Kedro's ParallelRunner runs each node in a subprocess, which here starts its own Dask
-    LocalCluster for the per-patient work: nothing breaks, the crops are the same."""
+    LocalCluster for the per-patient work: nothing breaks, the crops are the same.
+
+    Subprocesses are spawned, not forked: a process forked from one that has run Dask
+    (here: earlier tests in this pytest process) can hang in Dask's inherited locks;
+    ``kedro run --runner=ParallelRunner`` never runs Dask in its parent (docs/scaling.md)."""
+    monkeypatch.setenv("KEDRO_MP_CONTEXT", "spawn")
     _, pre = _params()
     SequentialRunner().run(create_pipeline(), _catalog(cohort, tmp_path / "seq", pre))
     catalog = _catalog(cohort, tmp_path / "par", pre, shared=True,
