@@ -9,6 +9,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Parameter overrides that keep the end-to-end run small and fast on 2 CPU cores.
 #: They only shrink grids and resample counts; the methods are the production ones.
 FAST_PARAMETERS = """
+compute:
+  mode: synchronous        # a LocalCluster costs seconds per node; tests/test_compute.py
+                           # shows the Dask engines give identical outputs
 deep_features:
   weights: random          # never the network in tests
   batch_size: 32

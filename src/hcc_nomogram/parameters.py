@@ -109,8 +109,11 @@ BLOCKS: dict[str, tuple[Callable, str]] = {
                     "conf/base/parameters_demo_cohort.yml"),
     "ingest": (_pydantic("hcc_nomogram.ingest.params", "IngestParams"),
                "conf/base/parameters_ingest.yml"),
+    "compute": (_pydantic("hcc_nomogram.compute", "ComputeSettings"),
+                "conf/base/parameters.yml"),
 }
-PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "predict", "demo_cohort", "ingest"}
+PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "predict", "demo_cohort", "ingest",
+                   "compute"}
 LOCAL_NOTE = " (or its override in conf/local/)"
 
 

@@ -59,12 +59,14 @@ def _write_cohort(folder: Path, n: int = 3, broken: dict | None = None) -> Path:
     return folder / "manifest.csv"
 
 
-def _catalog(manifest: Path, out: Path, preprocessing: dict, shared: bool = False):
+def _catalog(manifest: Path, out: Path, preprocessing: dict, shared: bool = False,
+             compute: dict | None = None):
     contract, _ = _params()
     datasets = {
         "cohort_manifest": CohortManifestDataset(str(manifest)),
         "params:data_contract": MemoryDataset(contract),
         "params:preprocessing": MemoryDataset(preprocessing),
+        "params:compute": MemoryDataset(compute or {"mode": "synchronous"}),
         "preprocessing_validation": MemoryDataset(),
         "preprocessed_crops": _partitioned(out / "crops", "hcc_nomogram.datasets.NpzDataset", ".npz"),
         "preprocessing_qc_records": _partitioned(out / "qc", "json.JSONDataset", ".json"),
@@ -130,10 +132,18 @@ def test_sequential_run_writes_crops_and_qc(cohort, tmp_path):
     )
 
 
-def test_parallel_runner_gives_the_same_crops(cohort, tmp_path):
+def test_parallel_runner_gives_the_same_crops(cohort, tmp_path, monkeypatch):
+    """Kedro's ParallelRunner runs each node in a subprocess, which here starts its own Dask
+    LocalCluster for the per-patient work: nothing breaks, the crops are the same.
+
+    Subprocesses are spawned, not forked: a process forked from one that has run Dask
+    (here: earlier tests in this pytest process) can hang in Dask's inherited locks;
+    ``kedro run --runner=ParallelRunner`` never runs Dask in its parent (docs/scaling.md)."""
+    monkeypatch.setenv("KEDRO_MP_CONTEXT", "spawn")
     _, pre = _params()
     SequentialRunner().run(create_pipeline(), _catalog(cohort, tmp_path / "seq", pre))
-    catalog = _catalog(cohort, tmp_path / "par", pre, shared=True)
+    catalog = _catalog(cohort, tmp_path / "par", pre, shared=True,
+                       compute={"mode": "local", "n_workers": 1})
     ParallelRunner(max_workers=2).run(create_pipeline(), catalog)
     for pid in ("P000", "P001", "P002"):
         seq = NpzDataset(str(tmp_path / "seq/crops" / f"{pid}.npz")).load()

@@ -1,25 +1,28 @@
-"""Lazy, one-patient-at-a-time preprocessing of a cohort, for ``PartitionedDataset`` outputs.
+"""Lazy preprocessing of a cohort for ``PartitionedDataset`` outputs, on the compute engine.
 
 :func:`lazy_preprocessing` returns two ``{patient_id: callable}`` dictionaries -- crops and QC
-records -- that a ``PartitionedDataset`` calls while saving, so that only one patient's images
-and crops are in memory at any time, whatever the cohort size. Both callables of a patient
-share one computation: Kedro saves a node's outputs in their declared order and partitions in
-sorted order, so when the crops are declared first each patient is computed once, its crops
-handed to the writer and dropped, and only its small QC record kept for the second output.
-(Were the QC records saved first -- e.g. Kedro's ``--async`` saving -- a patient's crops would
-wait in memory until written; results are the same.)
+records -- that an :class:`~hcc_nomogram.datasets.AtomicPartitionedDataset` calls while saving.
+The first call starts the :mod:`hcc_nomogram.compute` engine (synchronous, a local Dask
+cluster, or an existing one), which runs :func:`preprocess_task` for every patient in sorted
+patient-ID order -- the order the dataset writes partitions in -- with a bounded number of
+patients in flight, and hands the results back in that order: each patient's crops are written
+as they arrive and dropped, only its small QC record is kept for the second output, and no
+patient's volumes ever leave the worker that read them. The engine is closed once the last
+patient is handed back, or at the first error (``on_bad_patient: raise``). Were the QC records
+saved first (e.g. Kedro's ``--async`` saving), crops would wait in memory; results are the same.
 """
-
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+from hcc_nomogram.compute import ComputeSettings, compute_engine
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.imaging.patient import (
     Contract,
@@ -27,7 +30,9 @@ from hcc_nomogram.imaging.patient import (
     PreprocessingSettings,
     excluded_record,
     preprocess_patient,
+    validate_patient,
 )
+from hcc_nomogram.imaging.validation import ValidationSettings
 
 logger = logging.getLogger(__name__)
 
@@ -58,36 +63,61 @@ class _Progress:
                 )
 
 
+def preprocess_task(
+    source: PatientSource, contract: Contract, settings: PreprocessingSettings
+) -> tuple[dict[str, np.ndarray] | None, dict[str, Any] | None, InputDataError | None, float]:
+    """``(crops, qc, error, seconds)`` of one patient: the pure function run on a worker.
+
+    An :class:`InputDataError` is returned, not raised, so the client decides (raise or exclude)
+    and reports it exactly as a run in one process would."""
+    t0 = time.perf_counter()
+    try:
+        crops, qc = preprocess_patient(source, contract, settings)
+        return crops, qc, None, time.perf_counter() - t0
+    except InputDataError as error:
+        return None, None, error, time.perf_counter() - t0
+
+
+def validate_task(
+    source: PatientSource, contract: Contract, settings: ValidationSettings
+) -> tuple[list[str], InputDataError | None]:
+    """``(warnings, error)`` of one patient's input checks: the pure function run on a worker."""
+    try:
+        return validate_patient(source, contract, settings), None
+    except InputDataError as error:
+        return [], error
+
+
+def validate_cohort(
+    sources: list[PatientSource],
+    contract: Contract,
+    settings: ValidationSettings,
+    compute: ComputeSettings | None = None,
+) -> Iterator[tuple[str, list[str], InputDataError | None]]:
+    """``(patient_id, warnings, error)`` of every source, in the order of ``sources``; the
+    engine is closed when the iterator is exhausted or closed."""
+    task = functools.partial(validate_task, contract=contract, settings=settings)
+    with compute_engine(compute or ComputeSettings(mode="synchronous")) as engine:
+        logger.info("preprocessing: checking %d patients on %s", len(sources), engine.describe())
+        for source, (warnings, error) in zip(sources, engine.map_ordered(task, sources)):
+            yield source.patient_id, warnings, error
+
+
 class _PatientJob:
-    def __init__(self, source, contract, settings, progress):
-        self.source, self.contract, self.settings, self.progress = (
-            source, contract, settings, progress
-        )
+    def __init__(self, source: PatientSource, stream: _Stream):
+        self.source, self.stream = source, stream
         self._crops: dict[str, np.ndarray] | None = None
         self._qc: dict[str, Any] | None = None
         self._handed_over = False
-        self._lock = threading.Lock()
 
     def _run(self) -> None:
         if self._qc is None:
-            t0 = time.perf_counter()
-            try:
-                self._crops, self._qc = preprocess_patient(
-                    self.source, self.contract, self.settings
-                )
-            except InputDataError as error:  # found only while making the crops
-                if self.settings.on_bad_patient == "raise":
-                    raise
-                logger.warning(
-                    "preprocessing: excluding patient %s: %s", self.source.patient_id, error
-                )
-                self._crops, self._qc = None, excluded_record(self.source.patient_id, error)
-            self.progress.tick(self.source.patient_id, time.perf_counter() - t0)
+            self.stream.advance_to(self)
 
     def crops(self) -> dict[str, np.ndarray] | None:
         """The patient's crops, handed over once; ``None`` for a patient excluded while its
         crops were made (no partition is written, its QC record says why)."""
-        with self._lock:
+        with self.stream.lock:
             if self._handed_over:
                 raise RuntimeError(f"crops of patient {self.source.patient_id} requested twice.")
             self._run()
@@ -96,9 +126,52 @@ class _PatientJob:
             return crops
 
     def qc(self) -> dict[str, Any]:
-        with self._lock:
+        with self.stream.lock:
             self._run()
             return self._qc
+
+
+class _Stream:
+    """The engine's results for every job, in job order; started on the first request."""
+
+    def __init__(self, contract, settings: PreprocessingSettings, compute: ComputeSettings):
+        self.contract, self.settings, self.compute = contract, settings, compute
+        self.jobs: list[_PatientJob] = []
+        self.lock = threading.RLock()
+        self.progress: _Progress | None = None
+        self._results: Iterator | None = None
+        self._next = 0
+
+    def _run_all(self) -> Iterator:
+        task = functools.partial(
+            preprocess_task, contract=self.contract, settings=self.settings
+        )
+        with compute_engine(self.compute) as engine:
+            logger.info(
+                "preprocessing: %d patients on %s", len(self.jobs), engine.describe()
+            )
+            yield from engine.map_ordered(task, [job.source for job in self.jobs])
+
+    def advance_to(self, job: _PatientJob) -> None:
+        if self._results is None:
+            self.progress = _Progress(len(self.jobs), self.settings.log_every)
+            self._results = self._run_all()
+        while job._qc is None:
+            current = self.jobs[self._next]
+            crops, qc, error, seconds = next(self._results)
+            self._next += 1
+            if self._next == len(self.jobs):
+                self._results.close()  # the engine (and a cluster it started) closes now
+            if error is not None:
+                if self.settings.on_bad_patient == "raise":
+                    self._results.close()
+                    raise error
+                logger.warning(
+                    "preprocessing: excluding patient %s: %s", current.source.patient_id, error
+                )
+                crops, qc = None, excluded_record(current.source.patient_id, error)
+            current._crops, current._qc = crops, qc
+            self.progress.tick(current.source.patient_id, seconds)
 
 
 def lazy_preprocessing(
@@ -106,17 +179,20 @@ def lazy_preprocessing(
     excluded: dict[str, dict[str, Any]],
     contract: Contract,
     settings: PreprocessingSettings,
+    compute: ComputeSettings | None = None,
 ) -> tuple[dict[str, Callable[[], dict]], dict[str, Callable[[], dict]]]:
     """``(crops, qc_records)``: lazy callables for ``sources``; ``excluded`` patients get only
     their (given) QC record, never a crop file. With ``on_bad_patient: exclude`` a patient whose
     error appears only while its crops are made (e.g. a registration ITK refuses) is excluded
     the same way: its crop callable gives ``None`` (no partition written, see
-    :class:`~hcc_nomogram.datasets.AtomicPartitionedDataset`)."""
-    progress = _Progress(len(sources), settings.log_every)
+    :class:`~hcc_nomogram.datasets.AtomicPartitionedDataset`). ``compute`` selects the engine
+    (default: synchronous, in this process)."""
+    stream = _Stream(contract, settings, compute or ComputeSettings(mode="synchronous"))
     crops: dict[str, Callable[[], dict]] = {}
     records: dict[str, Callable[[], dict]] = {}
-    for source in sources:
-        job = _PatientJob(source, contract, settings, progress)
+    for source in sorted(sources, key=lambda s: s.patient_id):  # the writer's order
+        job = _PatientJob(source, stream)
+        stream.jobs.append(job)
         crops[source.patient_id] = job.crops
         records[source.patient_id] = job.qc
     for patient_id, record in excluded.items():

@@ -2,26 +2,27 @@
 
 Images are read lazily through the :class:`~hcc_nomogram.datasets.CohortManifest` (one patient
 at a time); the crops and per-patient QC records are returned as lazy save callables for
-``PartitionedDataset`` outputs. The logic lives in :mod:`hcc_nomogram.imaging`.
+``PartitionedDataset`` outputs. The per-patient work runs on the engine chosen by ``compute``
+(:mod:`hcc_nomogram.compute`). The logic lives in :mod:`hcc_nomogram.imaging`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from contextlib import closing
 from typing import Any
 
 import pandas as pd
 
+from hcc_nomogram.compute import ComputeSettings
 from hcc_nomogram.datasets import CohortManifest
-from hcc_nomogram.errors import InputDataError
-from hcc_nomogram.imaging.batch import lazy_preprocessing
+from hcc_nomogram.imaging.batch import lazy_preprocessing, validate_cohort
 from hcc_nomogram.imaging.patient import (
     Contract,
     PatientSource,
     PreprocessingSettings,
     excluded_record,
-    validate_patient,
 )
 
 logger = logging.getLogger(__name__)
@@ -31,35 +32,39 @@ QC_FIRST_COLUMNS = ["patient_id", "excluded", "exclusion_reason", "fixed_phase",
 
 
 def validate_cohort_images(
-    cohort_manifest: CohortManifest, data_contract: dict, preprocessing: dict
+    cohort_manifest: CohortManifest, data_contract: dict, preprocessing: dict, compute: dict
 ) -> pd.DataFrame:
-    """Check every patient's phases and masks before any work (one row per patient).
+    """Check every patient's phases and masks before any work (one row per patient, in
+    manifest order), on the ``compute`` engine.
 
-    With ``on_bad_patient: raise`` the first bad patient stops the run with its error; with
-    ``exclude`` it is marked ``excluded`` with the reason, and reported in the QC table.
+    With ``on_bad_patient: raise`` the first bad patient (in manifest order) stops the run with
+    its error; with ``exclude`` it is marked ``excluded`` with the reason, and reported in the
+    QC table.
     """
     settings = PreprocessingSettings.from_params(preprocessing)
     contract = Contract.from_params(data_contract)
     cohort_manifest.require_columns(contract.columns)
     rows = []
-    for patient_id in cohort_manifest.patient_ids:
-        try:
-            warnings = validate_patient(
-                PatientSource.from_manifest(cohort_manifest, patient_id),
-                contract,
-                settings.validation,
-            )
-            rows.append(
-                {
-                    "patient_id": patient_id,
-                    "excluded": False,
-                    "exclusion_reason": "",
-                    "warnings": json.dumps(warnings),
-                }
-            )
-        except InputDataError as error:
+    checks = validate_cohort(
+        _sources(cohort_manifest, cohort_manifest.patient_ids),
+        contract,
+        settings.validation,
+        ComputeSettings.from_params(compute),
+    )
+    with closing(checks):
+        for patient_id, warnings, error in checks:
+            if error is None:
+                rows.append(
+                    {
+                        "patient_id": patient_id,
+                        "excluded": False,
+                        "exclusion_reason": "",
+                        "warnings": json.dumps(warnings),
+                    }
+                )
+                continue
             if settings.on_bad_patient == "raise":
-                raise
+                raise error
             logger.warning("preprocessing: excluding patient %s: %s", patient_id, error)
             rows.append(excluded_record(patient_id, error))
     table = pd.DataFrame(rows, columns=VALIDATION_COLUMNS)
@@ -72,28 +77,38 @@ def validate_cohort_images(
     return table
 
 
+def _sources(cohort_manifest: CohortManifest, patient_ids: list[str]) -> list[PatientSource]:
+    """One source per patient, each carrying only its own manifest row (small to ship to a
+    worker)."""
+    return [
+        PatientSource.from_manifest(cohort_manifest.subset([pid]), pid) for pid in patient_ids
+    ]
+
+
 def preprocess_patients(
     cohort_manifest: CohortManifest,
     preprocessing_validation: pd.DataFrame,
     data_contract: dict,
     preprocessing: dict,
+    compute: dict,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Register, select the representative slice, crop and z-score every valid patient.
 
     Returns lazy ``{patient_id: callable}`` dicts for ``preprocessed_crops`` (valid patients
-    only) and ``preprocessing_qc_records`` (every patient, excluded ones included).
+    only) and ``preprocessing_qc_records`` (every patient, excluded ones included); the
+    patients run on the ``compute`` engine when the datasets save them.
     """
     settings = PreprocessingSettings.from_params(preprocessing)
     contract = Contract.from_params(data_contract)
     flagged = preprocessing_validation[preprocessing_validation["excluded"].astype(bool)]
     # the rows are the patients' QC records (see excluded_record)
     excluded = {row["patient_id"]: row for row in flagged.to_dict("records")}
-    sources = [
-        PatientSource.from_manifest(cohort_manifest, pid)
-        for pid in cohort_manifest.patient_ids
-        if pid not in excluded
-    ]
-    return lazy_preprocessing(sources, excluded, contract, settings)
+    sources = _sources(
+        cohort_manifest, [pid for pid in cohort_manifest.patient_ids if pid not in excluded]
+    )
+    return lazy_preprocessing(
+        sources, excluded, contract, settings, ComputeSettings.from_params(compute)
+    )
 
 
 def summarize_preprocessing_qc(preprocessing_qc_records: dict[str, Any]) -> pd.DataFrame:

@@ -10,7 +10,12 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 validate_cohort_images,
-                inputs=["cohort_manifest", "params:data_contract", "params:preprocessing"],
+                inputs=[
+                    "cohort_manifest",
+                    "params:data_contract",
+                    "params:preprocessing",
+                    "params:compute",
+                ],
                 outputs="preprocessing_validation",
                 name="validate_cohort_images",
             ),
@@ -21,6 +26,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "preprocessing_validation",
                     "params:data_contract",
                     "params:preprocessing",
+                    "params:compute",
                 ],
                 # crops first: see hcc_nomogram.imaging.batch (each patient computed once)
                 outputs=["preprocessed_crops", "preprocessing_qc_records"],

@@ -1,0 +1,203 @@
+"""Where per-patient work runs: in-process, on local cores, or on an existing Dask cluster.
+
+The ``compute`` parameter block (``conf/base/parameters.yml``, docs/scaling.md) selects the
+engine behind the per-patient nodes (image validation, registration and crops):
+
+- ``mode: local`` (default): a ``dask.distributed.LocalCluster`` of ``n_workers`` processes
+  (default: the cores this process may use) with ``threads_per_worker`` threads each, started
+  when the work starts and closed when it ends;
+- ``mode: address``: an existing cluster at ``scheduler_address`` (``dask scheduler`` +
+  ``dask worker``, or dask-jobqueue on SLURM); the workers need this package installed and
+  the images readable at the manifest's paths;
+- ``mode: synchronous``: a plain loop in this process (debugging; no Dask).
+
+:meth:`Engine.map_ordered` submits a pure function once per item (small arguments: a patient's
+one-row manifest and the settings), keeps at most ``tasks_per_worker`` tasks per worker
+submitted but not yet handed back, and yields the results **in the order of the items**,
+whatever order the workers finish in; results stay on the workers until their turn comes.
+Each task's result depends only on its arguments, and ITK runs with the same fixed thread
+counts everywhere, so the results are identical (bitwise) whatever the mode and worker count.
+Every worker process sets SimpleITK's global default number of threads to
+``threads_per_worker``, so ``n_workers x threads_per_worker`` threads never oversubscribe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from distributed import WorkerPlugin
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+logger = logging.getLogger(__name__)
+
+PARAMS_FILE = "conf/base/parameters.yml"
+
+
+class ComputeSettings(BaseModel):
+    """``compute`` (``conf/base/parameters.yml``): the engine of the per-patient work."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["local", "synchronous", "address"] = "local"
+    n_workers: int | None = Field(None, ge=1)  # local: None = the usable cores
+    threads_per_worker: int = Field(1, ge=1)
+    scheduler_address: str | None = None  # address: e.g. tcp://10.0.0.5:8786
+    tasks_per_worker: int = Field(2, ge=1)  # in flight (submitted, not yet handed back)
+    memory_limit: str = "auto"  # local: per worker ("4GiB", "auto" = RAM / n_workers)
+    dashboard_address: str | None = None  # local: e.g. ":8787"; None = no dashboard
+
+    @model_validator(mode="after")
+    def _address_given(self) -> ComputeSettings:
+        if (self.mode == "address") != (self.scheduler_address is not None):
+            raise ValueError(
+                "scheduler_address is required with mode: address, and only used there "
+                f"(got mode={self.mode!r}, scheduler_address={self.scheduler_address!r})"
+            )
+        return self
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None) -> ComputeSettings:
+        """Validated settings; a bad block raises :class:`~hcc_nomogram.errors.InputDataError`."""
+        from pydantic import ValidationError
+
+        from hcc_nomogram.errors import InputDataError
+
+        try:
+            return cls.model_validate(dict(params or {}))
+        except ValidationError as error:
+            raise InputDataError(
+                f"invalid compute block: {error.errors()[0]['msg']} "
+                f"(at compute.{'.'.join(map(str, error.errors()[0]['loc']))}).",
+                file=PARAMS_FILE,
+                fix="see docs/scaling.md for the keys of compute.",
+            ) from error
+
+    @property
+    def local_workers(self) -> int:
+        if self.n_workers is not None:
+            return self.n_workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not Linux
+            return max(1, os.cpu_count() or 1)
+
+
+def set_itk_threads(threads: int) -> None:
+    """SimpleITK's global default number of threads (for every filter of this process)."""
+    import SimpleITK as sitk
+
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(int(threads))
+
+
+class ItkThreads(WorkerPlugin):
+    """Worker plugin: set SimpleITK's default thread count on every worker that joins."""
+
+    name = "hcc-nomogram-itk-threads"
+
+    def __init__(self, threads: int):
+        self.threads = int(threads)
+
+    def setup(self, worker) -> None:
+        set_itk_threads(self.threads)
+
+
+class Engine:
+    """Runs ``fn(item)`` for every item, here (``client=None``) or on a Dask client."""
+
+    def __init__(self, settings: ComputeSettings, client=None):
+        self.settings, self.client = settings, client
+
+    @property
+    def n_workers(self) -> int:
+        if self.client is None:
+            return 1
+        return max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+
+    def describe(self) -> str:
+        if self.client is None:
+            return "synchronous (in this process)"
+        return (
+            f"dask {self.settings.mode} cluster at {self.client.scheduler.address}, "
+            f"{self.n_workers} worker(s) x {self.settings.threads_per_worker} thread(s)"
+        )
+
+    def map_ordered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+        """``fn(item)`` for each item, yielded in the order of ``items`` (see module doc).
+
+        ``fn`` must be picklable (a module-level function or a ``functools.partial`` of one).
+        Closing the iterator early cancels the tasks still pending."""
+        if self.client is None:
+            for item in items:
+                yield fn(item)
+            return
+        yield from self._map_distributed(fn, items)
+
+    def _map_distributed(self, fn, items) -> Iterator[Any]:
+        from distributed import as_completed
+
+        window = self.settings.tasks_per_worker * self.n_workers
+        futures: dict[int, Any] = {}
+        finished: set[int] = set()
+        index_of: dict[str, int] = {}
+        stream = as_completed()
+        submitted = 0
+
+        def submit() -> None:
+            nonlocal submitted
+            future = self.client.submit(fn, items[submitted], pure=False)
+            futures[submitted], index_of[future.key] = future, submitted
+            stream.add(future)
+            submitted += 1
+
+        try:
+            while submitted < min(window, len(items)):
+                submit()
+            handed = 0
+            while handed < len(items):
+                while handed not in finished:
+                    finished.add(index_of.pop(next(stream).key))
+                finished.discard(handed)
+                future = futures.pop(handed)
+                result = future.result()  # re-raises a task's unexpected error here
+                del future
+                handed += 1
+                if submitted < len(items):  # at most `window` tasks not yet handed back
+                    submit()
+                yield result
+        finally:
+            pending = list(futures.values())
+            if pending:
+                self.client.cancel(pending)
+
+
+@contextmanager
+def compute_engine(settings: ComputeSettings) -> Iterator[Engine]:
+    """An :class:`Engine` for ``settings``; a cluster it started is closed on exit."""
+    if settings.mode == "synchronous":
+        yield Engine(settings)
+        return
+    from distributed import Client, LocalCluster
+
+    if settings.mode == "address":
+        with Client(settings.scheduler_address, timeout="30s") as client:
+            client.register_plugin(ItkThreads(settings.threads_per_worker))
+            engine = Engine(settings, client)
+            logger.info("compute: %s", engine.describe())
+            yield engine
+        return
+    with LocalCluster(
+        n_workers=settings.local_workers,
+        threads_per_worker=settings.threads_per_worker,
+        processes=True,
+        memory_limit=settings.memory_limit,
+        dashboard_address=settings.dashboard_address,
+        silence_logs=logging.WARNING,
+    ) as cluster, Client(cluster) as client:
+        client.register_plugin(ItkThreads(settings.threads_per_worker))
+        engine = Engine(settings, client)
+        logger.info("compute: %s", engine.describe())
+        yield engine
