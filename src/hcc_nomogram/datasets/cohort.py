@@ -95,6 +95,12 @@ class CohortManifest:
         value = self.row(patient_id)[column]
         return not (pd.isna(value) or str(value).strip() == "")
 
+    def subset(self, patient_ids: Iterable[str]) -> CohortManifest:
+        """The manifest of ``patient_ids`` only (same root): what one Dask task carries."""
+        keep = set(map(str, patient_ids))
+        table = self.table[self.table[self.id_column].astype(str).isin(keep)].reset_index(drop=True)
+        return CohortManifest(table, self.root, self.id_column, self.source)
+
     def image(self, patient_id: str, column: str) -> sitk.Image:
         """Load one image of one patient (geometry kept, metadata stripped)."""
         return read_image(self.path(patient_id, column), patient=patient_id)
