@@ -48,7 +48,7 @@ def run_synthetic(args) -> dict:
     from tests.stats.signature_synthetic import DATA_CONTRACT, make_tables
 
     features, clinical, true_lp = make_tables(n=args.n, n_features=args.features, seed=args.seed)
-    params = SignatureParams.coerce({"random_seed": args.seed})
+    params = SignatureParams.model_validate({"random_seed": args.seed})
     timings = {}
     t0 = time.perf_counter()
     train = nodes.prepare_training_set(features, clinical, DATA_CONTRACT, params)

@@ -14,7 +14,7 @@ here; the other blocks' models live with their pipelines.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -23,6 +23,19 @@ from hcc_nomogram.errors import HccNomogramError, InputDataError
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def typed(model: type[Model], value: Any) -> Model:
+    """The validated ``model`` of a parameter block -- the one conversion every node makes.
+
+    A ``kedro run`` passes the instance (the block was checked by :func:`check_parameters`
+    when the run started, and Kedro builds typed ``params:`` inputs); tests, notebooks and
+    in-memory runners pass the YAML mapping, validated here with the same model.
+    """
+    return value if isinstance(value, model) else model.model_validate(value or {})
 
 
 class OutcomeColumns(_Strict):
@@ -79,12 +92,6 @@ def _deep_features(block: Mapping) -> Any:
     return ExtractorSettings.from_params(dict(block))
 
 
-def _reporting(block: Mapping) -> Any:
-    from hcc_nomogram.report.settings import ReportSettings
-
-    return ReportSettings.from_params(block)
-
-
 def _pydantic(path: str, name: str) -> Callable[[], type[BaseModel]]:
     def load() -> type[BaseModel]:
         import importlib
@@ -103,14 +110,16 @@ BLOCKS: dict[str, tuple[Callable, str]] = {
                   "conf/base/parameters_signature.yml"),
     "nomogram": (_pydantic("hcc_nomogram.pipelines.nomogram.config", "NomogramParams"),
                  "conf/base/parameters_nomogram.yml"),
-    "reporting": (_reporting, "conf/base/parameters_reporting.yml"),
+    "reporting": (_pydantic("hcc_nomogram.report.settings", "ReportSettings"),
+                  "conf/base/parameters_reporting.yml"),
     "predict": (lambda: PredictParams, "conf/base/parameters_predict.yml"),
     "demo_cohort": (_pydantic("hcc_nomogram.demo.config", "DemoCohortConfig"),
                     "conf/base/parameters_demo_cohort.yml"),
     "ingest": (_pydantic("hcc_nomogram.ingest.params", "IngestParams"),
                "conf/base/parameters_ingest.yml"),
 }
-PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "predict", "demo_cohort", "ingest"}
+PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "reporting", "predict", "demo_cohort",
+                   "ingest"}
 LOCAL_NOTE = " (or its override in conf/local/)"
 
 

@@ -147,7 +147,3 @@ class IngestParams(_Strict):
             if bad:
                 raise ValueError(f"overrides.{pid} names unknown phase(s) {sorted(bad)}")
         return self
-
-    @classmethod
-    def coerce(cls, value) -> IngestParams:
-        return value if isinstance(value, cls) else cls.model_validate(value or {})

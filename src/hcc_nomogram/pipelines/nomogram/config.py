@@ -1,7 +1,7 @@
 """Typed settings of the `nomogram` pipeline (``conf/base/parameters_nomogram.yml``, key
 ``nomogram``). Kedro validates ``params:nomogram`` against :class:`NomogramParams` before a run
 because the node inputs are annotated with it; nodes also accept the plain dict (tests, other
-runners) through :func:`as_params`."""
+runners) through :func:`hcc_nomogram.parameters.typed`."""
 
 from __future__ import annotations
 
@@ -150,11 +150,3 @@ class NomogramParams(BaseModel):
 
     def terms(self) -> list[Term]:
         return [f.term() for f in self.candidate_factors]
-
-
-def as_params(params) -> NomogramParams:
-    return params if isinstance(params, NomogramParams) else NomogramParams.model_validate(params)
-
-
-def as_model_spec(spec) -> ModelSpec:
-    return spec if isinstance(spec, ModelSpec) else ModelSpec.model_validate(spec)

@@ -27,9 +27,9 @@ from hcc_nomogram.imaging.patient import (
     excluded_record,
     preprocess_patient,
 )
-from hcc_nomogram.parameters import PredictParams
+from hcc_nomogram.parameters import DataContract, PredictParams, typed
 from hcc_nomogram.pipelines.deep_features.nodes import collect_phase_crops
-from hcc_nomogram.pipelines.nomogram.config import as_params
+from hcc_nomogram.pipelines.nomogram.config import NomogramParams
 from hcc_nomogram.pipelines.predict import card, page
 from hcc_nomogram.pipelines.predict.guards import (
     STATUS_FLAGGED,
@@ -108,12 +108,13 @@ def preprocess_new_patients(predict_manifest: CohortManifest,
     ``settings_check`` (like ``predict_clinical_checked``) makes this node, whose QC table is
     the run's first output, run only after every guard rail passed: a refused run writes nothing.
     """
+    dc = typed(DataContract, data_contract)
     del settings_check
     settings = PreprocessingSettings.from_params(preprocessing)
     contract = _primary_contract(predict_manifest, data_contract)
     primary = f"__{contract.primary_delineation}__"
     crops, records = {}, []
-    for pid in predict_clinical_checked[data_contract["id_column"]].astype(str):
+    for pid in predict_clinical_checked[dc.id_column].astype(str):
         source = PatientSource.from_manifest(predict_manifest, pid)
         try:
             arrays, qc = preprocess_patient(source, contract, settings)
@@ -135,14 +136,16 @@ def preprocess_new_patients(predict_manifest: CohortManifest,
 
 def _phases(deep_features: dict, data_contract: dict) -> list[str]:
     """The phases features are extracted from (``deep_features.phases``, else the contract's)."""
-    return list((deep_features.get("phases") or {p: p for p in data_contract["phases"]}).values())
+    dc = typed(DataContract, data_contract)
+    return list((deep_features.get("phases") or {p: p for p in dc.phases}).values())
 
 
 def extract_new_patient_features(predict_crops: dict[str, dict], predict_extractor,
                                  data_contract: dict, deep_features: dict) -> pd.DataFrame:
     """Deep features of the primary delineation: ``patient_id`` + ``<phase>_fNNNN`` columns."""
-    id_col, primary = data_contract["id_column"], data_contract["primary_delineation"]
-    contract = {**data_contract, "delineations": {primary: data_contract["delineations"][primary]}}
+    dc = typed(DataContract, data_contract)
+    id_col, primary = dc.id_column, dc.primary_delineation
+    contract = {**data_contract, "delineations": {primary: dc.delineations[primary]}}
     phases = _phases(deep_features, data_contract)
     frames = []
     for phase in phases:
@@ -159,11 +162,12 @@ def extract_new_patient_features(predict_crops: dict[str, dict], predict_extract
 
 # ----- clinical --------------------------------------------------------------------------------
 def _training_rows(analysis_table: pd.DataFrame, data_contract: dict) -> pd.DataFrame:
-    train = analysis_table[analysis_table[data_contract["cohort_column"]]
-                           == data_contract["training_value"]]
+    dc = typed(DataContract, data_contract)
+    train = analysis_table[analysis_table[dc.cohort_column]
+                           == dc.training_value]
     if train.empty:
         raise InputDataError("analysis_table holds no training patient.",
-                             column=data_contract["cohort_column"],
+                             column=dc.cohort_column,
                              fix="load the analysis_table of the training run.")
     return train
 
@@ -179,7 +183,8 @@ def validate_new_clinical(*, predict_clinical: pd.DataFrame, predict_manifest: C
     training runs (:func:`check_same_training_run`) -- here, before any output of the run is
     written, rather than after the images were processed.
     """
-    id_col = data_contract["id_column"]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
     model = integrated_nomogram_model
     if not model.available:
         raise InputDataError(f"the integrated nomogram is not available: {model.reason}",
@@ -207,7 +212,7 @@ def validate_new_clinical(*, predict_clinical: pd.DataFrame, predict_manifest: C
         logger.warning("predict: %d clinical row(s) without images are ignored: %s", len(extra),
                        ", ".join(extra[:10]))
     clinical = clinical.set_index(id_col).loc[ids].reset_index()
-    sig = as_params(nomogram).signature
+    sig = typed(NomogramParams, nomogram).signature
     terms = clinical_terms(model.terms, sig.column if sig else None)
     warnings = check_clinical_inputs(clinical, terms, _training_rows(analysis_table,
                                                                      data_contract), id_col)
@@ -223,7 +228,8 @@ def predict_new_patients(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per patient: signature, nomogram points, survival at the horizons, risk group, warnings;
     and the predicted survival curves (long table)."""
-    id_col = data_contract["id_column"]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
     model = integrated_nomogram_model
     train = _training_rows(analysis_table, data_contract)
     features = predict_deep_features.set_index(predict_deep_features[id_col].astype(str))
@@ -232,7 +238,7 @@ def predict_new_patients(
     lp_sig = signature_model.linear_predictor(features.loc[table[id_col]])
     table["signature_lp"] = lp_sig
     table["signature_score"] = signature_model.rescale(lp_sig)
-    horizons = [float(h) for h in predict["horizons_months"]]
+    horizons = [float(h) for h in typed(PredictParams, predict).horizons_months]
     lp = model.predict_lp(table)
     out = pd.DataFrame({id_col: table[id_col].to_numpy(), "model": model.name,
                         "signature_lp": lp_sig, "signature_score": table["signature_score"],
@@ -268,7 +274,7 @@ def _guard_out_of_range(out: pd.DataFrame, table: pd.DataFrame, train: pd.DataFr
     """``out`` with ``out_of_range``, ``out_of_range_reasons`` and ``prediction_status``; a
     patient far outside the training range gets its prediction withheld
     (``on_out_of_range: refuse``) or flagged (``flag``, risk group suffixed "(out of range)")."""
-    settings = PredictParams.model_validate(predict)
+    settings = typed(PredictParams, predict)
     ranges = {"signature_score": (float(train["signature_score"].min()),
                                   float(train["signature_score"].max())),
               **training_ranges(clinical_terms(model.terms, "signature_score"), train)}
@@ -301,7 +307,8 @@ def compute_patient_cams(predict_crops: dict[str, dict], predict_extractor,
                          signature_model: SignatureModel, data_contract: dict,
                          deep_features: dict) -> dict[str, dict]:
     """CAM of each phase's primary crop in signature (linear-predictor) units, 224x224."""
-    primary = data_contract["primary_delineation"]
+    dc = typed(DataContract, data_contract)
+    primary = dc.primary_delineation
     weights = dict(zip(signature_model.features, signature_model.coefficients))
     scale = dict(zip(signature_model.features, signature_model.sd))
     phases = _phases(deep_features, data_contract)
@@ -323,8 +330,9 @@ def render_patient_pages(*, patient_predictions: pd.DataFrame, patient_survival_
                          densenet_weights_provenance: dict, data_contract: dict,
                          predict: dict) -> dict[str, str]:
     """One self-contained HTML page per patient: ``{patient_id: html}``."""
-    id_col = data_contract["id_column"]
-    horizons = [float(h) for h in predict["horizons_months"]]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
+    horizons = [float(h) for h in typed(PredictParams, predict).horizons_months]
     columns = list(dict.fromkeys(t.column for t in integrated_nomogram_model.terms
                                  if t.column in predict_clinical_checked.columns))
     clinical = predict_clinical_checked.set_index(id_col)
@@ -364,13 +372,14 @@ def write_model_card(
     """The model card (Markdown) of the frozen models this run loaded, with what this run
     checked: the compared feature settings and the DenseNet weights resolved now (so the card,
     an output, is written only after both guard rails passed)."""
+    dc = typed(DataContract, data_contract)
     now = predict_extractor.provenance
     checks = [f"{len(predict_settings_check)} feature-extraction settings equal the training "
               f"ones ({', '.join(predict_settings_check)}).",
               f"DenseNet-121 weights resolved now: {now.weights_source} (MD5 {now.file_md5}), "
               "the training ones."]
-    p = as_params(nomogram)
-    guard = PredictParams.model_validate(predict)
+    p = typed(NomogramParams, nomogram)
+    guard = typed(PredictParams, predict)
     policy = (
         f"a new patient whose signature score or numeric clinical factor lies more than "
         f"{guard.out_of_range_margin:g} x the training range outside that range is "
@@ -380,7 +389,7 @@ def write_model_card(
         + f" (`predict.on_out_of_range: {guard.on_out_of_range}`); inside the margin but outside "
         "the range, a warning."
     )
-    outcome = data_contract["outcomes"][p.primary_outcome]
+    outcome = dc.outcomes[p.primary_outcome]
     model = integrated_nomogram_model
     train = _training_rows(analysis_table, data_contract)
     sig = p.signature.column if p.signature else None
@@ -398,9 +407,9 @@ def write_model_card(
         n_signature_features=len(signature_model.features),
         nomogram_terms=[t.display for t in model.terms], lp_cutoff=model.lp_cutoff,
         provenance=densenet_weights_provenance, training_settings=training_settings,
-        cohorts=card.cohort_summary(analysis_table, data_contract["cohort_column"],
-                                    data_contract["center_column"], outcome["time"],
-                                    outcome["event"]),
+        cohorts=card.cohort_summary(analysis_table, dc.cohort_column,
+                                    dc.center_column, outcome.time,
+                                    outcome.event),
         signature_metrics=signature_metrics, discrimination=integrated_discrimination,
         bootstrap=integrated_bootstrap_validation, c_index_comparison=c_index_comparison,
         calibration_summary=integrated_calibration_summary, ranges=pd.DataFrame(ranges),

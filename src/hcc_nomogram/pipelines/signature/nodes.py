@@ -21,6 +21,7 @@ from hcc_nomogram.datasets.tables import (
     check_patient_ids,
 )
 from hcc_nomogram.errors import InputDataError, SurvivalDataError
+from hcc_nomogram.parameters import DataContract, typed
 from hcc_nomogram.pipelines.signature.params import SignatureParams
 from hcc_nomogram.stats.concordance import harrell_c_index
 from hcc_nomogram.stats.coxnet import (
@@ -43,13 +44,14 @@ FEATURE_PATTERN = re.compile(r"^[A-Za-z0-9]+_f\d+$")
 
 
 def _outcome_columns(data_contract: dict[str, Any], params: SignatureParams) -> tuple[str, str]:
-    outcomes = data_contract["outcomes"]
+    dc = typed(DataContract, data_contract)
+    outcomes = dc.outcomes
     if params.outcome not in outcomes:
         raise InputDataError(
             f"signature.outcome={params.outcome!r} is not one of data_contract.outcomes "
             f"({sorted(outcomes)})."
         )
-    return outcomes[params.outcome]["time"], outcomes[params.outcome]["event"]
+    return outcomes[params.outcome].time, outcomes[params.outcome].event
 
 
 def feature_columns(table: pd.DataFrame) -> list[str]:
@@ -103,13 +105,14 @@ def prepare_training_set(
 ) -> pd.DataFrame:
     """Check both tables and return the TRAINING cohort only: id, time, event and the
     (non-constant) deep features, indexed by patient id."""
-    params = SignatureParams.coerce(params)
-    id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
+    dc = typed(DataContract, data_contract)
+    params = typed(SignatureParams, params)
+    id_col, cohort_col = dc.id_column, dc.cohort_column
     time_col, event_col = _outcome_columns(data_contract, params)
     _require_columns(model_input_features, [id_col, cohort_col], "model_input_features")
     _require_columns(clinical_table, [id_col, cohort_col, time_col, event_col], "clinical_table")
     check_patient_ids(clinical_table, id_col, source="clinical_table")
-    cohorts = [data_contract["training_value"], data_contract["validation_value"]]
+    cohorts = [dc.training_value, dc.validation_value]
     check_cohort_values(clinical_table, cohort_col, cohorts, id_col, source="clinical_table")
     features = _str_ids(model_input_features, id_col)
     clinical = check_outcomes(_str_ids(clinical_table, id_col), time_col, event_col, id_col,
@@ -133,10 +136,10 @@ def prepare_training_set(
             patient=list(differ[id_col][:5]),
             column=cohort_col,
         )
-    train = merged[merged[cohort_col] == data_contract["training_value"]]
+    train = merged[merged[cohort_col] == dc.training_value]
     if train.empty:
         raise InputDataError(
-            f"no patient has {cohort_col} == {data_contract['training_value']!r}.",
+            f"no patient has {cohort_col} == {dc.training_value!r}.",
             column=cohort_col,
             fix="set data_contract.training_value to the label of your training cohort.",
         )
@@ -189,7 +192,7 @@ def rank_features(
 ) -> pd.DataFrame:
     """mRMR ranking on the training cohort: discretise features at training mean -/+ k SD,
     outcome class at horizon H (see :mod:`hcc_nomogram.stats.mrmr`)."""
-    params = SignatureParams.coerce(params)
+    params = typed(SignatureParams, params)
     features, time, event = _split(signature_training_set, data_contract, params)
     horizon = params.mrmr.horizon_months or km_median(time, event)
     cls = survival_class(time, event, horizon)
@@ -219,7 +222,7 @@ def cross_validate_signature(
 ) -> pd.DataFrame:
     """Every (k, l1_ratio, alpha) with its mean and SD cross-validated C; the chosen row is
     flagged ``selected``."""
-    params = SignatureParams.coerce(params)
+    params = typed(SignatureParams, params)
     features, time, event = _split(signature_training_set, data_contract, params)
     cv = cross_validate_coxnet(
         features,
@@ -245,7 +248,7 @@ def fit_signature(
     params: SignatureParams,
 ) -> SignatureModel:
     """Refit the selected configuration on the whole training cohort and freeze it."""
-    params = SignatureParams.coerce(params)
+    params = typed(SignatureParams, params)
     features, time, event = _split(signature_training_set, data_contract, params)
     chosen = signature_cv_results[signature_cv_results["selected"]].iloc[0]
     return fit_signature_model(
@@ -282,10 +285,11 @@ def score_signature(
 ) -> pd.DataFrame:
     """``signature_lp`` (raw, higher = worse) and ``signature_score`` (training min-max
     rescaled) for every patient of both cohorts."""
+    dc = typed(DataContract, data_contract)
     keys = [
-        data_contract["id_column"],
-        data_contract["center_column"],
-        data_contract["cohort_column"],
+        dc.id_column,
+        dc.center_column,
+        dc.cohort_column,
     ]
     _require_columns(model_input_features, keys, "model_input_features")
     table = model_input_features.set_index(model_input_features[keys[0]].astype(str))
@@ -303,13 +307,14 @@ def evaluate_signature(
     params: SignatureParams,
 ) -> pd.DataFrame:
     """Harrell's C (IJ standard error, Wald CI) of ``signature_lp`` per cohort."""
-    params = SignatureParams.coerce(params)
-    id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
+    dc = typed(DataContract, data_contract)
+    params = typed(SignatureParams, params)
+    id_col, cohort_col = dc.id_column, dc.cohort_column
     time_col, event_col = _outcome_columns(data_contract, params)
     clinical = _str_ids(clinical_table, id_col)
     data = signature_scores.merge(clinical[[id_col, time_col, event_col]], on=id_col)
     rows = []
-    for cohort in (data_contract["training_value"], data_contract["validation_value"]):
+    for cohort in (dc.training_value, dc.validation_value):
         part = data[data[cohort_col] == cohort].dropna(subset=[time_col, event_col])
         if part.empty:
             continue
@@ -335,7 +340,8 @@ def build_analysis_table(
     data_contract: dict[str, Any],
 ) -> pd.DataFrame:
     """``clinical_table`` + ``signature_lp`` and ``signature_score``: one row per patient."""
-    id_col = data_contract["id_column"]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
     clinical = _str_ids(clinical_table, id_col)
     table = clinical.merge(
         signature_scores[[id_col, "signature_lp", "signature_score"]],

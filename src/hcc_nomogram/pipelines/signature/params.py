@@ -43,8 +43,3 @@ class SignatureParams(_Strict):
     ci_alpha: float = Field(0.05, gt=0, lt=1)
     mrmr: MrmrParams = Field(default_factory=MrmrParams)
     cv: CvParams = Field(default_factory=CvParams)
-
-    @classmethod
-    def coerce(cls, value) -> SignatureParams:
-        """Accept an instance (Kedro's typed parameters) or a plain dict (tests, notebooks)."""
-        return value if isinstance(value, cls) else cls.model_validate(value)
