@@ -189,6 +189,19 @@ def block_problems(block: str, values: Any) -> list[str]:
     return []
 
 
+def _cross_block_problems(parameters: Mapping[str, Any]) -> list[str]:
+    """Settings naming a value of another block (checked once per run, not once per patient)."""
+    if "preprocessing" not in parameters or "data_contract" not in parameters:
+        return []
+    phases = sorted(DataContract.model_validate(parameters["data_contract"]).phases)
+    fixed = _preprocessing(parameters["preprocessing"] or {}).registration.fixed_phase
+    if fixed in phases:
+        return []
+    file = BLOCKS["preprocessing"][1] + LOCAL_NOTE
+    return [f"- preprocessing.registration.fixed_phase: {fixed!r} is not a phase of "
+            f"data_contract.phases {phases}; set it to one of them [file {file}]."]
+
+
 def check_parameters(parameters: Mapping[str, Any]) -> None:
     """Raise one :class:`InputDataError` listing every unknown key and invalid value of every
     parameter block, each with its dotted key and YAML file; nothing runs before it passes."""
@@ -202,6 +215,8 @@ def check_parameters(parameters: Mapping[str, Any]) -> None:
             continue
         file = BLOCKS[block][1] + LOCAL_NOTE
         lines += [f"- {p} [file {file}]" for p in block_problems(block, values)]
+    if not lines:
+        lines = _cross_block_problems(parameters)
     if lines:
         raise InputDataError(
             "invalid parameters; nothing was run or written:\n" + "\n".join(lines) + "\n",

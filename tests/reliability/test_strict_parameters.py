@@ -72,3 +72,13 @@ def test_kedro_run_with_a_misspelled_key_stops_before_any_node(project):
     with pytest.raises(InputDataError, match=r"data_contract\.mask_lable: unknown key"):
         run_project(project, ["preprocessing"])
     assert digest(project / "data") == {}
+
+
+def test_fixed_phase_outside_the_contract_phases_stops_the_run_once():
+    params = copy.deepcopy(_base_parameters())
+    params["preprocessing"].setdefault("registration", {})["fixed_phase"] = "venous"
+    with pytest.raises(InputDataError) as info:
+        check_parameters(params)
+    text = str(info.value)
+    assert "preprocessing.registration.fixed_phase: 'venous'" in text, text
+    assert "['arterial', 'portal']" in text and "conf/base/parameters_preprocessing.yml" in text
