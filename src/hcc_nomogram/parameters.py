@@ -20,6 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from hcc_nomogram.errors import HccNomogramError, InputDataError
 
+#: Namespaces, defined once and passed to whatever builds or names namespaced datasets
+#: (``clinical.discrimination``, ``arterial.icc_table``): the two nomograms (the keys of
+#: ``nomogram.models``) and the two CT phases (the keys of ``data_contract.phases``).
+NOMOGRAM_MODELS = ("clinical", "integrated")
+CT_PHASES = ("arterial", "portal")
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

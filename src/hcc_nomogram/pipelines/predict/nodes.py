@@ -63,22 +63,20 @@ def record_training_settings(data_contract: dict, preprocessing: dict, deep_feat
 
 # ----- guard rails -----------------------------------------------------------------------------
 def check_feature_settings(training_settings: dict, data_contract: dict, preprocessing: dict,
-                           deep_features: dict) -> list[str]:
+                           deep_features: dict) -> tuple[list[str], dict, dict]:
     """Refuse (:class:`ModelMismatchError`) when crops or features would be computed
-    differently from training; returns the compared settings."""
+    differently from training; returns the compared settings' names and the accepted
+    ``preprocessing`` and ``deep_features`` settings, the only ones the image nodes use."""
     compared = compare_training_settings(training_settings, data_contract, preprocessing,
                                          deep_features)
     logger.info("predict: feature-extraction settings match training (%s).", ", ".join(compared))
-    return compared
+    return compared, preprocessing, deep_features
 
 
-def build_predict_extractor(deep_features: dict, densenet_weights_provenance: dict,
-                            settings_check: list[str]) -> DenseNetExtractor:
-    """The DenseNet-121 with the configured weights, refused unless they are the training ones.
-
-    ``settings_check`` only orders this node after :func:`check_feature_settings`.
-    """
-    del settings_check
+def build_predict_extractor(deep_features: dict,
+                            densenet_weights_provenance: dict) -> DenseNetExtractor:
+    """The DenseNet-121 with the accepted ``deep_features`` settings, refused unless its weights
+    are the training ones."""
     extractor = make_extractor(deep_features)
     compare_weights_provenance(densenet_weights_provenance, extractor.provenance.to_dict())
     return extractor
@@ -98,18 +96,17 @@ def _primary_contract(manifest: CohortManifest, data_contract: dict) -> Contract
 
 
 def preprocess_new_patients(predict_manifest: CohortManifest,
-                            predict_clinical_checked: pd.DataFrame, settings_check: list[str],
-                            data_contract: dict,
+                            predict_clinical_checked: pd.DataFrame, data_contract: dict,
                             preprocessing: dict) -> tuple[dict[str, dict], pd.DataFrame]:
     """Crops of the primary delineation (``{patient: {"<phase>__<d>__image"|"__mask": array}}``)
     and one QC row per patient whose clinical inputs passed (``predict_clinical_checked``),
     computed exactly as in the preprocessing pipeline.
 
-    ``settings_check`` (like ``predict_clinical_checked``) makes this node, whose QC table is
-    the run's first output, run only after every guard rail passed: a refused run writes nothing.
+    Its inputs are the guard rails' outputs (``predict_clinical_checked``, the accepted
+    ``preprocessing``), so this node, whose QC table is the run's first output, runs only after
+    every guard rail passed: a refused run writes nothing.
     """
     dc = typed(DataContract, data_contract)
-    del settings_check
     settings = PreprocessingSettings.from_params(preprocessing)
     contract = _primary_contract(predict_manifest, data_contract)
     primary = f"__{contract.primary_delineation}__"
