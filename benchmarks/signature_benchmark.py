@@ -7,7 +7,7 @@ Usage (from the project root, with .venv):
     # synthetic planted problem (no upstream data needed); DenseNet-sized feature table
     .venv/bin/python benchmarks/signature_benchmark.py synthetic --n 200 --features 2048
 
-    # demo cohort, after `kedro run --pipeline=signature` (latest signature_scores version)
+    # demo cohort, after `kedro run --pipelines=signature` (latest signature_scores version)
     .venv/bin/python benchmarks/signature_benchmark.py demo
 
 The demo mode compares ``signature_lp`` with ``true_lp_image`` (the image part of the

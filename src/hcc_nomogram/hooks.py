@@ -52,7 +52,7 @@ def package_versions() -> dict[str, str]:
 
 def _all_project_pipelines() -> dict:
     """Every pipeline of this package. (Not ``kedro.framework.project.pipelines``: during a
-    ``kedro run --pipeline=X`` Kedro only loads the pipelines that were asked for.)"""
+    ``kedro run --pipelines=X`` Kedro only loads the pipelines that were asked for.)"""
     import importlib
     import pkgutil
 

@@ -1,6 +1,6 @@
 """Wiring of the `predict` pipeline (docs/predict.md): frozen models applied to new patients.
 
-:func:`create_pipeline` is ``kedro run --pipeline=predict``; nothing is refitted.
+:func:`create_pipeline` is ``kedro run --pipelines=predict``; nothing is refitted.
 :func:`create_training_record_pipeline` records, with a training run, the settings that
 decide crops and features (``training_settings``), which ``predict`` compares with the
 current ones. It belongs in the training run (``__default__``), see docs/predict.md.

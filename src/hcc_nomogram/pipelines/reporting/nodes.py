@@ -293,7 +293,7 @@ def render_static_images(reporting: dict, **figures) -> dict[str, Any]:
 
 def assemble_clinical_report(reporting: dict, *sections_: dict) -> str:
     """The clinical-only report: cohort and nomogram sections, no image-derived input (for a
-    user with a clinical spreadsheet only; `kedro run --pipeline=reporting --tags=clinical_report`)."""
+    user with a clinical spreadsheet only; `kedro run --pipelines=reporting --tags=clinical_report`)."""
     settings = typed(ReportSettings, reporting)
     note = Section("not_available", "Image-based sections")
     note.text("Preprocessing QC, feature reproducibility, the deep learning signature and the "

@@ -58,7 +58,7 @@ SECTION_FIGURES = {
 #: Sections wired to the other pipelines' outputs, in report order.
 WIRED_SECTIONS = tuple(SECTION_FIGURES)
 #: Sections that need only the clinical table and the nomogram pipeline's outputs: the
-#: clinical-only report (`kedro run --pipeline=reporting --tags=clinical_report`).
+#: clinical-only report (`kedro run --pipelines=reporting --tags=clinical_report`).
 CLINICAL_SECTIONS = ("cohort", "characteristics", "nomogram", "discrimination", "calibration",
                      "calibration_smooth", "decision_curves", "reclassification",
                      "risk_groups")
