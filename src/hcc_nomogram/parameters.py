@@ -27,7 +27,9 @@ NOMOGRAM_MODELS = ("clinical", "integrated")
 CT_PHASES = ("arterial", "portal")
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Base of every parameter model: an unknown key is an error; values are read-only."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -44,12 +46,12 @@ def typed(model: type[Model], value: Any) -> Model:
     return value if isinstance(value, model) else model.model_validate(value or {})
 
 
-class OutcomeColumns(_Strict):
+class OutcomeColumns(StrictModel):
     time: str
     event: str
 
 
-class DataContract(_Strict):
+class DataContract(StrictModel):
     """``data_contract`` (``conf/base/parameters.yml``): column names shared by all pipelines."""
 
     id_column: str = "patient_id"
@@ -75,7 +77,7 @@ class DataContract(_Strict):
         return self
 
 
-class PredictParams(_Strict):
+class PredictParams(StrictModel):
     """``predict`` (``conf/base/parameters_predict.yml``), see docs/predict.md."""
 
     horizons_months: list[float] = Field(default_factory=lambda: [12.0, 24.0, 36.0],

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from hcc_nomogram.parameters import StrictModel
 
 #: Column roles of the signature pipeline's tables (docs/signature.md) -> column names.
 SIGNATURE_COLUMNS = {
@@ -16,10 +18,9 @@ SIGNATURE_COLUMNS = {
 }
 
 
-class ReportSettings(BaseModel):
+class ReportSettings(StrictModel):
     """``reporting`` (``conf/base/parameters_reporting.yml``); unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     title: str = "HCC overall survival: deep learning signature and nomograms"
     at_risk_every_months: float = 12.0
     survival_times_months: tuple[float, ...] = (12.0, 24.0, 36.0)
