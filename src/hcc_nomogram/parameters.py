@@ -39,9 +39,9 @@ Model = TypeVar("Model", bound=BaseModel)
 def typed(model: type[Model], value: Any) -> Model:
     """The validated ``model`` of a parameter block -- the one conversion every node makes.
 
-    A ``kedro run`` passes the instance (the block was checked by :func:`check_parameters`
-    when the run started, and Kedro builds typed ``params:`` inputs); tests, notebooks and
-    in-memory runners pass the YAML mapping, validated here with the same model.
+    A ``kedro run`` passes the instance where the node argument is annotated with the model
+    (Kedro's typed ``params:`` inputs), else the mapping checked by :func:`check_parameters`
+    when the run started; tests and notebooks pass the YAML mapping. Either way: the model.
     """
     return value if isinstance(value, model) else model.model_validate(value or {})
 
