@@ -131,9 +131,8 @@ def preprocess_new_patients(predict_manifest: CohortManifest,
     return crops, qc.sort_values("patient_id").reset_index(drop=True)
 
 
-def _phases(deep_features: dict, data_contract: dict) -> list[str]:
+def _phases(deep_features: dict, dc: DataContract) -> list[str]:
     """The phases features are extracted from (``deep_features.phases``, else the contract's)."""
-    dc = typed(DataContract, data_contract)
     return list((deep_features.get("phases") or {p: p for p in dc.phases}).values())
 
 
@@ -143,7 +142,7 @@ def extract_new_patient_features(predict_crops: dict[str, dict], predict_extract
     dc = typed(DataContract, data_contract)
     id_col, primary = dc.id_column, dc.primary_delineation
     contract = {**data_contract, "delineations": {primary: dc.delineations[primary]}}
-    phases = _phases(deep_features, data_contract)
+    phases = _phases(deep_features, dc)
     frames = []
     for phase in phases:
         index, crops = collect_phase_crops(predict_crops, phase, contract)
@@ -158,8 +157,7 @@ def extract_new_patient_features(predict_crops: dict[str, dict], predict_extract
 
 
 # ----- clinical --------------------------------------------------------------------------------
-def _training_rows(analysis_table: pd.DataFrame, data_contract: dict) -> pd.DataFrame:
-    dc = typed(DataContract, data_contract)
+def _training_rows(analysis_table: pd.DataFrame, dc: DataContract) -> pd.DataFrame:
     train = analysis_table[analysis_table[dc.cohort_column]
                            == dc.training_value]
     if train.empty:
@@ -187,7 +185,7 @@ def validate_new_clinical(*, predict_clinical: pd.DataFrame, predict_manifest: C
         raise InputDataError(f"the integrated nomogram is not available: {model.reason}",
                              fix="train with a signature (nomogram.signature not null).")
     check_same_training_run(
-        _training_rows(analysis_table, data_contract)["signature_lp"].to_numpy(float),
+        _training_rows(analysis_table, dc)["signature_lp"].to_numpy(float),
         signature_model.lp_min, signature_model.lp_max)
     if id_col not in predict_clinical.columns:
         raise InputDataError(f"the clinical table has no ID column {id_col!r}.", column=id_col,
@@ -212,7 +210,7 @@ def validate_new_clinical(*, predict_clinical: pd.DataFrame, predict_manifest: C
     sig = typed(NomogramParams, nomogram).signature
     terms = clinical_terms(model.terms, sig.column if sig else None)
     warnings = check_clinical_inputs(clinical, terms, _training_rows(analysis_table,
-                                                                     data_contract), id_col)
+                                                                     dc), id_col)
     clinical[WARNINGS_COLUMN] = [warnings[p] for p in clinical[id_col]]
     return clinical
 
@@ -228,7 +226,7 @@ def predict_new_patients(
     dc = typed(DataContract, data_contract)
     id_col = dc.id_column
     model = integrated_nomogram_model
-    train = _training_rows(analysis_table, data_contract)
+    train = _training_rows(analysis_table, dc)
     features = predict_deep_features.set_index(predict_deep_features[id_col].astype(str))
     table = predict_clinical_checked[
         predict_clinical_checked[id_col].isin(features.index)].reset_index(drop=True)
@@ -308,7 +306,7 @@ def compute_patient_cams(predict_crops: dict[str, dict], predict_extractor,
     primary = dc.primary_delineation
     weights = dict(zip(signature_model.features, signature_model.coefficients))
     scale = dict(zip(signature_model.features, signature_model.sd))
-    phases = _phases(deep_features, data_contract)
+    phases = _phases(deep_features, dc)
     out = {}
     for pid, arrays in predict_crops.items():
         out[pid] = {}
@@ -388,7 +386,7 @@ def write_model_card(
     )
     outcome = dc.outcomes[p.primary_outcome]
     model = integrated_nomogram_model
-    train = _training_rows(analysis_table, data_contract)
+    train = _training_rows(analysis_table, dc)
     sig = p.signature.column if p.signature else None
     ranges = []
     for term in clinical_terms(model.terms, sig) if model.available else []:
