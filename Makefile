@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml $(LOCK)
 demo: install data/01_raw/demo/manifest.csv
 
 data/01_raw/demo/manifest.csv:
-	$(BIN)/kedro run --pipeline=demo_cohort
+	$(BIN)/kedro run --pipelines=demo_cohort
 
 clean-demo:
 	rm -rf data/01_raw/demo
@@ -50,18 +50,18 @@ clean-demo:
 # one reader's masks and no outcomes), after `make run`. See docs/predict.md.
 predict: install demo
 	test -f data/01_raw/new_patients/manifest.csv || $(BIN)/python -m hcc_nomogram.demo.new_patients
-	$(BIN)/kedro run --pipeline=predict
+	$(BIN)/kedro run --pipelines=predict
 
 # Real DICOM studies in (docs/ingest.md): index a PACS/TCIA export (conf/local/catalog.yml:
 # dicom_export), choose the phases, convert SEG/RTSTRUCT/NIfTI masks onto each CT's grid ->
 # data/02_intermediate/ingest/manifest.csv and data/08_reporting/ingest_qc.csv/.
 ingest: install
-	$(BIN)/kedro run --pipeline=ingest
+	$(BIN)/kedro run --pipelines=ingest
 
 # The same on 3 demo patients written as a DICOM export (data/01_raw/dicom).
 ingest-demo: install demo
 	test -d data/01_raw/dicom || $(BIN)/python -m hcc_nomogram.demo.dicom_export --patients 3
-	$(BIN)/kedro run --pipeline=ingest
+	$(BIN)/kedro run --pipelines=ingest
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

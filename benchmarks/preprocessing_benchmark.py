@@ -12,7 +12,7 @@ Not a test; run it by hand::
 
     .venv/bin/python benchmarks/preprocessing_benchmark.py               # whole demo cohort
     .venv/bin/python benchmarks/preprocessing_benchmark.py --limit 20 --set registration.rigid.iterations=40
-    # TRE of the transforms recorded by a `kedro run --pipeline=preprocessing` (no re-run):
+    # TRE of the transforms recorded by a `kedro run --pipelines=preprocessing` (no re-run):
     .venv/bin/python benchmarks/preprocessing_benchmark.py --qc data/08_reporting/preprocessing_qc.csv
 """
 

@@ -7,7 +7,7 @@ Usage (from the project root, with .venv):
     # synthetic planted problem (no upstream data needed); DenseNet-sized feature table
     .venv/bin/python benchmarks/signature_benchmark.py synthetic --n 200 --features 2048
 
-    # demo cohort, after `kedro run --pipeline=signature` (latest signature_scores version)
+    # demo cohort, after `kedro run --pipelines=signature` (latest signature_scores version)
     .venv/bin/python benchmarks/signature_benchmark.py demo
 
 The demo mode compares ``signature_lp`` with ``true_lp_image`` (the image part of the
@@ -48,7 +48,7 @@ def run_synthetic(args) -> dict:
     from tests.stats.signature_synthetic import DATA_CONTRACT, make_tables
 
     features, clinical, true_lp = make_tables(n=args.n, n_features=args.features, seed=args.seed)
-    params = SignatureParams.coerce({"random_seed": args.seed})
+    params = SignatureParams.model_validate({"random_seed": args.seed})
     timings = {}
     t0 = time.perf_counter()
     train = nodes.prepare_training_set(features, clinical, DATA_CONTRACT, params)

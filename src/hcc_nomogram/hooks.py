@@ -52,7 +52,7 @@ def package_versions() -> dict[str, str]:
 
 def _all_project_pipelines() -> dict:
     """Every pipeline of this package. (Not ``kedro.framework.project.pipelines``: during a
-    ``kedro run --pipeline=X`` Kedro only loads the pipelines that were asked for.)"""
+    ``kedro run --pipelines=X`` Kedro only loads the pipelines that were asked for.)"""
     import importlib
     import pkgutil
 
@@ -129,16 +129,17 @@ class UpstreamCheckHooks:
 
 
 class ParameterCheckHooks:
-    """Before a run, check every parameter block (:func:`hcc_nomogram.parameters.check_parameters`):
-    an unknown or misspelled key stops the run before any node, naming the key, the allowed
-    keys and the YAML file."""
+    """When the run starts, check every parameter block once
+    (:func:`hcc_nomogram.parameters.check_parameters`): an unknown or misspelled key stops the run
+    before any node, naming the key, the allowed keys and the YAML file. It reads the merged YAML
+    (``conf/base`` + ``conf/local`` + ``--params``) before Kedro builds the typed ``params:``
+    inputs, so the project's message comes first; ``trylast``: after the short-failure hook."""
 
-    @hook_impl
-    def before_pipeline_run(self, run_params, pipeline, catalog):  # noqa: ARG002
+    @hook_impl(trylast=True)
+    def after_context_created(self, context):
         from hcc_nomogram.parameters import check_parameters
 
-        if "parameters" in catalog:
-            check_parameters(catalog.load("parameters"))
+        check_parameters(context.config_loader["parameters"])
 
 
 class ShortFailureHooks:

@@ -14,23 +14,44 @@ here; the other blocks' models live with their pipelines.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hcc_nomogram.errors import HccNomogramError, InputDataError
 
+#: Namespaces, defined once and passed to whatever builds or names namespaced datasets
+#: (``clinical.discrimination``, ``arterial.icc_table``): the two nomograms (the keys of
+#: ``nomogram.models``) and the two CT phases (the keys of ``data_contract.phases``).
+NOMOGRAM_MODELS = ("clinical", "integrated")
+CT_PHASES = ("arterial", "portal")
 
-class _Strict(BaseModel):
+
+class StrictModel(BaseModel):
+    """Base of every parameter model: an unknown key is an error; values are read-only."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class OutcomeColumns(_Strict):
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def typed(model: type[Model], value: Any) -> Model:
+    """The validated ``model`` of a parameter block -- the one conversion every node makes.
+
+    A ``kedro run`` passes the instance where the node argument is annotated with the model
+    (Kedro's typed ``params:`` inputs), else the mapping checked by :func:`check_parameters`
+    when the run started; tests and notebooks pass the YAML mapping. Either way: the model.
+    """
+    return value if isinstance(value, model) else model.model_validate(value or {})
+
+
+class OutcomeColumns(StrictModel):
     time: str
     event: str
 
 
-class DataContract(_Strict):
+class DataContract(StrictModel):
     """``data_contract`` (``conf/base/parameters.yml``): column names shared by all pipelines."""
 
     id_column: str = "patient_id"
@@ -56,7 +77,7 @@ class DataContract(_Strict):
         return self
 
 
-class PredictParams(_Strict):
+class PredictParams(StrictModel):
     """``predict`` (``conf/base/parameters_predict.yml``), see docs/predict.md."""
 
     horizons_months: list[float] = Field(default_factory=lambda: [12.0, 24.0, 36.0],
@@ -79,12 +100,6 @@ def _deep_features(block: Mapping) -> Any:
     return ExtractorSettings.from_params(dict(block))
 
 
-def _reporting(block: Mapping) -> Any:
-    from hcc_nomogram.report.settings import ReportSettings
-
-    return ReportSettings.from_params(block)
-
-
 def _pydantic(path: str, name: str) -> Callable[[], type[BaseModel]]:
     def load() -> type[BaseModel]:
         import importlib
@@ -103,7 +118,8 @@ BLOCKS: dict[str, tuple[Callable, str]] = {
                   "conf/base/parameters_signature.yml"),
     "nomogram": (_pydantic("hcc_nomogram.pipelines.nomogram.config", "NomogramParams"),
                  "conf/base/parameters_nomogram.yml"),
-    "reporting": (_reporting, "conf/base/parameters_reporting.yml"),
+    "reporting": (_pydantic("hcc_nomogram.report.settings", "ReportSettings"),
+                  "conf/base/parameters_reporting.yml"),
     "predict": (lambda: PredictParams, "conf/base/parameters_predict.yml"),
     "demo_cohort": (_pydantic("hcc_nomogram.demo.config", "DemoCohortConfig"),
                     "conf/base/parameters_demo_cohort.yml"),
@@ -112,8 +128,8 @@ BLOCKS: dict[str, tuple[Callable, str]] = {
     "compute": (_pydantic("hcc_nomogram.compute", "ComputeSettings"),
                 "conf/base/parameters.yml"),
 }
-PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "predict", "demo_cohort", "ingest",
-                   "compute"}
+PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "reporting", "predict", "demo_cohort",
+                   "ingest", "compute"}
 LOCAL_NOTE = " (or its override in conf/local/)"
 
 
@@ -183,6 +199,19 @@ def block_problems(block: str, values: Any) -> list[str]:
     return []
 
 
+def _cross_block_problems(parameters: Mapping[str, Any]) -> list[str]:
+    """Settings naming a value of another block (checked once per run, not once per patient)."""
+    if "preprocessing" not in parameters or "data_contract" not in parameters:
+        return []
+    phases = sorted(DataContract.model_validate(parameters["data_contract"]).phases)
+    fixed = _preprocessing(parameters["preprocessing"] or {}).registration.fixed_phase
+    if fixed in phases:
+        return []
+    file = BLOCKS["preprocessing"][1] + LOCAL_NOTE
+    return [f"- preprocessing.registration.fixed_phase: {fixed!r} is not a phase of "
+            f"data_contract.phases {phases}; set it to one of them [file {file}]."]
+
+
 def check_parameters(parameters: Mapping[str, Any]) -> None:
     """Raise one :class:`InputDataError` listing every unknown key and invalid value of every
     parameter block, each with its dotted key and YAML file; nothing runs before it passes."""
@@ -196,6 +225,8 @@ def check_parameters(parameters: Mapping[str, Any]) -> None:
             continue
         file = BLOCKS[block][1] + LOCAL_NOTE
         lines += [f"- {p} [file {file}]" for p in block_problems(block, values)]
+    if not lines:
+        lines = _cross_block_problems(parameters)
     if lines:
         raise InputDataError(
             "invalid parameters; nothing was run or written:\n" + "\n".join(lines) + "\n",

@@ -3,7 +3,7 @@
 ``__default__`` is the analysis on an existing cohort: preprocessing -> deep_features ->
 signature -> nomogram -> reporting. ``demo_cohort`` (writes the synthetic cohort to
 ``data/01_raw/demo``) and ``predict`` (applies frozen models to new patients) are run
-explicitly, e.g. ``kedro run --pipeline=demo_cohort``; so is ``ingest`` (a DICOM export ->
+explicitly, e.g. ``kedro run --pipelines=demo_cohort``; so is ``ingest`` (a DICOM export ->
 ``data/02_intermediate/ingest/manifest.csv``, see docs/ingest.md).
 """
 

@@ -39,7 +39,7 @@ def _export(tmp_path, mask=None):
 
 
 def _convert(tmp_path, delineations):
-    params = IngestParams.coerce(ingest_params(delineations=delineations))
+    params = IngestParams.model_validate(ingest_params(delineations=delineations))
     export = DicomExport(tmp_path)
     plan = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
     assert json.loads(plan.iloc[0]["problems"]) == []
@@ -89,7 +89,7 @@ def test_two_objects_for_one_phase_are_a_problem(tmp_path):
     for name in ("seg.dcm", "seg2.dcm"):  # two SEGs of r1a on the arterial series
         seg_dataset(art, mask, description="r1a").save_as(tmp_path / "X" / name)
     rule = {"source": "seg", "description": "r1a", "segment": "tumou?r"}
-    params = IngestParams.coerce(ingest_params(delineations={"r1a": [rule]}))
+    params = IngestParams.model_validate(ingest_params(delineations={"r1a": [rule]}))
     export = DicomExport(tmp_path)
     plan = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
     assert "two objects give the arterial mask" in plan.iloc[0]["problems"]
@@ -136,7 +136,7 @@ def test_manifest_has_every_contract_column_and_leaves_carried_masks_empty(tmp_p
     _image, art, _paths, mask = _export(tmp_path)
     seg_dataset(art, mask, description="r1a").save_as(tmp_path / "X" / "seg.dcm")
     rule = {"source": "seg", "description": "r1a", "segment": "tumou?r"}
-    params = IngestParams.coerce(ingest_params(delineations={"r1a": [rule]}))
+    params = IngestParams.model_validate(ingest_params(delineations={"r1a": [rule]}))
     export = DicomExport(tmp_path)
     plan = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
     lazy = convert_ingested_patients(plan, export, data_contract(), params)
@@ -158,7 +158,7 @@ def test_manifest_has_every_contract_column_and_leaves_carried_masks_empty(tmp_p
 def test_ingest_rules_must_use_the_contract_names(tmp_path):
     _export(tmp_path)
     rule = {"source": "seg", "description": "r1a", "segment": "tumou?r"}
-    params = IngestParams.coerce(ingest_params(delineations={"reader9": [rule]}))
+    params = IngestParams.model_validate(ingest_params(delineations={"reader9": [rule]}))
     export = DicomExport(tmp_path)
     with pytest.raises(InputDataError, match=r"ingest.delineations names \['reader9'\]"):
         plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
@@ -171,7 +171,7 @@ def test_patient_missing_from_the_mapping_is_excluded_without_its_dicom_id(tmp_p
     )
     params = ingest_params(delineations={})
     params["patient_ids"]["source"] = "mapping"
-    params = IngestParams.coerce(params)
+    params = IngestParams.model_validate(params)
     export = DicomExport(tmp_path / "export", patient_map_path=tmp_path / "map.csv")
     plan = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
     manifest, qc = build_ingest_outputs(plan, {}, data_contract())

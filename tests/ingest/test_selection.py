@@ -43,7 +43,7 @@ class Study:
 
 def _plan(root: Path, **overrides) -> dict[str, dict]:
     overrides.setdefault("delineations", {})
-    params = IngestParams.coerce(ingest_params(**overrides))
+    params = IngestParams.model_validate(ingest_params(**overrides))
     export = DicomExport(root)
     table = plan_ingest(index_dicom_export(export, params), export, data_contract(), params)
     out = {}
@@ -220,13 +220,13 @@ def test_delineation_on_one_phase_only_is_carried(tmp_path):
 
 def test_unknown_parameter_keys_are_errors():
     with pytest.raises(ValueError, match="Extra inputs are not permitted"):
-        IngestParams.coerce(ingest_params(serie={}))
+        IngestParams.model_validate(ingest_params(serie={}))
     with pytest.raises(ValueError, match="named groups"):
-        IngestParams.coerce(
+        IngestParams.model_validate(
             ingest_params(delineations={"r2": [{"source": "nifti", "pattern": r"r2\.nii"}]})
         )
     with pytest.raises(ValueError, match="not a valid regular expression"):
-        IngestParams.coerce(ingest_params(phases={"arterial": {"description": "art("}}))
+        IngestParams.model_validate(ingest_params(phases={"arterial": {"description": "art("}}))
     # the run-level check (hcc_nomogram.parameters) names the dotted key and the allowed keys
     from hcc_nomogram.parameters import block_problems
 

@@ -105,7 +105,7 @@ def test_threshold_grid_parameters():
 
 def test_risk_categories_are_validated_with_the_parameters():
     with pytest.raises(ValidationError, match="increasing cut points"):
-        nn.as_params({**PARAMS, "reclassification": {"risk_categories": [0.5, 0.2]}})
+        nn.NomogramParams.model_validate({**PARAMS, "reclassification": {"risk_categories": [0.5, 0.2]}})
 
 
 def test_no_model_at_all_gives_a_not_available_table():

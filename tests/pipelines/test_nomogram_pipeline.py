@@ -18,6 +18,8 @@ from tests.stats.synthetic_cohort import make_analysis_table
 
 DATA_CONTRACT = {
     "id_column": "patient_id",
+    "phases": {"arterial": "arterial_ct", "portal": "portal_ct"},
+    "delineations": {"r1a": {"arterial": "arterial_mask_r1a", "portal": "portal_mask_r1a"}},
     "cohort_column": "cohort",
     "training_value": "training",
     "validation_value": "validation",
@@ -181,7 +183,7 @@ def test_decision_curves_and_reclassification_outputs(full_run):
     dca = full_run.load("decision_curves")
     assert set(dca["strategy"]) == {"clinical", "integrated", "treat_all", "treat_none"}
     assert set(dca["cohort"]) == {"training", "validation"}
-    assert set(dca["horizon"]) == set(nn.as_params(PARAMS).horizons_months)
+    assert set(dca["horizon"]) == set(nn.NomogramParams.model_validate(PARAMS).horizons_months)
     at0 = dca[(dca["threshold"] == 0) & (dca["strategy"] == "treat_all")]
     np.testing.assert_allclose(at0["net_benefit"], at0["event_rate_cohort"])
     rec = full_run.load("reclassification")

@@ -122,7 +122,7 @@ def _node_error(features, clinical, params=None):
     from hcc_nomogram.pipelines.signature.nodes import prepare_training_set
 
     return prepare_training_set(
-        features, clinical, DATA_CONTRACT, SignatureParams.coerce(params or PARAMS)
+        features, clinical, DATA_CONTRACT, SignatureParams.model_validate(params or PARAMS)
     )
 
 
@@ -166,11 +166,11 @@ def test_different_patients_and_bad_columns(tables):
 
 def test_params_are_validated():
     with pytest.raises(ValueError, match="method"):
-        SignatureParams.coerce({"mrmr": {"method": "JMI"}})
+        SignatureParams.model_validate({"mrmr": {"method": "JMI"}})
     with pytest.raises(ValueError, match="extra"):
-        SignatureParams.coerce({"cv": {"n_fold": 5}})
+        SignatureParams.model_validate({"cv": {"n_fold": 5}})
     cfg = yaml.safe_load((ROOT / "conf/base/parameters_signature.yml").read_text(encoding="utf-8"))
-    assert SignatureParams.coerce(cfg["signature"]).cv.n_folds == 5
+    assert SignatureParams.model_validate(cfg["signature"]).cv.n_folds == 5
 
 
 def test_second_run_writes_new_versions_on_disk(tables, tmp_path):

@@ -72,3 +72,24 @@ def test_kedro_run_with_a_misspelled_key_stops_before_any_node(project):
     with pytest.raises(InputDataError, match=r"data_contract\.mask_lable: unknown key"):
         run_project(project, ["preprocessing"])
     assert digest(project / "data") == {}
+
+
+def test_fixed_phase_outside_the_contract_phases_stops_the_run_once():
+    params = copy.deepcopy(_base_parameters())
+    params["preprocessing"].setdefault("registration", {})["fixed_phase"] = "venous"
+    with pytest.raises(InputDataError) as info:
+        check_parameters(params)
+    text = str(info.value)
+    assert "preprocessing.registration.fixed_phase: 'venous'" in text, text
+    assert "['arterial', 'portal']" in text and "conf/base/parameters_preprocessing.yml" in text
+
+
+@pytest.mark.slow
+def test_kedro_run_with_a_misspelled_key_of_a_typed_block_gives_the_project_message(project):
+    """``nomogram`` is a typed ``params:`` input (Kedro validates it too): the project's check
+    runs first, so the message names the key, the allowed keys and the file."""
+    typo = project / "conf" / "local" / "parameters_typo.yml"  # merged with parameters.yml
+    typo.write_text("nomogram:\n  bootstrap:\n    n_resampels: 5\n")
+    with pytest.raises(InputDataError, match=r"nomogram\.bootstrap\.n_resampels: unknown key"):
+        run_project(project, ["nomogram"])
+    assert digest(project / "data") == {}

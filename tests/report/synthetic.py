@@ -114,6 +114,7 @@ CONTRACT = {
     "id_column": "patient_id", "center_column": "center", "cohort_column": "cohort",
     "training_value": "training", "validation_value": "validation",
     "phases": {"arterial": "arterial_ct", "portal": "portal_ct"}, "primary_delineation": "r1a",
+    "delineations": {"r1a": {"arterial": "arterial_mask_r1a", "portal": "portal_mask_r1a"}},
     "outcomes": {"os": {"time": "os_months", "event": "os_event"},
                  "pfs": {"time": "pfs_months", "event": "pfs_event"}},
 }

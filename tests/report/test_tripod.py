@@ -9,7 +9,8 @@ import pytest
 import synthetic as S
 
 from hcc_nomogram.imaging.patient import PreprocessingSettings
-from hcc_nomogram.pipelines.nomogram.config import as_params
+from hcc_nomogram.parameters import DataContract
+from hcc_nomogram.pipelines.nomogram.config import NomogramParams
 from hcc_nomogram.pipelines.signature.params import SignatureParams
 from hcc_nomogram.report.tripod import (
     AUTHORS,
@@ -38,8 +39,9 @@ def _kwargs():
         calibration={m: out[f"{m}.calibration_summary"] for m in ("clinical", "integrated")},
         signature_metrics=S.signature_metrics(), signature_weights=S.signature_weights(),
         risk_group_summary=out["risk_group_summary"], provenance=S.provenance("random"),
-        data_contract=S.CONTRACT, nomogram=as_params(S.NOMOGRAM),
-        signature=SignatureParams.coerce({}), icc_threshold=0.75,
+        data_contract=DataContract.model_validate(S.CONTRACT),
+        nomogram=NomogramParams.model_validate(S.NOMOGRAM),
+        signature=SignatureParams.model_validate({}), icc_threshold=0.75,
         preprocessing=PreprocessingSettings.from_params({}), versions={"hcc-nomogram": "9.9"})
 
 

@@ -13,6 +13,8 @@ import pandas as pd
 PLANTED = {"arterial_f0003": 1.0, "portal_f0001": -0.8}
 DATA_CONTRACT = {
     "id_column": "patient_id",
+    "phases": {"arterial": "arterial_ct", "portal": "portal_ct"},
+    "delineations": {"r1a": {"arterial": "arterial_mask_r1a", "portal": "portal_mask_r1a"}},
     "center_column": "center",
     "cohort_column": "cohort",
     "training_value": "training",

@@ -138,7 +138,7 @@ class CohortManifestDataset(AbstractDataset[CohortManifest, pd.DataFrame]):
                 "manifest file does not exist.",
                 file=self._filepath,
                 fix="create it as described in docs/data_contract.md, or run "
-                "`kedro run --pipeline=demo_cohort` to generate the demo cohort.",
+                "`kedro run --pipelines=demo_cohort` to generate the demo cohort.",
             )
         if self._filepath.suffix.lower() in (".xlsx", ".xls"):
             table = pd.read_excel(self._filepath, dtype={self._id_column: str}, **self._load_args)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from hcc_nomogram.parameters import StrictModel
 
 
-class CenterConfig(BaseModel):
+class CenterConfig(StrictModel):
     """One hospital: how many patients it contributes, to which cohort, with which scanner."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
     cohort: str = Field(min_length=1, description="'training' or 'validation'")
@@ -26,20 +26,16 @@ class CenterConfig(BaseModel):
     slice_thickness_mm: float = Field(gt=0, description="slice spacing (z), mm")
 
 
-class VolumeConfig(BaseModel):
+class VolumeConfig(StrictModel):
     """Geometry of every CT: in-plane size and spacing; z size follows from the slice spacing."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     size_xy: int = Field(default=160, ge=32)
     spacing_xy_mm: float = Field(default=1.5, gt=0)
     z_extent_mm: float = Field(default=144.0, gt=0, description="cranio-caudal coverage, mm")
 
 
-class MisalignmentConfig(BaseModel):
+class MisalignmentConfig(StrictModel):
     """Rigid misalignment of the portal phase relative to the arterial phase."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_rotation_deg: float = Field(default=5.0, ge=0)
     min_translation_mm: float = Field(default=3.0, ge=0)
@@ -52,15 +48,13 @@ class MisalignmentConfig(BaseModel):
         return self
 
 
-class SurvivalConfig(BaseModel):
+class SurvivalConfig(StrictModel):
     """Proportional-hazards outcome model (Weibull baseline) and censoring.
 
     Hazard ratios are per category (clinical, vs. the reference level) or per standard
     deviation (image-only latent variables). The baseline scale is solved so that the
     cohort's true (uncensored) median OS/PFS equal ``median_os_months`` / ``median_pfs_months``.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     median_os_months: float = Field(default=19.0, gt=0)
     median_pfs_months: float = Field(default=8.0, gt=0)
@@ -94,10 +88,8 @@ def _default_centers() -> list[CenterConfig]:
     ]  # fmt: skip
 
 
-class DemoCohortConfig(BaseModel):
+class DemoCohortConfig(StrictModel):
     """Everything that decides the demo cohort. Same config + same seed = same files."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     seed: int = Field(default=20201119, ge=0)
     id_prefix: str = "HCC"

@@ -9,7 +9,7 @@ values (:data:`IDENTIFYING`) so that privacy checks have something to look for.
 
 Run::
 
-    kedro run --pipeline=demo_cohort                          # once
+    kedro run --pipelines=demo_cohort                          # once
     python -m hcc_nomogram.demo.dicom_export --patients 3     # -> data/01_raw/dicom/ + map
 """
 

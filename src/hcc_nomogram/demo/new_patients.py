@@ -30,7 +30,7 @@ def write_new_patients_example(
         raise InputDataError(
             "the demo cohort has not been generated.",
             file=manifest_path,
-            fix="run `kedro run --pipeline=demo_cohort` (or `make run`) first.",
+            fix="run `kedro run --pipelines=demo_cohort` (or `make run`) first.",
         )
     manifest = pd.read_csv(manifest_path, dtype={"patient_id": str})
     manifest = manifest[manifest["cohort"] == "validation"].head(n_patients)

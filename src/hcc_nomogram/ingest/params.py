@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from hcc_nomogram.parameters import StrictModel
 
 PARAMS_FILE = "conf/base/parameters_ingest.yml"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_regex(value: str | None) -> str | None:
@@ -28,13 +26,13 @@ def _check_regex(value: str | None) -> str | None:
     return value
 
 
-class IndexParams(_Strict):
+class IndexParams(StrictModel):
     """Header-only indexing of the export folder."""
 
     progress_every: int = Field(1000, ge=1, description="log progress every N files")
 
 
-class SeriesRules(_Strict):
+class SeriesRules(StrictModel):
     """Which series can be a contrast phase at all."""
 
     modality: str = "CT"
@@ -53,14 +51,14 @@ class SeriesRules(_Strict):
     )
 
 
-class PhaseRule(_Strict):
+class PhaseRule(StrictModel):
     description: str = Field(description="case-insensitive regex on SeriesDescription")
     exclude: str | None = Field(None, description="regex: descriptions that never match")
 
     _regex = field_validator("description", "exclude")(_check_regex)
 
 
-class DelineationRule(_Strict):
+class DelineationRule(StrictModel):
     """How the mask objects of one delineation (``r1a``, ``r1b``, ``r2``) are recognised."""
 
     source: Literal["seg", "rtstruct", "nifti"]
@@ -101,7 +99,7 @@ class DelineationRule(_Strict):
         return self
 
 
-class PatientIdParams(_Strict):
+class PatientIdParams(StrictModel):
     """Where the manifest's patient IDs come from (never the DICOM PatientID by accident)."""
 
     source: Literal["patient_id", "mapping", "salted_hash"] = "mapping"
@@ -114,7 +112,7 @@ class PatientIdParams(_Strict):
     default_cohort: str = "training"
 
 
-class IngestParams(_Strict):
+class IngestParams(StrictModel):
     """All of ``ingest``."""
 
     index: IndexParams = Field(default_factory=IndexParams)
@@ -147,7 +145,3 @@ class IngestParams(_Strict):
             if bad:
                 raise ValueError(f"overrides.{pid} names unknown phase(s) {sorted(bad)}")
         return self
-
-    @classmethod
-    def coerce(cls, value) -> IngestParams:
-        return value if isinstance(value, cls) else cls.model_validate(value or {})

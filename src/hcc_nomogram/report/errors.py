@@ -12,6 +12,7 @@ import pandas as pd
 
 from hcc_nomogram import errors
 from hcc_nomogram.errors import InputDataError
+from hcc_nomogram.parameters import CT_PHASES, NOMOGRAM_MODELS
 
 #: Which pipeline writes each upstream dataset the report reads (architecture.md).
 PRODUCED_BY: dict[str, str] = {
@@ -19,8 +20,7 @@ PRODUCED_BY: dict[str, str] = {
     "cohort_manifest": "demo_cohort",
     "preprocessed_crops": "preprocessing",
     "preprocessing_qc": "preprocessing",
-    "arterial.icc_table": "deep_features",
-    "portal.icc_table": "deep_features",
+    **{f"{phase}.icc_table": "deep_features" for phase in CT_PHASES},
     "model_input_features": "deep_features",
     "densenet_weights_provenance": "deep_features",
     "signature_cv_results": "signature",
@@ -41,7 +41,7 @@ def run_first(dataset: str, pipeline: str | None = None) -> str:
 
 
 def _guess_pipeline(dataset: str) -> str:
-    if dataset.startswith(("clinical.", "integrated.")) or "nomogram" in dataset:
+    if dataset.startswith(tuple(f"{m}." for m in NOMOGRAM_MODELS)) or "nomogram" in dataset:
         return "nomogram"
     return "the pipeline that writes it"
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from hcc_nomogram.parameters import DataContract
 from hcc_nomogram.report import images, plots
 from hcc_nomogram.report.errors import require_columns, require_input
 from hcc_nomogram.report.html import Section
@@ -23,15 +24,15 @@ from hcc_nomogram.report.survival import format_p
 Figures = dict[str, go.Figure]
 
 
-def cohort_section(clinical: pd.DataFrame, contract: Mapping[str, Any], *,
+def cohort_section(clinical: pd.DataFrame, contract: DataContract, *,
                    at_risk_every: float = 12.0, table_1: pd.DataFrame | None = None
                    ) -> tuple[Figures, Section]:
     """Table 1 and KM curves of OS and PFS, training vs validation (paper Fig 2A/B)."""
-    outcomes = contract["outcomes"]
-    cohort_col = contract["cohort_column"]
-    cols = [cohort_col] + [c for o in outcomes.values() for c in (o["time"], o["event"])]
+    outcomes = contract.outcomes
+    cohort_col = contract.cohort_column
+    cols = [cohort_col] + [c for o in outcomes.values() for c in (o.time, o.event)]
     require_columns(clinical, cols, "clinical_table", "Cohort")
-    order = [contract["training_value"], contract["validation_value"]]
+    order = [contract.training_value, contract.validation_value]
     sec = Section("cohort", "Cohort")
     counts = clinical[cohort_col].value_counts()
     sec.text(", ".join(f"{g}: {int(counts.get(g, 0))} patients" for g in order) + ".")
@@ -40,7 +41,7 @@ def cohort_section(clinical: pd.DataFrame, contract: Mapping[str, Any], *,
     figs: Figures = {}
     for name, o in outcomes.items():
         fig = plots.km_figure(
-            clinical[o["time"]], clinical[o["event"]], clinical[cohort_col],
+            clinical[o.time], clinical[o.event], clinical[cohort_col],
             title=f"{name.upper()}: training vs validation", at_risk_every=at_risk_every,
             group_order=order, show_logrank=True,
             survival_label=f"{name.upper()} probability",

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from hcc_nomogram.datasets.tables import outcome_columns
+from hcc_nomogram.parameters import DataContract
 from hcc_nomogram.report.html import Section
 
 RUN, PARTLY, AUTHORS = "run", "run + authors", "authors"
@@ -447,7 +448,7 @@ def run_records(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.DataFrame,
                 bootstrap: Mapping[str, pd.DataFrame], calibration: Mapping[str, pd.DataFrame],
                 signature_metrics: pd.DataFrame, signature_weights: pd.DataFrame,
                 risk_group_summary: pd.DataFrame, provenance: Mapping[str, Any],
-                data_contract: Mapping[str, Any], nomogram, signature, icc_threshold: float,
+                data_contract: DataContract, nomogram, signature, icc_threshold: float,
                 preprocessing, versions: Mapping[str, str]) -> RunRecords:
     """:class:`RunRecords` from the upstream datasets and typed parameters (``nomogram``:
     ``NomogramParams``, ``signature``: ``SignatureParams``, ``preprocessing``:
@@ -455,23 +456,23 @@ def run_records(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.DataFrame,
     dc = data_contract
     time_col, event_col = outcome_columns(dc, nomogram.primary_outcome,
                                           setting="nomogram.primary_outcome")
-    cohort_col = dc["cohort_column"]
+    cohort_col = dc.cohort_column
     factors = list(nomogram.candidate_factors)
     model_cols = [time_col, event_col, *[f.column or f.name for f in factors]]
-    train = clinical_table[clinical_table[cohort_col] == dc["training_value"]]
+    train = clinical_table[clinical_table[cohort_col] == dc.training_value]
     n_params = sum(max(train[f.column or f.name].nunique() - 1, 1) if f.kind == "categorical"
                    else 1 for f in factors) + (nomogram.signature is not None)
     cohorts = []
-    for value in (dc["training_value"], dc["validation_value"]):
+    for value in (dc.training_value, dc.validation_value):
         sub = clinical_table[clinical_table[cohort_col] == value]
         complete = sub[[c for c in model_cols if c in sub]].notna().all(axis=1)
         cohorts.append({"cohort": value, "n_patients": len(sub),
                         "n_events": int(pd.to_numeric(sub[event_col]).sum()),
-                        "n_centres": int(sub[dc["center_column"]].nunique()),
+                        "n_centres": int(sub[dc.center_column].nunique()),
                         "n_complete": int(complete.sum()),
                         "n_missing_model": int((~complete).sum())})
     excluded = preprocessing_qc[preprocessing_qc["excluded"].astype(bool)]
-    reasons = "; ".join(f"{r[dc['id_column']]}: {r['exclusion_reason']}"
+    reasons = "; ".join(f"{r[dc.id_column]}: {r['exclusion_reason']}"
                         for _, r in excluded.head(3).iterrows())
     image_qc = (f"{len(preprocessing_qc)} patients' CT and masks checked, {len(excluded)} "
                 "excluded" + (f" ({reasons}{'; ...' if len(excluded) > 3 else ''})"
@@ -523,7 +524,7 @@ def run_records(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.DataFrame,
                                         "hr_ci_lower", "hr_ci_upper"]],
         versions=dict(versions),
         validation_type=validation_type(
-            train[dc["center_column"]].dropna().unique(),
-            clinical_table.loc[clinical_table[cohort_col] == dc["validation_value"],
-                               dc["center_column"]].dropna().unique()),
+            train[dc.center_column].dropna().unique(),
+            clinical_table.loc[clinical_table[cohort_col] == dc.validation_value,
+                               dc.center_column].dropna().unique()),
     )

@@ -1,4 +1,4 @@
-"""Wiring of the `demo_cohort` pipeline (run explicitly: ``kedro run --pipeline=demo_cohort``)."""
+"""Wiring of the `demo_cohort` pipeline (run explicitly: ``kedro run --pipelines=demo_cohort``)."""
 
 from kedro.pipeline import Node, Pipeline
 

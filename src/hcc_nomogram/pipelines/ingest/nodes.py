@@ -23,6 +23,7 @@ from hcc_nomogram.ingest.index import IMAGE_FILE, series_table
 from hcc_nomogram.ingest.params import PARAMS_FILE, IngestParams
 from hcc_nomogram.ingest.pseudonym import assign_ids
 from hcc_nomogram.ingest.selection import MaskSource, plan_patient
+from hcc_nomogram.parameters import DataContract, typed
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ SUFFIX = ".nii.gz"
 
 def index_dicom_export(dicom_export: DicomExport, ingest: IngestParams) -> pd.DataFrame:
     """Series table of the export (one row per series; unreadable files as rows with ``error``)."""
-    ingest = IngestParams.coerce(ingest)
+    ingest = typed(IngestParams, ingest)
     files, _counts = dicom_export.index(ingest.index.progress_every)
     unreadable = files[files["error"] != ""]
     for record in unreadable.head(5).to_dict("records"):
@@ -45,9 +46,10 @@ def index_dicom_export(dicom_export: DicomExport, ingest: IngestParams) -> pd.Da
 
 def _check_contract(ingest: IngestParams, data_contract: dict[str, Any]) -> None:
     """The phases and delineations of ``ingest`` must be those of ``data_contract``."""
+    dc = typed(DataContract, data_contract)
     for what, names, known in (
-        ("phases", set(ingest.phases), set(data_contract["phases"])),
-        ("delineations", set(ingest.delineations), set(data_contract["delineations"])),
+        ("phases", set(ingest.phases), set(dc.phases)),
+        ("delineations", set(ingest.delineations), set(dc.delineations)),
     ):
         if names - known:
             raise InputDataError(
@@ -65,7 +67,7 @@ def plan_ingest(
     ingest: IngestParams,
 ) -> pd.DataFrame:
     """One row per DICOM patient: pseudonym, chosen series, mask sources, problems, notes."""
-    ingest = IngestParams.coerce(ingest)
+    ingest = typed(IngestParams, ingest)
     _check_contract(ingest, data_contract)
     series = ingest_index[ingest_index["error"] == ""]
     files = series[series["modality"] == IMAGE_FILE]
@@ -115,10 +117,11 @@ def plan_ingest(
 
 
 def _columns(data_contract: dict[str, Any]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
-    phases = dict(data_contract["phases"])
+    dc = typed(DataContract, data_contract)
+    phases = dict(dc.phases)
     masks = {
         (d, phase): column
-        for d, cols in data_contract["delineations"].items()
+        for d, cols in dc.delineations.items()
         for phase, column in cols.items()
     }
     return phases, masks
@@ -158,7 +161,7 @@ def convert_ingested_patients(
     ingest: IngestParams,
 ) -> dict[str, Callable[[], sitk.Image]]:
     """Lazy partitions ``"<patient_id>/<manifest column>"`` (NIfTI) of every usable patient."""
-    ingest = IngestParams.coerce(ingest)
+    ingest = typed(IngestParams, ingest)
     phase_columns, mask_columns = _columns(data_contract)
     usable = ingest_plan[ingest_plan["problems"].map(lambda p: not json.loads(p))]
     plans = {row["patient_id"]: row for row in usable.to_dict("records")}

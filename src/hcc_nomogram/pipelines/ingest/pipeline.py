@@ -1,4 +1,4 @@
-"""Wiring of the `ingest` pipeline (run explicitly: ``kedro run --pipeline=ingest``)."""
+"""Wiring of the `ingest` pipeline (run explicitly: ``kedro run --pipelines=ingest``)."""
 
 from kedro.pipeline import Pipeline, node
 

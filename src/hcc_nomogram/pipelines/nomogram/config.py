@@ -1,23 +1,22 @@
 """Typed settings of the `nomogram` pipeline (``conf/base/parameters_nomogram.yml``, key
 ``nomogram``). Kedro validates ``params:nomogram`` against :class:`NomogramParams` before a run
 because the node inputs are annotated with it; nodes also accept the plain dict (tests, other
-runners) through :func:`as_params`."""
+runners) through :func:`hcc_nomogram.parameters.typed`."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from hcc_nomogram.parameters import StrictModel
 from hcc_nomogram.stats.design import Term
 from hcc_nomogram.stats.reclassification import check_risk_categories
 
 
-class FactorSpec(BaseModel):
+class FactorSpec(StrictModel):
     """One candidate clinical factor (see :class:`hcc_nomogram.stats.design.Term`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str
     column: str | None = None
@@ -31,9 +30,7 @@ class FactorSpec(BaseModel):
         return Term.from_dict(self.model_dump())
 
 
-class SignatureSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SignatureSpec(StrictModel):
     column: str = "signature_score"
     name: str = "signature"
     label: str = "DL signature"
@@ -46,16 +43,12 @@ class SignatureSpec(BaseModel):
         )
 
 
-class StepwiseSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StepwiseSpec(StrictModel):
     direction: Literal["both", "forward", "backward"] = "both"
     k: float = Field(default=2.0, gt=0, description="2 = AIC")
 
 
-class CalibrationSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CalibrationSpec(StrictModel):
     horizons_months: list[float] = [12.0, 24.0]
     n_groups: int = Field(default=3, ge=1)
     min_group: int = Field(default=5, ge=1)
@@ -65,18 +58,14 @@ class CalibrationSpec(BaseModel):
     band_seed: int = 20201116
 
 
-class BootstrapSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BootstrapSpec(StrictModel):
     n_resamples: int = Field(default=100, ge=0)
     seed: int = 20201116
 
 
-class DecisionCurveSpec(BaseModel):
+class DecisionCurveSpec(StrictModel):
     """Threshold grid of the decision curves: ``threshold_min`` to ``threshold_max`` (included)
     by ``threshold_step``; thresholds are probabilities of death by the horizon."""
-
-    model_config = ConfigDict(extra="forbid")
 
     threshold_min: float = Field(default=0.0, ge=0, lt=1)
     threshold_max: float = Field(default=0.95, gt=0, lt=1)
@@ -93,11 +82,9 @@ class DecisionCurveSpec(BaseModel):
         return np.round(self.threshold_min + self.threshold_step * np.arange(n + 1), 10)
 
 
-class ReclassificationSpec(BaseModel):
+class ReclassificationSpec(StrictModel):
     """NRI / IDI of integrated vs clinical: risk-category cut points (categorical NRI) and the
     bootstrap of the CIs."""
-
-    model_config = ConfigDict(extra="forbid")
 
     risk_categories: list[float] = [0.2, 0.5]
     n_bootstrap: int = Field(default=200, ge=0)
@@ -110,26 +97,20 @@ class ReclassificationSpec(BaseModel):
         return self
 
 
-class Table1Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Table1Spec(StrictModel):
     numeric: list[str] = []
     categorical: list[str] = []
     cutoffs: dict[str, float] = {}
 
 
-class ModelSpec(BaseModel):
+class ModelSpec(StrictModel):
     """One namespace of the modular pipeline (``clinical`` or ``integrated``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str
     use_signature: bool = False
 
 
-class NomogramParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NomogramParams(StrictModel):
     primary_outcome: str = "os"
     secondary_outcome: str | None = "pfs"
     time_unit: str = "months"
@@ -150,11 +131,3 @@ class NomogramParams(BaseModel):
 
     def terms(self) -> list[Term]:
         return [f.term() for f in self.candidate_factors]
-
-
-def as_params(params) -> NomogramParams:
-    return params if isinstance(params, NomogramParams) else NomogramParams.model_validate(params)
-
-
-def as_model_spec(spec) -> ModelSpec:
-    return spec if isinstance(spec, ModelSpec) else ModelSpec.model_validate(spec)

@@ -18,12 +18,8 @@ from hcc_nomogram.datasets.tables import (
     outcome_columns,
 )
 from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError, require_columns
-from hcc_nomogram.pipelines.nomogram.config import (
-    ModelSpec,
-    NomogramParams,
-    as_model_spec,
-    as_params,
-)
+from hcc_nomogram.parameters import DataContract, typed
+from hcc_nomogram.pipelines.nomogram.config import ModelSpec, NomogramParams
 from hcc_nomogram.stats.calibration import (
     calibration_at_horizon,
     integrated_brier,
@@ -50,12 +46,6 @@ RISK_DIRECTION = "higher linear predictor / points = higher hazard = worse survi
 COHORT = "cohort"  # column name of the cohort role in every output table
 
 
-def _contract(data_contract) -> dict:
-    return (
-        data_contract.model_dump() if hasattr(data_contract, "model_dump") else dict(data_contract)
-    )
-
-
 def _terms(p: NomogramParams, spec: ModelSpec | None = None):
     """Candidate terms; the signature joins when configured (and, with ``spec``, if it uses it)."""
     terms = p.terms()
@@ -64,8 +54,8 @@ def _terms(p: NomogramParams, spec: ModelSpec | None = None):
     return terms
 
 
-def _training(df: pd.DataFrame, dc: dict) -> pd.DataFrame:
-    return df[df[COHORT] == dc["training_value"]]
+def _training(df: pd.DataFrame, dc: DataContract) -> pd.DataFrame:
+    return df[df[COHORT] == dc.training_value]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,23 +66,23 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     the training cohort has fewer than ``min_events`` primary-outcome events. The cohort column
     is renamed ``cohort``.
     """
-    p, dc = as_params(params), _contract(data_contract)
+    p, dc = typed(NomogramParams, params), typed(DataContract, data_contract)
     time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
     categorical, numeric, _ = _table1_columns(p)
     # every column a later node needs: a missing one stops the run before its first output
     require_columns(analysis_table,
-                    [dc["id_column"], dc["cohort_column"], *model_cols, *categorical, *numeric],
+                    [dc.id_column, dc.cohort_column, *model_cols, *categorical, *numeric],
                     name="analysis_table", fix=COLUMN_FIX)
-    check_patient_ids(analysis_table, dc["id_column"], source="analysis_table")
-    check_cohort_values(analysis_table, dc["cohort_column"],
-                        [dc["training_value"], dc["validation_value"]], dc["id_column"],
+    check_patient_ids(analysis_table, dc.id_column, source="analysis_table")
+    check_cohort_values(analysis_table, dc.cohort_column,
+                        [dc.training_value, dc.validation_value], dc.id_column,
                         source="analysis_table")
-    df = check_outcomes(analysis_table, time_col, event_col, dc["id_column"],
+    df = check_outcomes(analysis_table, time_col, event_col, dc.id_column,
                         source="analysis_table")
-    if dc["cohort_column"] != COHORT:
+    if dc.cohort_column != COHORT:
         df = df.drop(columns=[COHORT], errors="ignore").rename(
-            columns={dc["cohort_column"]: COHORT}
+            columns={dc.cohort_column: COHORT}
         )
     missing = df[model_cols].isna()
     incomplete = missing.any(axis=1)
@@ -108,9 +98,9 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     train = _training(df, dc)
     if train.empty:
         raise InputDataError(
-            f"no patient has {COHORT} == {dc['training_value']!r} "
+            f"no patient has {COHORT} == {dc.training_value!r} "
             f"(values: {sorted(map(str, df[COHORT].unique()))}).",
-            column=dc["cohort_column"],
+            column=dc.cohort_column,
             fix="set data_contract.training_value to the value marking the training cohort.",
         )
     n_events = int(pd.to_numeric(train[event_col]).sum())
@@ -137,9 +127,9 @@ def _table1_columns(p: NomogramParams) -> tuple[list[str], list[str], dict[str, 
 
 def summarize_patient_characteristics(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
     """Table 1: factors by cohort, Fisher's exact (categorical) / Mann-Whitney U (numeric)."""
-    p, dc = as_params(params), _contract(data_contract)
+    p, dc = typed(NomogramParams, params), typed(DataContract, data_contract)
     categorical, numeric, cutoffs = _table1_columns(p)
-    order = [dc["training_value"], dc["validation_value"]]
+    order = [dc.training_value, dc.validation_value]
     order = [g for g in order if g in set(cohort[COHORT])]
     return table1(
         cohort, COHORT, categorical=categorical, numeric=numeric, cutoffs=cutoffs, group_order=order
@@ -148,7 +138,7 @@ def summarize_patient_characteristics(cohort: pd.DataFrame, params, data_contrac
 
 def summarize_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
     """Median OS / PFS (95% CI) per cohort and log-rank P between cohorts."""
-    p, dc = as_params(params), _contract(data_contract)
+    p, dc = typed(NomogramParams, params), typed(DataContract, data_contract)
     rows = []
     for key in [p.primary_outcome, p.secondary_outcome]:
         if key is None:
@@ -181,7 +171,7 @@ def summarize_cohort_survival(cohort: pd.DataFrame, params, data_contract) -> pd
 
 def fit_univariate_models(cohort: pd.DataFrame, params, data_contract) -> pd.DataFrame:
     """Univariate Cox (Efron) of every candidate (and the signature) in the training cohort."""
-    p, dc = as_params(params), _contract(data_contract)
+    p, dc = typed(NomogramParams, params), typed(DataContract, data_contract)
     time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     train = _training(cohort, dc)
     terms = fit_terms(train, _terms(p))
@@ -197,7 +187,7 @@ def fit_univariate_models(cohort: pd.DataFrame, params, data_contract) -> pd.Dat
 
 
 # ----- per model (namespaces `clinical`, `integrated`) ----------------------------------------
-def _develop(train: pd.DataFrame, p: NomogramParams, spec: ModelSpec, dc: dict, **kwargs):
+def _develop(train: pd.DataFrame, p: NomogramParams, spec: ModelSpec, dc: DataContract, **kwargs):
     """:func:`develop_model` (screening + stepwise AIC) of model ``spec`` on ``train``."""
     time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     always = [p.signature.name] if spec.use_signature and p.signature.always_candidate else []
@@ -220,7 +210,7 @@ def develop_nomogram(
     cohort: pd.DataFrame, params: NomogramParams, model: dict, data_contract
 ) -> tuple[NomogramModel, pd.DataFrame]:
     """Screen (univariate P) then stepwise-AIC Cox on training: the model and the AIC trace."""
-    p, spec, dc = as_params(params), as_model_spec(model), _contract(data_contract)
+    p, spec, dc = typed(NomogramParams, params), typed(ModelSpec, model), typed(DataContract, data_contract)
     if spec.use_signature and p.signature is None:
         reason = "no signature column configured (nomogram.signature is null): clinical-only run"
         logger.warning("nomogram: model %r not available: %s", spec.name, reason)
@@ -263,11 +253,11 @@ def score_patients(
     ``risk_group`` is "high" when the LP exceeds the *training* median LP (``model.lp_cutoff``),
     applied unchanged to every cohort.
     """
-    p, dc = as_params(params), _contract(data_contract)
+    p, dc = typed(NomogramParams, params), typed(DataContract, data_contract)
     time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     base = pd.DataFrame(
         {
-            "patient_id": cohort[dc["id_column"]].to_numpy(),
+            "patient_id": cohort[dc.id_column].to_numpy(),
             COHORT: cohort[COHORT].to_numpy(),
             "time": cohort[time_col].to_numpy(float),
             "event": cohort[event_col].to_numpy(int),
@@ -292,10 +282,10 @@ def evaluate_discrimination(
 ) -> pd.DataFrame:
     """Per cohort: Harrell's C (95% CI, IJ SE), time-dependent AUC at the horizons (censoring
     from the training cohort) and the integrated Brier score of the model's survival curves."""
-    p, dc = as_params(params), _contract(data_contract)
+    p, dc = typed(NomogramParams, params), typed(DataContract, data_contract)
     if predictions.empty:
         return pd.DataFrame([{"model": "", "available": False, "note": "model not available"}])
-    train = predictions[predictions[COHORT] == dc["training_value"]]
+    train = predictions[predictions[COHORT] == dc.training_value]
     rows = []
     for g, sub in predictions.groupby(COHORT, sort=False):
         c = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor"])
@@ -352,7 +342,7 @@ def validate_by_bootstrap(
     cohort: pd.DataFrame, params: NomogramParams, model: dict, data_contract
 ) -> pd.DataFrame:
     """Optimism-corrected C in training: screening + stepwise repeated in every resample."""
-    p, spec, dc = as_params(params), as_model_spec(model), _contract(data_contract)
+    p, spec, dc = typed(NomogramParams, params), typed(ModelSpec, model), typed(DataContract, data_contract)
     if spec.use_signature and p.signature is None:
         return _not_available(NomogramModel.unavailable(spec.name, "no signature column"))
     time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
@@ -382,7 +372,7 @@ def validate_by_bootstrap(
 
 def assess_calibration(predictions: pd.DataFrame, params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Grouped calibration at each horizon and cohort: (group table, RMSE summary)."""
-    p = as_params(params)
+    p = typed(NomogramParams, params)
     if predictions.empty:
         na = pd.DataFrame([{"available": False, "note": "model not available"}])
         return na, na
@@ -420,7 +410,7 @@ def assess_smooth_calibration(
     (ICI / E50 / E90) at each calibration horizon and cohort (Austin et al. 2020; see
     :mod:`hcc_nomogram.stats.calibration_smooth`): (metrics table, curve table). A statistic
     that cannot be estimated (e.g. no event before the horizon) is NaN with a ``note``."""
-    p = as_params(params)
+    p = typed(NomogramParams, params)
     if predictions.empty:
         na = pd.DataFrame([{"available": False, "note": "model not available"}])
         return na, na
@@ -508,7 +498,7 @@ def _smooth_calibration_row(time, event, s, horizon, p: NomogramParams):
 
 def check_proportional_hazards(model: NomogramModel, cohort: pd.DataFrame, params, data_contract):
     """Grambsch-Therneau scaled-Schoenfeld test per covariate and global (training)."""
-    p, dc = as_params(params), _contract(data_contract)
+    p, dc = typed(NomogramParams, params), typed(DataContract, data_contract)
     if not model.available:
         return _not_available(model)
     time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
@@ -522,7 +512,7 @@ def check_proportional_hazards(model: NomogramModel, cohort: pd.DataFrame, param
 
 def build_nomogram_points(model: NomogramModel, params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Nomogram as data: points per factor level (0-100) and total points -> survival scale."""
-    p = as_params(params)
+    p = typed(NomogramParams, params)
     if not model.available:
         na = _not_available(model)
         return na, na
@@ -664,7 +654,7 @@ def analyse_decision_curves(
 ) -> pd.DataFrame:
     """Net benefit of the nomograms vs treat-all / treat-none per cohort and horizon
     (Kaplan-Meier survival decision curves; risk = 1 - predicted survival, higher = worse)."""
-    p = as_params(params)
+    p = typed(NomogramParams, params)
     if clinical.empty and integrated.empty:
         return pd.DataFrame([{"available": False, "note": "no nomogram available"}])
     thresholds = p.decision_curve.thresholds()
@@ -684,7 +674,7 @@ def assess_reclassification(
 ) -> pd.DataFrame:
     """IPCW continuous NRI, categorical NRI and IDI of the integrated over the clinical
     nomogram per cohort and horizon, with seeded bootstrap percentile CIs."""
-    p = as_params(params)
+    p = typed(NomogramParams, params)
     if integrated.empty or clinical.empty:
         note = "integrated model not available (no signature column)"
         return pd.DataFrame([{"available": False, "note": note}])

@@ -8,9 +8,12 @@ NRI/IDI).
 
 from kedro.pipeline import Node, Pipeline
 
+from hcc_nomogram.parameters import NOMOGRAM_MODELS
+
 from . import nodes
 
-MODELS = ("clinical", "integrated")
+MODELS = NOMOGRAM_MODELS
+CLINICAL, INTEGRATED = (f"{m}.nomogram_predictions" for m in MODELS)
 COMMON = ["params:nomogram", "params:data_contract"]
 # ``params:model`` is the namespace's ``nomogram.models.*``
 DEVELOP = ["nomogram_cohort", "params:nomogram", "params:model", "params:data_contract"]
@@ -95,29 +98,27 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             _node(
                 nodes.compare_models,
-                ["clinical.nomogram_predictions", "integrated.nomogram_predictions"],
+                [CLINICAL, INTEGRATED],
                 "c_index_comparison",
             ),
             _node(
                 nodes.combine_multivariate_tables,
-                ["clinical.multivariate_cox", "integrated.multivariate_cox"],
+                [f"{m}.multivariate_cox" for m in MODELS],
                 "multivariate_cox_table",
             ),
             _node(
                 nodes.stratify_risk_groups,
-                ["integrated.nomogram_predictions", "clinical.nomogram_predictions"],
+                [INTEGRATED, CLINICAL],
                 ["risk_group_summary", "risk_group_km"],
             ),
             _node(
                 nodes.analyse_decision_curves,
-                ["clinical.nomogram_predictions", "integrated.nomogram_predictions",
-                 "params:nomogram"],
+                [CLINICAL, INTEGRATED, "params:nomogram"],
                 "decision_curves",
             ),
             _node(
                 nodes.assess_reclassification,
-                ["clinical.nomogram_predictions", "integrated.nomogram_predictions",
-                 "params:nomogram"],
+                [CLINICAL, INTEGRATED, "params:nomogram"],
                 "reclassification",
             ),
         ]

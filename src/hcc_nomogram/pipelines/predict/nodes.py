@@ -27,9 +27,9 @@ from hcc_nomogram.imaging.patient import (
     excluded_record,
     preprocess_patient,
 )
-from hcc_nomogram.parameters import PredictParams
+from hcc_nomogram.parameters import DataContract, PredictParams, typed
 from hcc_nomogram.pipelines.deep_features.nodes import collect_phase_crops
-from hcc_nomogram.pipelines.nomogram.config import as_params
+from hcc_nomogram.pipelines.nomogram.config import NomogramParams
 from hcc_nomogram.pipelines.predict import card, page
 from hcc_nomogram.pipelines.predict.guards import (
     STATUS_FLAGGED,
@@ -63,22 +63,20 @@ def record_training_settings(data_contract: dict, preprocessing: dict, deep_feat
 
 # ----- guard rails -----------------------------------------------------------------------------
 def check_feature_settings(training_settings: dict, data_contract: dict, preprocessing: dict,
-                           deep_features: dict) -> list[str]:
+                           deep_features: dict) -> tuple[list[str], dict, dict]:
     """Refuse (:class:`ModelMismatchError`) when crops or features would be computed
-    differently from training; returns the compared settings."""
+    differently from training; returns the compared settings' names and the accepted
+    ``preprocessing`` and ``deep_features`` settings, the only ones the image nodes use."""
     compared = compare_training_settings(training_settings, data_contract, preprocessing,
                                          deep_features)
     logger.info("predict: feature-extraction settings match training (%s).", ", ".join(compared))
-    return compared
+    return compared, preprocessing, deep_features
 
 
-def build_predict_extractor(deep_features: dict, densenet_weights_provenance: dict,
-                            settings_check: list[str]) -> DenseNetExtractor:
-    """The DenseNet-121 with the configured weights, refused unless they are the training ones.
-
-    ``settings_check`` only orders this node after :func:`check_feature_settings`.
-    """
-    del settings_check
+def build_predict_extractor(deep_features: dict,
+                            densenet_weights_provenance: dict) -> DenseNetExtractor:
+    """The DenseNet-121 with the accepted ``deep_features`` settings, refused unless its weights
+    are the training ones."""
     extractor = make_extractor(deep_features)
     compare_weights_provenance(densenet_weights_provenance, extractor.provenance.to_dict())
     return extractor
@@ -98,22 +96,22 @@ def _primary_contract(manifest: CohortManifest, data_contract: dict) -> Contract
 
 
 def preprocess_new_patients(predict_manifest: CohortManifest,
-                            predict_clinical_checked: pd.DataFrame, settings_check: list[str],
-                            data_contract: dict,
+                            predict_clinical_checked: pd.DataFrame, data_contract: dict,
                             preprocessing: dict) -> tuple[dict[str, dict], pd.DataFrame]:
     """Crops of the primary delineation (``{patient: {"<phase>__<d>__image"|"__mask": array}}``)
     and one QC row per patient whose clinical inputs passed (``predict_clinical_checked``),
     computed exactly as in the preprocessing pipeline.
 
-    ``settings_check`` (like ``predict_clinical_checked``) makes this node, whose QC table is
-    the run's first output, run only after every guard rail passed: a refused run writes nothing.
+    Its inputs are the guard rails' outputs (``predict_clinical_checked``, the accepted
+    ``preprocessing``), so this node, whose QC table is the run's first output, runs only after
+    every guard rail passed: a refused run writes nothing.
     """
-    del settings_check
+    dc = typed(DataContract, data_contract)
     settings = PreprocessingSettings.from_params(preprocessing)
     contract = _primary_contract(predict_manifest, data_contract)
     primary = f"__{contract.primary_delineation}__"
     crops, records = {}, []
-    for pid in predict_clinical_checked[data_contract["id_column"]].astype(str):
+    for pid in predict_clinical_checked[dc.id_column].astype(str):
         source = PatientSource.from_manifest(predict_manifest, pid)
         try:
             arrays, qc = preprocess_patient(source, contract, settings)
@@ -133,17 +131,18 @@ def preprocess_new_patients(predict_manifest: CohortManifest,
     return crops, qc.sort_values("patient_id").reset_index(drop=True)
 
 
-def _phases(deep_features: dict, data_contract: dict) -> list[str]:
+def _phases(deep_features: dict, dc: DataContract) -> list[str]:
     """The phases features are extracted from (``deep_features.phases``, else the contract's)."""
-    return list((deep_features.get("phases") or {p: p for p in data_contract["phases"]}).values())
+    return list((deep_features.get("phases") or {p: p for p in dc.phases}).values())
 
 
 def extract_new_patient_features(predict_crops: dict[str, dict], predict_extractor,
                                  data_contract: dict, deep_features: dict) -> pd.DataFrame:
     """Deep features of the primary delineation: ``patient_id`` + ``<phase>_fNNNN`` columns."""
-    id_col, primary = data_contract["id_column"], data_contract["primary_delineation"]
-    contract = {**data_contract, "delineations": {primary: data_contract["delineations"][primary]}}
-    phases = _phases(deep_features, data_contract)
+    dc = typed(DataContract, data_contract)
+    id_col, primary = dc.id_column, dc.primary_delineation
+    contract = {**data_contract, "delineations": {primary: dc.delineations[primary]}}
+    phases = _phases(deep_features, dc)
     frames = []
     for phase in phases:
         index, crops = collect_phase_crops(predict_crops, phase, contract)
@@ -158,12 +157,12 @@ def extract_new_patient_features(predict_crops: dict[str, dict], predict_extract
 
 
 # ----- clinical --------------------------------------------------------------------------------
-def _training_rows(analysis_table: pd.DataFrame, data_contract: dict) -> pd.DataFrame:
-    train = analysis_table[analysis_table[data_contract["cohort_column"]]
-                           == data_contract["training_value"]]
+def _training_rows(analysis_table: pd.DataFrame, dc: DataContract) -> pd.DataFrame:
+    train = analysis_table[analysis_table[dc.cohort_column]
+                           == dc.training_value]
     if train.empty:
         raise InputDataError("analysis_table holds no training patient.",
-                             column=data_contract["cohort_column"],
+                             column=dc.cohort_column,
                              fix="load the analysis_table of the training run.")
     return train
 
@@ -179,13 +178,14 @@ def validate_new_clinical(*, predict_clinical: pd.DataFrame, predict_manifest: C
     training runs (:func:`check_same_training_run`) -- here, before any output of the run is
     written, rather than after the images were processed.
     """
-    id_col = data_contract["id_column"]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
     model = integrated_nomogram_model
     if not model.available:
         raise InputDataError(f"the integrated nomogram is not available: {model.reason}",
                              fix="train with a signature (nomogram.signature not null).")
     check_same_training_run(
-        _training_rows(analysis_table, data_contract)["signature_lp"].to_numpy(float),
+        _training_rows(analysis_table, dc)["signature_lp"].to_numpy(float),
         signature_model.lp_min, signature_model.lp_max)
     if id_col not in predict_clinical.columns:
         raise InputDataError(f"the clinical table has no ID column {id_col!r}.", column=id_col,
@@ -207,10 +207,10 @@ def validate_new_clinical(*, predict_clinical: pd.DataFrame, predict_manifest: C
         logger.warning("predict: %d clinical row(s) without images are ignored: %s", len(extra),
                        ", ".join(extra[:10]))
     clinical = clinical.set_index(id_col).loc[ids].reset_index()
-    sig = as_params(nomogram).signature
+    sig = typed(NomogramParams, nomogram).signature
     terms = clinical_terms(model.terms, sig.column if sig else None)
     warnings = check_clinical_inputs(clinical, terms, _training_rows(analysis_table,
-                                                                     data_contract), id_col)
+                                                                     dc), id_col)
     clinical[WARNINGS_COLUMN] = [warnings[p] for p in clinical[id_col]]
     return clinical
 
@@ -223,16 +223,17 @@ def predict_new_patients(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per patient: signature, nomogram points, survival at the horizons, risk group, warnings;
     and the predicted survival curves (long table)."""
-    id_col = data_contract["id_column"]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
     model = integrated_nomogram_model
-    train = _training_rows(analysis_table, data_contract)
+    train = _training_rows(analysis_table, dc)
     features = predict_deep_features.set_index(predict_deep_features[id_col].astype(str))
     table = predict_clinical_checked[
         predict_clinical_checked[id_col].isin(features.index)].reset_index(drop=True)
     lp_sig = signature_model.linear_predictor(features.loc[table[id_col]])
     table["signature_lp"] = lp_sig
     table["signature_score"] = signature_model.rescale(lp_sig)
-    horizons = [float(h) for h in predict["horizons_months"]]
+    horizons = [float(h) for h in typed(PredictParams, predict).horizons_months]
     lp = model.predict_lp(table)
     out = pd.DataFrame({id_col: table[id_col].to_numpy(), "model": model.name,
                         "signature_lp": lp_sig, "signature_score": table["signature_score"],
@@ -268,7 +269,7 @@ def _guard_out_of_range(out: pd.DataFrame, table: pd.DataFrame, train: pd.DataFr
     """``out`` with ``out_of_range``, ``out_of_range_reasons`` and ``prediction_status``; a
     patient far outside the training range gets its prediction withheld
     (``on_out_of_range: refuse``) or flagged (``flag``, risk group suffixed "(out of range)")."""
-    settings = PredictParams.model_validate(predict)
+    settings = typed(PredictParams, predict)
     ranges = {"signature_score": (float(train["signature_score"].min()),
                                   float(train["signature_score"].max())),
               **training_ranges(clinical_terms(model.terms, "signature_score"), train)}
@@ -301,10 +302,11 @@ def compute_patient_cams(predict_crops: dict[str, dict], predict_extractor,
                          signature_model: SignatureModel, data_contract: dict,
                          deep_features: dict) -> dict[str, dict]:
     """CAM of each phase's primary crop in signature (linear-predictor) units, 224x224."""
-    primary = data_contract["primary_delineation"]
+    dc = typed(DataContract, data_contract)
+    primary = dc.primary_delineation
     weights = dict(zip(signature_model.features, signature_model.coefficients))
     scale = dict(zip(signature_model.features, signature_model.sd))
-    phases = _phases(deep_features, data_contract)
+    phases = _phases(deep_features, dc)
     out = {}
     for pid, arrays in predict_crops.items():
         out[pid] = {}
@@ -323,8 +325,9 @@ def render_patient_pages(*, patient_predictions: pd.DataFrame, patient_survival_
                          densenet_weights_provenance: dict, data_contract: dict,
                          predict: dict) -> dict[str, str]:
     """One self-contained HTML page per patient: ``{patient_id: html}``."""
-    id_col = data_contract["id_column"]
-    horizons = [float(h) for h in predict["horizons_months"]]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
+    horizons = [float(h) for h in typed(PredictParams, predict).horizons_months]
     columns = list(dict.fromkeys(t.column for t in integrated_nomogram_model.terms
                                  if t.column in predict_clinical_checked.columns))
     clinical = predict_clinical_checked.set_index(id_col)
@@ -364,13 +367,14 @@ def write_model_card(
     """The model card (Markdown) of the frozen models this run loaded, with what this run
     checked: the compared feature settings and the DenseNet weights resolved now (so the card,
     an output, is written only after both guard rails passed)."""
+    dc = typed(DataContract, data_contract)
     now = predict_extractor.provenance
     checks = [f"{len(predict_settings_check)} feature-extraction settings equal the training "
               f"ones ({', '.join(predict_settings_check)}).",
               f"DenseNet-121 weights resolved now: {now.weights_source} (MD5 {now.file_md5}), "
               "the training ones."]
-    p = as_params(nomogram)
-    guard = PredictParams.model_validate(predict)
+    p = typed(NomogramParams, nomogram)
+    guard = typed(PredictParams, predict)
     policy = (
         f"a new patient whose signature score or numeric clinical factor lies more than "
         f"{guard.out_of_range_margin:g} x the training range outside that range is "
@@ -380,10 +384,10 @@ def write_model_card(
         + f" (`predict.on_out_of_range: {guard.on_out_of_range}`); inside the margin but outside "
         "the range, a warning."
     )
-    time_col, event_col = outcome_columns(data_contract, p.primary_outcome,
+    time_col, event_col = outcome_columns(dc, p.primary_outcome,
                                           setting="nomogram.primary_outcome")
     model = integrated_nomogram_model
-    train = _training_rows(analysis_table, data_contract)
+    train = _training_rows(analysis_table, dc)
     sig = p.signature.column if p.signature else None
     ranges = []
     for term in clinical_terms(model.terms, sig) if model.available else []:
@@ -399,8 +403,8 @@ def write_model_card(
         n_signature_features=len(signature_model.features),
         nomogram_terms=[t.display for t in model.terms], lp_cutoff=model.lp_cutoff,
         provenance=densenet_weights_provenance, training_settings=training_settings,
-        cohorts=card.cohort_summary(analysis_table, data_contract["cohort_column"],
-                                    data_contract["center_column"], time_col, event_col),
+        cohorts=card.cohort_summary(analysis_table, dc.cohort_column,
+                                    dc.center_column, time_col, event_col),
         signature_metrics=signature_metrics, discrimination=integrated_discrimination,
         bootstrap=integrated_bootstrap_validation, c_index_comparison=c_index_comparison,
         calibration_summary=integrated_calibration_summary, ranges=pd.DataFrame(ranges),

@@ -1,12 +1,14 @@
 """Wiring of the `predict` pipeline (docs/predict.md): frozen models applied to new patients.
 
-:func:`create_pipeline` is ``kedro run --pipeline=predict``; nothing is refitted.
+:func:`create_pipeline` is ``kedro run --pipelines=predict``; nothing is refitted.
 :func:`create_training_record_pipeline` records, with a training run, the settings that
 decide crops and features (``training_settings``), which ``predict`` compares with the
 current ones. It belongs in the training run (``__default__``), see docs/predict.md.
 """
 
 from kedro.pipeline import Node, Pipeline
+
+from hcc_nomogram.parameters import NOMOGRAM_MODELS
 
 from . import nodes
 
@@ -23,7 +25,7 @@ def create_training_record_pipeline(**kwargs) -> Pipeline:
 
 
 #: the integrated nomogram's namespaced datasets, mapped in so that no node input holds a '.'
-INTEGRATED = {f"integrated_{name}": f"integrated.{name}" for name in (
+INTEGRATED = {f"integrated_{name}": f"{NOMOGRAM_MODELS[1]}.{name}" for name in (
     "nomogram_model", "discrimination", "bootstrap_validation", "calibration_summary")}
 
 
@@ -36,9 +38,10 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline([
         Node(nodes.check_feature_settings,
              ["training_settings", CONTRACT, "params:preprocessing", "params:deep_features"],
-             "predict_settings_check", name="check_feature_settings"),
+             ["predict_settings_check", "predict_preprocessing_settings",
+              "predict_deep_features_settings"], name="check_feature_settings"),
         Node(nodes.build_predict_extractor,
-             ["params:deep_features", "densenet_weights_provenance", "predict_settings_check"],
+             ["predict_deep_features_settings", "densenet_weights_provenance"],
              "predict_extractor", name="build_predict_extractor"),
         Node(nodes.validate_new_clinical,
              _by_name("predict_clinical", "predict_manifest", "integrated_nomogram_model",
@@ -47,11 +50,11 @@ def create_pipeline(**kwargs) -> Pipeline:
              "predict_clinical_checked", name="validate_new_clinical"),
         # after every guard rail: its QC table is the run's first output
         Node(nodes.preprocess_new_patients,
-             ["predict_manifest", "predict_clinical_checked", "predict_settings_check", CONTRACT,
-              "params:preprocessing"],
+             ["predict_manifest", "predict_clinical_checked", CONTRACT,
+              "predict_preprocessing_settings"],
              ["predict_crops", "predict_preprocessing_qc"], name="preprocess_new_patients"),
         Node(nodes.extract_new_patient_features,
-             ["predict_crops", "predict_extractor", CONTRACT, "params:deep_features"],
+             ["predict_crops", "predict_extractor", CONTRACT, "predict_deep_features_settings"],
              "predict_deep_features", name="extract_new_patient_features"),
         Node(nodes.predict_new_patients,
              _by_name("predict_deep_features", "predict_clinical_checked", "signature_model",
@@ -60,7 +63,7 @@ def create_pipeline(**kwargs) -> Pipeline:
              ["patient_predictions", "patient_survival_curves"], name="predict_new_patients"),
         Node(nodes.compute_patient_cams,
              ["predict_crops", "predict_extractor", "signature_model", CONTRACT,
-              "params:deep_features"],
+              "predict_deep_features_settings"],
              "patient_cams", name="compute_patient_cams"),
         Node(nodes.render_patient_pages,
              _by_name("patient_predictions", "patient_survival_curves", "patient_cams",

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_nomogram.hooks import package_versions
+from hcc_nomogram.parameters import DataContract, PredictParams, typed
 from hcc_nomogram.report import sections
 from hcc_nomogram.report.calculator import calculator_page, calculator_section
 from hcc_nomogram.report.errors import require_input
@@ -34,28 +35,28 @@ def _with_section(figs: dict, sec) -> dict[str, Any]:
 
 def build_cohort_section(clinical_table: pd.DataFrame, data_contract: dict,
                          reporting: dict) -> dict[str, Any]:
-    settings = ReportSettings.from_params(reporting)
-    figs, sec = sections.cohort_section(clinical_table, data_contract,
+    settings = typed(ReportSettings, reporting)
+    figs, sec = sections.cohort_section(clinical_table, typed(DataContract, data_contract),
                                         at_risk_every=settings.at_risk_every_months)
     return _with_section(figs, sec)
 
 
 def build_preprocessing_section(preprocessing_qc: pd.DataFrame, preprocessed_crops: dict,
                                 data_contract: dict, reporting: dict) -> dict[str, Any]:
-    settings = ReportSettings.from_params(reporting)
+    settings, dc = typed(ReportSettings, reporting), typed(DataContract, data_contract)
     figs, sec = sections.preprocessing_section(
-        preprocessing_qc, preprocessed_crops, phases=list(data_contract["phases"]),
-        delineation=data_contract["primary_delineation"],
+        preprocessing_qc, preprocessed_crops, phases=list(dc.phases),
+        delineation=dc.primary_delineation,
         n_patients=settings.n_example_patients, stride=settings.image_stride,
-        id_col=data_contract["id_column"])
+        id_col=dc.id_column)
     return _with_section(figs, sec)
 
 
 def build_ingest_section(ingest_qc: pd.DataFrame | None, preprocessing_qc: pd.DataFrame,
                          data_contract: dict) -> dict[str, Any]:
-    figs, sec = sections.ingest_section(ingest_qc, preprocessing_qc,
-                                        phases=list(data_contract["phases"]),
-                                        id_col=data_contract["id_column"])
+    dc = typed(DataContract, data_contract)
+    figs, sec = sections.ingest_section(ingest_qc, preprocessing_qc, phases=list(dc.phases),
+                                        id_col=dc.id_column)
     return _with_section(figs, sec)
 
 
@@ -91,7 +92,7 @@ def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame
     """
     from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
 
-    settings = ReportSettings.from_params(reporting)
+    settings, dc = typed(ReportSettings, reporting), typed(DataContract, data_contract)
     cols = settings.signature_columns
     sections.require_columns(signature_weights, [cols["feature"], cols["weight"]],
                              "signature_weights", "Class activation maps")
@@ -99,12 +100,12 @@ def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame
     weights = dict(zip(signature_weights[cols["feature"]], signature_weights[cols["weight"]]))
     scale = (dict(zip(signature_weights[cols["feature"]], signature_weights[cols["scale"]]))
              if cols.get("scale") in signature_weights else None)
-    deli = data_contract["primary_delineation"]
+    deli = dc.primary_delineation
     panels = []
     for pid in sections.sample_patients(list(preprocessed_crops), settings.n_example_patients):
         arrays = sections._load(preprocessed_crops, pid)
         row = []
-        for phase in data_contract["phases"]:
+        for phase in dc.phases:
             crop = arrays[f"{phase}__{deli}__image"]
             w = signature_feature_weights(weights, phase, scale)
             cam = compute_cam(extractor, crop, w) if w else np.zeros_like(crop, dtype=float)
@@ -117,7 +118,7 @@ def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame
 
 def build_cam_section(cam_panels: list, densenet_weights_provenance: dict,
                       reporting: dict) -> dict[str, Any]:
-    settings = ReportSettings.from_params(reporting)
+    settings = typed(ReportSettings, reporting)
     figs, sec = sections.cam_section(
         cam_panels, weights_source=str(densenet_weights_provenance.get("weights_source")),
         stride=settings.image_stride)
@@ -126,7 +127,7 @@ def build_cam_section(cam_panels: list, densenet_weights_provenance: dict,
 
 def build_signature_section(signature_weights: pd.DataFrame, signature_cv_results: pd.DataFrame,
                             signature_metrics: pd.DataFrame, reporting: dict) -> dict[str, Any]:
-    settings = ReportSettings.from_params(reporting)
+    settings = typed(ReportSettings, reporting)
     figs, sec = sections.signature_section(
         signature_weights, signature_cv_results, signature_metrics,
         columns=settings.signature_columns)
@@ -143,7 +144,7 @@ def build_nomogram_section(*, clinical_points: pd.DataFrame, clinical_scale: pd.
                            integrated_points: pd.DataFrame, integrated_scale: pd.DataFrame,
                            multivariate_cox_table: pd.DataFrame,
                            reporting: dict) -> dict[str, Any]:
-    settings = ReportSettings.from_params(reporting)
+    settings = typed(ReportSettings, reporting)
     figs, sec = sections.nomogram_section(
         {"clinical": (clinical_points, clinical_scale),
          "integrated": (integrated_points, integrated_scale)},
@@ -195,11 +196,10 @@ def build_reclassification_section(reclassification: pd.DataFrame) -> dict[str, 
 
 def build_risk_groups_section(risk_group_km: pd.DataFrame, risk_group_summary: pd.DataFrame,
                               data_contract: dict, reporting: dict) -> dict[str, Any]:
-    settings = ReportSettings.from_params(reporting)
+    settings, dc = typed(ReportSettings, reporting), typed(DataContract, data_contract)
     figs, sec = sections.risk_groups_section(
         risk_group_km, risk_group_summary,
-        cohorts={"training": data_contract["training_value"],
-                 "validation": data_contract["validation_value"]},
+        cohorts={"training": dc.training_value, "validation": dc.validation_value},
         at_risk_every=settings.at_risk_every_months)
     return _with_section(figs, sec)
 
@@ -211,15 +211,13 @@ def build_calculator_section(*, clinical_nomogram_model, integrated_nomogram_mod
     report section that embeds and links it. Horizons: ``nomogram.horizons_months``; numeric
     input ranges: the training rows of ``analysis_table``, and inputs far outside them handled
     by ``predict.on_out_of_range`` (as the predict pipeline's guards)."""
-    from hcc_nomogram.parameters import PredictParams
-    from hcc_nomogram.pipelines.nomogram.config import as_params
+    from hcc_nomogram.pipelines.nomogram.config import NomogramParams
 
     require_input(analysis_table, "analysis_table", "Nomogram calculator")
-    guard = PredictParams.model_validate(predict)
-    train = analysis_table[analysis_table[data_contract["cohort_column"]]
-                           == data_contract["training_value"]]
+    guard, dc = typed(PredictParams, predict), typed(DataContract, data_contract)
+    train = analysis_table[analysis_table[dc.cohort_column] == dc.training_value]
     page = calculator_page([clinical_nomogram_model, integrated_nomogram_model], train,
-                           horizons=as_params(nomogram).horizons_months,
+                           horizons=typed(NomogramParams, nomogram).horizons_months,
                            banner=weights_banner(densenet_weights_provenance),
                            on_out_of_range=guard.on_out_of_range,
                            out_of_range_margin=guard.out_of_range_margin)
@@ -256,7 +254,7 @@ def build_tripod_section(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.D
     from importlib import metadata
 
     from hcc_nomogram.imaging.patient import PreprocessingSettings
-    from hcc_nomogram.pipelines.nomogram.config import as_params
+    from hcc_nomogram.pipelines.nomogram.config import NomogramParams
     from hcc_nomogram.pipelines.signature.params import SignatureParams
 
     for data, name in ((clinical_table, "clinical_table"), (preprocessing_qc, "preprocessing_qc"),
@@ -275,8 +273,8 @@ def build_tripod_section(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.D
                      "integrated": integrated_calibration_summary},
         signature_metrics=signature_metrics, signature_weights=signature_weights,
         risk_group_summary=risk_group_summary, provenance=densenet_weights_provenance,
-        data_contract=data_contract, nomogram=as_params(nomogram),
-        signature=SignatureParams.coerce(signature),
+        data_contract=typed(DataContract, data_contract),
+        nomogram=typed(NomogramParams, nomogram), signature=typed(SignatureParams, signature),
         icc_threshold=float(deep_features["icc"]["threshold"]),
         preprocessing=PreprocessingSettings.from_params(preprocessing),
         versions={**package_versions(), "hcc-nomogram": metadata.version("hcc_nomogram")})
@@ -289,7 +287,7 @@ def build_tripod_section(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.D
 
 def assemble_report(reporting: dict, banners: list[str], *sections_: dict) -> str:
     """The single self-contained HTML report (Plotly JS inlined once)."""
-    settings = ReportSettings.from_params(reporting)
+    settings = typed(ReportSettings, reporting)
     return render_report(list(sections_), title=settings.title, banners=banners,
                          subtitle="Zhang et al., Front. Oncol. 2020;10:593292, reproduced with "
                                   "hcc-nomogram. Risk direction: higher = worse.")
@@ -297,14 +295,14 @@ def assemble_report(reporting: dict, banners: list[str], *sections_: dict) -> st
 
 def render_static_images(reporting: dict, **figures) -> dict[str, Any]:
     """PNG copies of the figures (kaleido + Chromium, else matplotlib)."""
-    settings = ReportSettings.from_params(reporting)
+    settings = typed(ReportSettings, reporting)
     return figures_to_images(figures, width=settings.static_width, engine=settings.static_engine)
 
 
 def assemble_clinical_report(reporting: dict, *sections_: dict) -> str:
     """The clinical-only report: cohort and nomogram sections, no image-derived input (for a
-    user with a clinical spreadsheet only; `kedro run --pipeline=reporting --tags=clinical_report`)."""
-    settings = ReportSettings.from_params(reporting)
+    user with a clinical spreadsheet only; `kedro run --pipelines=reporting --tags=clinical_report`)."""
+    settings = typed(ReportSettings, reporting)
     note = Section("not_available", "Image-based sections")
     note.text("Preprocessing QC, feature reproducibility, the deep learning signature and the "
               "class activation maps are not available in the clinical-only report (they need "

@@ -7,6 +7,8 @@ One section pipeline per report section; each writes its figures to ``report_<na
 
 from kedro.pipeline import Node, Pipeline
 
+from hcc_nomogram.parameters import CT_PHASES, NOMOGRAM_MODELS
+
 from .nodes import (
     assemble_clinical_report,
     assemble_report,
@@ -58,7 +60,7 @@ SECTION_FIGURES = {
 #: Sections wired to the other pipelines' outputs, in report order.
 WIRED_SECTIONS = tuple(SECTION_FIGURES)
 #: Sections that need only the clinical table and the nomogram pipeline's outputs: the
-#: clinical-only report (`kedro run --pipeline=reporting --tags=clinical_report`).
+#: clinical-only report (`kedro run --pipelines=reporting --tags=clinical_report`).
 CLINICAL_SECTIONS = ("cohort", "characteristics", "nomogram", "discrimination", "calibration",
                      "calibration_smooth", "decision_curves", "reclassification",
                      "risk_groups")
@@ -72,18 +74,17 @@ def _outputs(section: str) -> dict[str, str]:
 
 def _by_model(prefix: str, dataset: str) -> dict[str, str]:
     """Map namespaced nomogram outputs in, so no node input holds a '.'."""
-    return {f"{m}_{prefix}": f"{m}.{dataset}" for m in ("clinical", "integrated")}
+    return {f"{m}_{prefix}": f"{m}.{dataset}" for m in NOMOGRAM_MODELS}
 
 
 def _tripod_pipeline(sections: tuple[str, ...]) -> Pipeline:
     """The TRIPOD+AI checklist; it reads the other sections of the report being built, so it
     links only to sections that exist."""
     others = [f"report_{s}_section" for s in sections if s != "tripod_ai"]
-    datasets = ["clinical_table", "preprocessing_qc", "multivariate_cox_table",
-                "clinical_discrimination", "integrated_discrimination", "c_index_comparison",
-                "clinical_bootstrap_validation", "integrated_bootstrap_validation",
-                "clinical_calibration_summary", "integrated_calibration_summary",
-                "signature_metrics", "signature_weights", "risk_group_summary",
+    per_model = [f"{m}_{d}" for m in NOMOGRAM_MODELS
+                 for d in ("discrimination", "bootstrap_validation", "calibration_summary")]
+    datasets = ["clinical_table", "preprocessing_qc", "multivariate_cox_table", *per_model,
+                "c_index_comparison", "signature_metrics", "signature_weights", "risk_group_summary",
                 "densenet_weights_provenance", *others]
     params = {"data_contract": C, "nomogram": "params:nomogram", "signature": "params:signature",
               "deep_features": "params:deep_features", "preprocessing": "params:preprocessing"}
@@ -114,10 +115,9 @@ def section_pipelines(sections: tuple[str, ...] = WIRED_SECTIONS) -> dict[str, P
         # the namespaced ICC tables are mapped in, so no node input holds a '.'
         "reproducibility": Pipeline(
             [Node(build_reproducibility_section,
-                  ["arterial_icc_table", "portal_icc_table", "params:deep_features.icc"],
+                  [*[f"{p}_icc_table" for p in CT_PHASES], "params:deep_features.icc"],
                   _outputs("reproducibility"), name="build_reproducibility_section")],
-            inputs={"arterial_icc_table": "arterial.icc_table",
-                    "portal_icc_table": "portal.icc_table"}),
+            inputs={f"{p}_icc_table": f"{p}.icc_table" for p in CT_PHASES}),
         "signature": Pipeline([Node(
             build_signature_section,
             ["signature_weights", "signature_cv_results", "signature_metrics", P],
@@ -154,7 +154,7 @@ def section_pipelines(sections: tuple[str, ...] = WIRED_SECTIONS) -> dict[str, P
                     **_by_model("calibration_summary", "calibration_summary")}),
         "calibration_smooth": Pipeline(
             [Node(build_smooth_calibration_section,
-                  {f"{m}_{d}": f"{m}_{d}" for m in ("clinical", "integrated")
+                  {f"{m}_{d}": f"{m}_{d}" for m in NOMOGRAM_MODELS
                    for d in ("calibration", "calibration_metrics", "calibration_curve")},
                   _outputs("calibration_smooth"), name="build_smooth_calibration_section")],
             inputs={**_by_model("calibration", "calibration"),

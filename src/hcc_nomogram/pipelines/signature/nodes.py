@@ -22,6 +22,7 @@ from hcc_nomogram.datasets.tables import (
     outcome_columns,
 )
 from hcc_nomogram.errors import InputDataError, SurvivalDataError, require_columns
+from hcc_nomogram.parameters import DataContract, typed
 from hcc_nomogram.pipelines.signature.params import SignatureParams
 from hcc_nomogram.stats.concordance import harrell_c_index
 from hcc_nomogram.stats.coxnet import (
@@ -87,15 +88,16 @@ def prepare_training_set(
 ) -> pd.DataFrame:
     """Check both tables and return the TRAINING cohort only: id, time, event and the
     (non-constant) deep features, indexed by patient id."""
-    params = SignatureParams.coerce(params)
-    id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
-    time_col, event_col = outcome_columns(data_contract, params.outcome, "signature.outcome")
+    dc = typed(DataContract, data_contract)
+    params = typed(SignatureParams, params)
+    id_col, cohort_col = dc.id_column, dc.cohort_column
+    time_col, event_col = outcome_columns(dc, params.outcome, "signature.outcome")
     require_columns(model_input_features, [id_col, cohort_col], name="model_input_features",
                     fix=_COLUMN_FIX)
     require_columns(clinical_table, [id_col, cohort_col, time_col, event_col],
                     name="clinical_table", fix=_COLUMN_FIX)
     check_patient_ids(clinical_table, id_col, source="clinical_table")
-    cohorts = [data_contract["training_value"], data_contract["validation_value"]]
+    cohorts = [dc.training_value, dc.validation_value]
     check_cohort_values(clinical_table, cohort_col, cohorts, id_col, source="clinical_table")
     features = _str_ids(model_input_features, id_col)
     clinical = check_outcomes(_str_ids(clinical_table, id_col), time_col, event_col, id_col,
@@ -119,10 +121,10 @@ def prepare_training_set(
             patient=list(differ[id_col][:5]),
             column=cohort_col,
         )
-    train = merged[merged[cohort_col] == data_contract["training_value"]]
+    train = merged[merged[cohort_col] == dc.training_value]
     if train.empty:
         raise InputDataError(
-            f"no patient has {cohort_col} == {data_contract['training_value']!r}.",
+            f"no patient has {cohort_col} == {dc.training_value!r}.",
             column=cohort_col,
             fix="set data_contract.training_value to the label of your training cohort.",
         )
@@ -175,7 +177,7 @@ def rank_features(
 ) -> pd.DataFrame:
     """mRMR ranking on the training cohort: discretise features at training mean -/+ k SD,
     outcome class at horizon H (see :mod:`hcc_nomogram.stats.mrmr`)."""
-    params = SignatureParams.coerce(params)
+    params = typed(SignatureParams, params)
     features, time, event = _split(signature_training_set, data_contract, params)
     horizon = params.mrmr.horizon_months or km_median(time, event)
     cls = survival_class(time, event, horizon)
@@ -205,7 +207,7 @@ def cross_validate_signature(
 ) -> pd.DataFrame:
     """Every (k, l1_ratio, alpha) with its mean and SD cross-validated C; the chosen row is
     flagged ``selected``."""
-    params = SignatureParams.coerce(params)
+    params = typed(SignatureParams, params)
     features, time, event = _split(signature_training_set, data_contract, params)
     cv = cross_validate_coxnet(
         features,
@@ -231,7 +233,7 @@ def fit_signature(
     params: SignatureParams,
 ) -> SignatureModel:
     """Refit the selected configuration on the whole training cohort and freeze it."""
-    params = SignatureParams.coerce(params)
+    params = typed(SignatureParams, params)
     features, time, event = _split(signature_training_set, data_contract, params)
     chosen = signature_cv_results[signature_cv_results["selected"]].iloc[0]
     return fit_signature_model(
@@ -268,10 +270,11 @@ def score_signature(
 ) -> pd.DataFrame:
     """``signature_lp`` (raw, higher = worse) and ``signature_score`` (training min-max
     rescaled) for every patient of both cohorts."""
+    dc = typed(DataContract, data_contract)
     keys = [
-        data_contract["id_column"],
-        data_contract["center_column"],
-        data_contract["cohort_column"],
+        dc.id_column,
+        dc.center_column,
+        dc.cohort_column,
     ]
     require_columns(model_input_features, keys, name="model_input_features", fix=_COLUMN_FIX)
     table = model_input_features.set_index(model_input_features[keys[0]].astype(str))
@@ -289,13 +292,14 @@ def evaluate_signature(
     params: SignatureParams,
 ) -> pd.DataFrame:
     """Harrell's C (IJ standard error, Wald CI) of ``signature_lp`` per cohort."""
-    params = SignatureParams.coerce(params)
-    id_col, cohort_col = data_contract["id_column"], data_contract["cohort_column"]
-    time_col, event_col = outcome_columns(data_contract, params.outcome, "signature.outcome")
+    dc = typed(DataContract, data_contract)
+    params = typed(SignatureParams, params)
+    id_col, cohort_col = dc.id_column, dc.cohort_column
+    time_col, event_col = outcome_columns(dc, params.outcome, "signature.outcome")
     clinical = _str_ids(clinical_table, id_col)
     data = signature_scores.merge(clinical[[id_col, time_col, event_col]], on=id_col)
     rows = []
-    for cohort in (data_contract["training_value"], data_contract["validation_value"]):
+    for cohort in (dc.training_value, dc.validation_value):
         part = data[data[cohort_col] == cohort].dropna(subset=[time_col, event_col])
         if part.empty:
             continue
@@ -321,7 +325,8 @@ def build_analysis_table(
     data_contract: dict[str, Any],
 ) -> pd.DataFrame:
     """``clinical_table`` + ``signature_lp`` and ``signature_score``: one row per patient."""
-    id_col = data_contract["id_column"]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
     clinical = _str_ids(clinical_table, id_col)
     table = clinical.merge(
         signature_scores[[id_col, "signature_lp", "signature_score"]],

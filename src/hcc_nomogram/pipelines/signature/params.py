@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from hcc_nomogram.parameters import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MrmrParams(_Strict):
+class MrmrParams(StrictModel):
     method: Literal["MID", "MIQ"] = "MID"
     n_ranked: int = Field(50, ge=1, description="length of the mRMR ranking")
     pool_size: int | None = Field(
@@ -27,7 +25,7 @@ class MrmrParams(_Strict):
     )
 
 
-class CvParams(_Strict):
+class CvParams(StrictModel):
     n_folds: int = Field(5, ge=2)
     k_grid: list[int] = Field(default_factory=lambda: [5, 10, 20, 30], min_length=1)
     l1_ratio_grid: list[float] = Field(default_factory=lambda: [0.1, 0.5, 0.9, 1.0], min_length=1)
@@ -36,15 +34,10 @@ class CvParams(_Strict):
     selection: Literal["max", "one_se"] = "max"
 
 
-class SignatureParams(_Strict):
+class SignatureParams(StrictModel):
     outcome: str = Field("os", description="key of data_contract.outcomes")
     random_seed: int = 2020
     constant_features: Literal["drop", "error"] = "drop"
     ci_alpha: float = Field(0.05, gt=0, lt=1)
     mrmr: MrmrParams = Field(default_factory=MrmrParams)
     cv: CvParams = Field(default_factory=CvParams)
-
-    @classmethod
-    def coerce(cls, value) -> SignatureParams:
-        """Accept an instance (Kedro's typed parameters) or a plain dict (tests, notebooks)."""
-        return value if isinstance(value, cls) else cls.model_validate(value)
