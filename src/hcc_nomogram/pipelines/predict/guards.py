@@ -212,3 +212,39 @@ def far_out_of_range(values: Mapping[str, float], ranges: Mapping[str, tuple[flo
             reasons.append(f"{name}={value:.3g} is far outside the training range "
                            f"[{lo:.3g}, {hi:.3g}] (beyond the margin of {margin:g} x its width)")
     return reasons
+
+
+#: preprocessing-QC columns (``<phase>__<primary delineation>__<suffix>``) of the crop guard:
+#: how much of the crop lies outside the CT image, and how much of it is air (< -500 HU)
+CROP_QC_SUFFIXES = ("crop_outside_fraction", "crop_air_fraction")
+
+
+def crop_qc_columns(qc: pd.DataFrame, primary: str) -> list[str]:
+    """The crop-coverage QC columns of the primary delineation present in ``qc``."""
+    return [c for c in qc.columns if c.endswith(tuple(f"__{primary}__{s}"
+                                                      for s in CROP_QC_SUFFIXES))]
+
+
+def crop_training_ranges(training_qc: pd.DataFrame, training_ids, primary: str,
+                         id_column: str = "patient_id") -> dict[str, tuple[float, float]]:
+    """``{column: (min, max)}`` of the crop-coverage QC over the included training patients
+    (empty when the training run predates these columns)."""
+    qc = training_qc[training_qc[id_column].astype(str).isin({str(p) for p in training_ids})]
+    if "excluded" in qc.columns:
+        qc = qc[~qc["excluded"].astype(bool)]
+    ranges = {}
+    for column in crop_qc_columns(qc, primary):
+        seen = pd.to_numeric(qc[column], errors="coerce").dropna()
+        if not seen.empty:
+            ranges[column] = (float(seen.min()), float(seen.max()))
+    return ranges
+
+
+def crop_far_outside(values: Mapping[str, float], ranges: Mapping[str, tuple[float, float]],
+                     margin: float) -> list[str]:
+    """Reasons why a new patient's crop lies much more outside the image / in air than any
+    training crop: :func:`far_out_of_range` on the high side only (less air than in training
+    is no reason to refuse), e.g. a tumour at the image corner."""
+    reasons = far_out_of_range({k: max(v, ranges[k][0]) if np.isfinite(v) else v
+                                for k, v in values.items() if k in ranges}, ranges, margin)
+    return [f"crop mostly outside the body: {r}" for r in reasons]
