@@ -67,4 +67,4 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 
 viz: install
-	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser
+	$(BIN)/python -m hcc_nomogram.viz

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import SimpleITK as sitk
 import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
@@ -368,6 +369,52 @@ def test_out_of_range_flag_mode_predicts_but_marks(trained, tiny_demo_cohort):
     assert np.isfinite(far["linear_predictor"]) and np.isfinite(far["surv_12"])
     assert "PREDICTION FLAGGED" in catalog.load("loaded:pages")[box["far"]]
     assert "**flagged**" in catalog.load("loaded:model_card")
+
+
+def _write_corner_patient(trained, tiny_demo_cohort):
+    """New patients (primary masks only) whose first patient's arterial (fixed-phase) images
+    are cut at the tumour centroid, so that the tumour sits at the image corner: most of its
+    crop lies outside the image (the issue's 'tumour cut by the image corner'). The portal
+    images stay whole, so the registration onto the arterial grid still works."""
+    folder = trained / "new_corner"
+    write_new_patients(tiny_demo_cohort, folder, primary_only=True)
+    manifest = pd.read_csv(folder / "manifest.csv", dtype={"patient_id": str})
+    row = manifest.iloc[0]
+    mask = sitk.ReadImage(row["arterial_mask_r1a"])
+    z, y, x = np.nonzero(sitk.GetArrayFromImage(mask))
+    corner = mask.TransformContinuousIndexToPhysicalPoint(
+        (float(x.mean()), float(y.mean()), float(z.mean())))
+    for col in [c for c in manifest.columns if c.startswith("arterial_")]:
+        image = sitk.ReadImage(row[col])
+        ix, iy, _ = image.TransformPhysicalPointToIndex(corner)
+        nx, ny, nz = image.GetSize()
+        path = folder / f"corner_{col}.nii.gz"
+        sitk.WriteImage(sitk.RegionOfInterest(image, [nx - ix, ny - iy, nz], [ix, iy, 0]),
+                        str(path))
+        manifest.loc[0, col] = str(path)
+    manifest.to_csv(folder / "manifest.csv", index=False)
+    return folder, row["patient_id"]
+
+
+def test_crop_mostly_outside_the_image_is_refused(trained, tiny_demo_cohort):
+    """A tumour at the image corner: its crop lies far more outside the image than any training
+    crop (relative to the training preprocessing_qc), so its prediction is refused; the normal
+    new patients are not refused for their crops."""
+    new, corner = _write_corner_patient(trained, tiny_demo_cohort)
+    catalog = run_predict(trained, tiny_demo_cohort, new)
+    pred = catalog.load("loaded:patient_predictions").set_index("patient_id")
+    qc = catalog.load("loaded:predict_preprocessing_qc").set_index("patient_id")
+    assert qc.loc[corner, "arterial__r1a__crop_outside_fraction"] > 0.9 * (
+        1 - (1 - qc.drop(index=corner)["arterial__r1a__crop_outside_fraction"].max()) / 4)
+    bad = pred.loc[corner]
+    assert bad["prediction_status"] == "refused: out of range" and bad["risk_group"] == "not given"
+    assert "crop mostly outside the body" in bad["out_of_range_reasons"]
+    assert "arterial__r1a__crop_outside_fraction" in bad["out_of_range_reasons"]
+    assert "crop mostly outside" in catalog.load("loaded:pages")[corner]
+    others = pred.drop(index=corner)
+    assert len(others) >= 4
+    assert not others["out_of_range_reasons"].fillna("").str.contains("crop").any()
+    assert "crop_outside_fraction" in catalog.load("loaded:model_card")
 
 
 # ----- the offline nomogram calculator (reporting pipeline) against the predictions ------------

@@ -4,11 +4,16 @@ input far outside the training range is named, with the margin, instead of answe
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.parameters import PredictParams, check_parameters
-from hcc_nomogram.pipelines.predict.guards import far_out_of_range
+from hcc_nomogram.pipelines.predict.guards import (
+    crop_far_outside,
+    crop_training_ranges,
+    far_out_of_range,
+)
 
 RANGES = {"signature_score": (0.0, 1.0), "age_years": (30.0, 80.0)}
 
@@ -38,3 +43,28 @@ def test_predict_parameters_default_to_refuse_and_reject_unknown_modes():
     assert np.isfinite(params.out_of_range_margin)
     with pytest.raises(InputDataError, match=r"predict\.on_out_of_range"):
         check_parameters({"predict": {"on_out_of_range": "ignore"}})
+
+
+def test_crop_guard_uses_the_training_qc_range_on_the_high_side_only():
+    """Training crops 70-80 % outside the image (small demo volumes): 84 % is within the margin
+    (0.8 + 0.5 x 0.1 = 0.85), 90 % is refused, and less padding than in training is no reason."""
+    col = "arterial__r1a__crop_outside_fraction"
+    qc = pd.DataFrame({"patient_id": ["T1", "T2", "T3", "V1"], "excluded": [False] * 4,
+                       col: [0.7, 0.8, 0.75, 0.99],  # V1: a validation patient, not training
+                       "arterial__r1b__crop_outside_fraction": [0.0, 0.0, 0.0, 0.0]})
+    ranges = crop_training_ranges(qc, ["T1", "T2", "T3"], "r1a")
+    assert ranges == {col: (0.7, 0.8)}
+    # slack = max(0.5 x 0.1, CROP_MIN_SLACK = 0.1) = 0.1: refused only above 0.8 + 0.1
+    assert crop_far_outside({col: 0.84}, ranges, 0.5) == []
+    assert crop_far_outside({col: 0.9}, ranges, 0.5) == []
+    assert crop_far_outside({col: 0.1}, ranges, 0.5) == []
+    (reason,) = crop_far_outside({col: 0.91}, ranges, 0.5)
+    assert reason.startswith("crop mostly outside the body: " + col + "=0.91 is far outside")
+    # a wide training range: its margin (0.5 x 0.6 = 0.3) is the slack
+    assert crop_far_outside({col: 0.99}, {col: (0.1, 0.7)}, 0.5) == []
+    assert crop_far_outside({col: 1.0}, {col: (0.1, 0.69)}, 0.5)
+    # full-size CTs: no training crop leaves the image; a few pixels outside is not refused
+    assert crop_far_outside({col: 0.05}, {col: (0.0, 0.0)}, 0.5) == []
+    assert crop_far_outside({col: 0.3}, {col: (0.0, 0.0)}, 0.5)
+    assert crop_far_outside({col: float("nan")}, ranges, 0.5)
+    assert crop_training_ranges(qc.drop(columns=[col]), ["T1"], "r1a") == {}

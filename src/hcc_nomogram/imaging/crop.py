@@ -23,6 +23,8 @@ import SimpleITK as sitk
 from hcc_nomogram.errors import InputDataError, parameter_error
 
 AIR_HU = -1000.0
+#: below this (HU, before z-scoring) a crop pixel counts as air (QC ``__crop_air_fraction``)
+AIR_THRESHOLD_HU = -500.0
 NORMALIZATIONS = ("crop", "roi", "none")
 
 
@@ -112,6 +114,18 @@ def crop_centered(array: np.ndarray, centroid_xy, size: int, fill: float) -> np.
     if ys < ye and xs < xe:
         out[ys - y0 : ye - y0, xs - x0 : xe - x0] = array[ys:ye, xs:xe]
     return out
+
+
+def outside_fraction_centered(shape: tuple[int, int], centroid_xy, size: int) -> float:
+    """Fraction of the :func:`crop_centered` window of a ``shape`` (rows, columns) array that
+    lies outside the array (padded there)."""
+    inside = crop_centered(np.ones(shape, dtype=np.uint8), centroid_xy, size, 0)
+    return 1.0 - float(inside.mean())
+
+
+def air_fraction(crop: np.ndarray) -> float:
+    """Fraction of the pixels of a crop (HU, before z-scoring) below :data:`AIR_THRESHOLD_HU`."""
+    return float((np.asarray(crop) < AIR_THRESHOLD_HU).mean())
 
 
 def window_grid(

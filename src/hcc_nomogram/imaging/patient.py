@@ -24,8 +24,10 @@ from hcc_nomogram.imaging.crop import (
     PARAMS_FILE,
     CropSettings,
     IntensitySettings,
+    air_fraction,
     crop_centered,
     normalize_intensity,
+    outside_fraction_centered,
     sample_window,
     window_grid,
 )
@@ -360,11 +362,16 @@ def preprocess_patient(
                 array.astype(np.float32), choice.centroid_xy, size, settings.crop.fill_hu
             )
             msk = crop_centered(mask[choice.index], choice.centroid_xy, size, 0)
+            outside = outside_fraction_centered(array.shape, choice.centroid_xy, size)
         else:
             window = window_grid(grid, choice.index, choice.centroid_xy, size, spacing)
-            img = sample_window(image, window, transform, fill=settings.crop.fill_hu)
+            img = sample_window(image, window, transform, fill=np.nan)  # NaN: outside the image
+            outside_pixels = np.isnan(img)
+            outside = float(outside_pixels.mean())
+            img[outside_pixels] = settings.crop.fill_hu
             mask_image = _with_geometry(mask, grid)
             msk = sample_window(mask_image, window, None, is_mask=True)
+        air = air_fraction(img)
         img, w = normalize_intensity(img, msk, settings.intensity)
         warnings += [f"{key}: {x}" for x in w]
         if msk.sum() * np.prod(grid.GetSpacing()[:2]) < choice.area_mm2 - 1e-6 and spacing is None:
@@ -382,6 +389,8 @@ def preprocess_patient(
                 f"{key}__centroid_y_mm": round(cy_mm, 4),
                 f"{key}__centroid_z_mm": round(cz_mm, 4),
                 f"{key}__slices_with_tumour": choice.n_slices_with_tumour,
+                f"{key}__crop_outside_fraction": round(outside, 6),
+                f"{key}__crop_air_fraction": round(air, 6),
             }
         )
     qc["warnings"] = json.dumps(warnings)

@@ -212,3 +212,53 @@ def far_out_of_range(values: Mapping[str, float], ranges: Mapping[str, tuple[flo
             reasons.append(f"{name}={value:.3g} is far outside the training range "
                            f"[{lo:.3g}, {hi:.3g}] (beyond the margin of {margin:g} x its width)")
     return reasons
+
+
+#: preprocessing-QC columns (``<phase>__<primary delineation>__<suffix>``) of the crop guard:
+#: how much of the crop lies outside the CT image, and how much of it is air (< -500 HU)
+CROP_QC_SUFFIXES = ("crop_outside_fraction", "crop_air_fraction")
+
+
+def crop_qc_columns(qc: pd.DataFrame, primary: str) -> list[str]:
+    """The crop-coverage QC columns of the primary delineation present in ``qc``."""
+    return [c for c in qc.columns if c.endswith(tuple(f"__{primary}__{s}"
+                                                      for s in CROP_QC_SUFFIXES))]
+
+
+def crop_training_ranges(training_qc: pd.DataFrame, training_ids, primary: str,
+                         id_column: str = "patient_id") -> dict[str, tuple[float, float]]:
+    """``{column: (min, max)}`` of the crop-coverage QC over the included training patients
+    (empty when the training run predates these columns)."""
+    qc = training_qc[training_qc[id_column].astype(str).isin({str(p) for p in training_ids})]
+    if "excluded" in qc.columns:
+        qc = qc[~qc["excluded"].astype(bool)]
+    ranges = {}
+    for column in crop_qc_columns(qc, primary):
+        seen = pd.to_numeric(qc[column], errors="coerce").dropna()
+        if not seen.empty:
+            ranges[column] = (float(seen.min()), float(seen.max()))
+    return ranges
+
+
+#: the least excess over the training maximum that refuses a crop (fraction of the crop): a
+#: training cohort whose crops never leave the image (range [0, 0], the rule for full-size CTs)
+#: must not refuse a crop that is a few pixels outside it
+CROP_MIN_SLACK = 0.10
+
+
+def crop_far_outside(values: Mapping[str, float], ranges: Mapping[str, tuple[float, float]],
+                     margin: float) -> list[str]:
+    """Reasons why a new patient's crop lies much more outside the image / in air than any
+    training crop, e.g. a tumour at the image corner: above the training maximum by more than
+    ``max(margin x the training width, CROP_MIN_SLACK)``. High side only (less air than in
+    training is no reason to refuse); a non-finite value is always a reason."""
+    reasons = []
+    for name, value in values.items():
+        if name not in ranges:
+            continue
+        lo, hi = ranges[name]
+        slack = max(margin * (hi - lo), CROP_MIN_SLACK)
+        if not np.isfinite(value) or value > hi + slack:
+            reasons.append(f"crop mostly outside the body: {name}={value:.3g} is far outside the "
+                           f"training range [{lo:.3g}, {hi:.3g}] (more than {slack:.3g} above it)")
+    return reasons

@@ -40,11 +40,14 @@ from hcc_nomogram.pipelines.predict.guards import (
     clinical_terms,
     compare_training_settings,
     compare_weights_provenance,
+    crop_far_outside,
+    crop_training_ranges,
     far_out_of_range,
     score_range_warning,
     training_ranges,
     training_settings_record,
 )
+from hcc_nomogram.pipelines.preprocessing.nodes import summarize_preprocessing_qc
 from hcc_nomogram.stats.coxnet import SignatureModel
 from hcc_nomogram.stats.nomogram import NomogramModel
 
@@ -220,9 +223,15 @@ def predict_new_patients(
     *, predict_deep_features: pd.DataFrame, predict_clinical_checked: pd.DataFrame,
     signature_model: SignatureModel, integrated_nomogram_model: NomogramModel,
     analysis_table: pd.DataFrame, data_contract: dict, predict: dict,
+    predict_preprocessing_qc: pd.DataFrame, preprocessing_qc_records: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per patient: signature, nomogram points, survival at the horizons, risk group, warnings;
-    and the predicted survival curves (long table)."""
+    and the predicted survival curves (long table).
+
+    ``preprocessing_qc_records`` (the last preprocessing run's per-patient QC) gives the
+    training patients' range of the primary crops' ``crop_outside_fraction`` /
+    ``crop_air_fraction``, against which ``predict_preprocessing_qc`` (the new patients') is
+    guarded."""
     dc = typed(DataContract, data_contract)
     id_col = dc.id_column
     model = integrated_nomogram_model
@@ -247,7 +256,10 @@ def predict_new_patients(
     sig_warn = [score_range_warning("signature_score", s, lo, hi) for s in out["signature_score"]]
     out["signature_out_of_range"] = [w is not None for w in sig_warn]
     warnings = [list(w) + ([s] if s else []) for w, s in zip(table[WARNINGS_COLUMN], sig_warn)]
-    out = _guard_out_of_range(out, table, train, model, predict)
+    crops = _crop_coverage(predict_preprocessing_qc,
+                           summarize_preprocessing_qc(preprocessing_qc_records), train,
+                           table[id_col], data_contract)
+    out = _guard_out_of_range(out, table, train, model, predict, crops=crops)
     out["n_warnings"] = [len(w) for w in warnings]
     out[WARNINGS_COLUMN] = ["; ".join(w) for w in warnings]
     out["weights_source"] = features.loc[table[id_col], "weights_source"].to_numpy()
@@ -264,10 +276,28 @@ def predict_new_patients(
     return out, curves
 
 
+def _crop_coverage(new_qc: pd.DataFrame, training_qc: pd.DataFrame, train: pd.DataFrame,
+                   patients: pd.Series, data_contract: dict):
+    """``([{column: value} per patient], {column: training (min, max)})`` of the primary crops'
+    coverage QC; no ranges (guard skipped, with a warning) for a training run without them."""
+    dc = typed(DataContract, data_contract)
+    ranges = crop_training_ranges(training_qc, train[dc.id_column], dc.primary_delineation)
+    if not ranges:
+        logger.warning("predict: the training preprocessing QC has no crop_outside_fraction / "
+                       "crop_air_fraction columns (older training run); crops mostly outside "
+                       "the body are not guarded. Re-run preprocessing to record them.")
+    qc = new_qc.set_index(new_qc["patient_id"].astype(str))
+    values = [{c: float(pd.to_numeric(qc.loc[str(p), c])) if c in qc.columns else float("nan")
+               for c in ranges} for p in patients]
+    return values, ranges
+
+
 def _guard_out_of_range(out: pd.DataFrame, table: pd.DataFrame, train: pd.DataFrame,
-                        model: NomogramModel, predict: dict) -> pd.DataFrame:
+                        model: NomogramModel, predict: dict, *,
+                        crops: tuple[list[dict], dict]) -> pd.DataFrame:
     """``out`` with ``out_of_range``, ``out_of_range_reasons`` and ``prediction_status``; a
-    patient far outside the training range gets its prediction withheld
+    patient far outside the training range (signature score, numeric factor, or crop coverage
+    ``crops`` from :func:`_crop_coverage`) gets its prediction withheld
     (``on_out_of_range: refuse``) or flagged (``flag``, risk group suffixed "(out of range)")."""
     settings = typed(PredictParams, predict)
     ranges = {"signature_score": (float(train["signature_score"].min()),
@@ -278,7 +308,9 @@ def _guard_out_of_range(out: pd.DataFrame, table: pd.DataFrame, train: pd.DataFr
         values = {"signature_score": float(out["signature_score"].iloc[i])}
         values.update({c: float(pd.to_numeric(table[c].iloc[i])) for c in ranges
                        if c != "signature_score"})
-        reasons.append(far_out_of_range(values, ranges, settings.out_of_range_margin))
+        reasons.append(far_out_of_range(values, ranges, settings.out_of_range_margin)
+                       + (crop_far_outside(crops[0][i], crops[1], settings.out_of_range_margin)
+                          if crops[1] else []))
     far = np.array([bool(r) for r in reasons])
     out["out_of_range"] = far
     out["out_of_range_reasons"] = ["; ".join(r) for r in reasons]
@@ -382,7 +414,10 @@ def write_model_card(
            if guard.on_out_of_range == "refuse" else
            "**flagged** (`prediction_status`, page banner, risk group marked '(out of range)')")
         + f" (`predict.on_out_of_range: {guard.on_out_of_range}`); inside the margin but outside "
-        "the range, a warning."
+        "the range, a warning. The same rule applies to the share of the primary crop that lies "
+        "outside the CT image or in air (preprocessing QC `crop_outside_fraction`, "
+        "`crop_air_fraction`; above the training cohort's range only): a crop mostly outside "
+        "the body."
     )
     time_col, event_col = outcome_columns(dc, p.primary_outcome,
                                           setting="nomogram.primary_outcome")
