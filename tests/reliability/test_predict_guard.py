@@ -54,17 +54,18 @@ def test_crop_guard_uses_the_training_qc_range_on_the_high_side_only():
                        "arterial__r1b__crop_outside_fraction": [0.0, 0.0, 0.0, 0.0]})
     ranges = crop_training_ranges(qc, ["T1", "T2", "T3"], "r1a")
     assert ranges == {col: (0.7, 0.8)}
-    # slack = max(0.5 x 0.1, CROP_MIN_SLACK = 0.1) = 0.1: refused only above 0.8 + 0.1
+    # slack = max(0.5 x (0.8 - 0.7), 0.5 x (1 - 0.8)) = 0.1: refused only above 0.9
     assert crop_far_outside({col: 0.84}, ranges, 0.5) == []
     assert crop_far_outside({col: 0.9}, ranges, 0.5) == []
     assert crop_far_outside({col: 0.1}, ranges, 0.5) == []
     (reason,) = crop_far_outside({col: 0.91}, ranges, 0.5)
     assert reason.startswith("crop mostly outside the body: " + col + "=0.91 is far outside")
-    # a wide training range: its margin (0.5 x 0.6 = 0.3) is the slack
+    # a wide training range: its margin (0.5 x 0.6 = 0.3 > 0.5 x 0.3) is the slack
     assert crop_far_outside({col: 0.99}, {col: (0.1, 0.7)}, 0.5) == []
     assert crop_far_outside({col: 1.0}, {col: (0.1, 0.69)}, 0.5)
-    # full-size CTs: no training crop leaves the image; a few pixels outside is not refused
+    # full-size CTs, no training crop outside the image: refused only when more than half out
     assert crop_far_outside({col: 0.05}, {col: (0.0, 0.0)}, 0.5) == []
-    assert crop_far_outside({col: 0.3}, {col: (0.0, 0.0)}, 0.5)
+    assert crop_far_outside({col: 0.5}, {col: (0.0, 0.0)}, 0.5) == []
+    assert crop_far_outside({col: 0.51}, {col: (0.0, 0.0)}, 0.5)
     assert crop_far_outside({col: float("nan")}, ranges, 0.5)
     assert crop_training_ranges(qc.drop(columns=[col]), ["T1"], "r1a") == {}

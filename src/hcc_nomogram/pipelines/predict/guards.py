@@ -240,24 +240,25 @@ def crop_training_ranges(training_qc: pd.DataFrame, training_ids, primary: str,
     return ranges
 
 
-#: the least excess over the training maximum that refuses a crop (fraction of the crop): a
-#: training cohort whose crops never leave the image (range [0, 0], the rule for full-size CTs)
-#: must not refuse a crop that is a few pixels outside it
-CROP_MIN_SLACK = 0.10
+#: the least excess over the training maximum that refuses a crop, as a share of what the
+#: worst training crop still had inside (1 - maximum): a cohort of full-size CTs, whose training
+#: crops never leave the image (range [0, 0]), refuses a crop only when it is more than half
+#: outside, not a crop a few pixels outside
+CROP_MIN_SLACK_SHARE = 0.5
 
 
 def crop_far_outside(values: Mapping[str, float], ranges: Mapping[str, tuple[float, float]],
                      margin: float) -> list[str]:
     """Reasons why a new patient's crop lies much more outside the image / in air than any
-    training crop, e.g. a tumour at the image corner: above the training maximum by more than
-    ``max(margin x the training width, CROP_MIN_SLACK)``. High side only (less air than in
-    training is no reason to refuse); a non-finite value is always a reason."""
+    training crop, e.g. a tumour at the image corner: above the training maximum ``hi`` by more
+    than ``max(margin x the training width, CROP_MIN_SLACK_SHARE x (1 - hi))``. High side only
+    (less air than in training is no reason to refuse); a non-finite value is always a reason."""
     reasons = []
     for name, value in values.items():
         if name not in ranges:
             continue
         lo, hi = ranges[name]
-        slack = max(margin * (hi - lo), CROP_MIN_SLACK)
+        slack = max(margin * (hi - lo), CROP_MIN_SLACK_SHARE * (1.0 - hi))
         if not np.isfinite(value) or value > hi + slack:
             reasons.append(f"crop mostly outside the body: {name}={value:.3g} is far outside the "
                            f"training range [{lo:.3g}, {hi:.3g}] (more than {slack:.3g} above it)")
