@@ -6,6 +6,8 @@ namespaces ``arterial`` and ``portal``; the DenseNet is built once and shared by
 
 from kedro.pipeline import Node, Pipeline
 
+from hcc_nomogram.parameters import CT_PHASES
+
 from .nodes import (
     assemble_model_input_features,
     build_densenet_extractor,
@@ -14,7 +16,6 @@ from .nodes import (
     select_reproducible_features,
 )
 
-PHASES = ("arterial", "portal")
 SHARED_PARAMETERS = {"params:data_contract", "params:deep_features.icc"}
 
 
@@ -34,7 +35,7 @@ def create_phase_pipeline() -> Pipeline:
     ])
 
 
-def create_pipeline(phases: tuple[str, ...] = PHASES, **kwargs) -> Pipeline:
+def create_pipeline(phases: tuple[str, ...] = CT_PHASES, **kwargs) -> Pipeline:
     build = Pipeline([
         Node(build_densenet_extractor,
              ["params:deep_features", "preprocessed_crops", "params:data_contract",
