@@ -38,6 +38,7 @@ from hcc_nomogram.pipelines.deep_features.nodes import (
 )
 
 CONTRACT = {"id_column": "patient_id", "primary_delineation": "r1a",
+            "phases": {"arterial": "arterial_ct", "portal": "portal_ct"},
             "delineations": {"r1a": {}, "r1b": {}, "r2": {}}}
 
 

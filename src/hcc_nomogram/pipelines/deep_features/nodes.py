@@ -23,6 +23,7 @@ from hcc_nomogram.features.densenet import (
     feature_names,
     make_extractor,
 )
+from hcc_nomogram.parameters import DataContract, typed
 from hcc_nomogram.stats.icc import icc_2_1
 
 logger = logging.getLogger(__name__)
@@ -74,9 +75,8 @@ def collect_phase_crops(
     The primary delineation is required for every patient; the repeated delineations (used
     only for the ICCs) may be missing for some patients.
     """
-    id_col = data_contract["id_column"]
-    primary = data_contract["primary_delineation"]
-    delineations = list(data_contract["delineations"])
+    dc = typed(DataContract, data_contract)
+    id_col, primary, delineations = dc.id_column, dc.primary_delineation, list(dc.delineations)
     rows, crops = [], []
     for key in sorted(preprocessed_crops):
         patient = _patient_id(key)
@@ -130,7 +130,7 @@ def extract_deep_features(preprocessed_crops: Mapping[str, Any], crop_inventory:
     """Deep features of the crops ``crop_inventory`` lists for ``phase``: one row per patient x
     delineation, 1024 ``<phase>_fNNNN`` columns."""
     index, crops = listed_crops(preprocessed_crops, crop_inventory, phase,
-                                 data_contract["id_column"])
+                                 typed(DataContract, data_contract).id_column)
     logger.info("deep_features[%s]: %d crops of %d patients through DenseNet-121 (%s weights).",
                 phase, len(crops), index.iloc[:, 0].nunique(), densenet_extractor.weights_source)
     features = densenet_extractor.extract(crops)
@@ -153,13 +153,14 @@ def compute_feature_icc(
     NaN counts as not). A comparison with fewer than 3 patients having both delineations is
     not computed (status says why, NaN ICC) and does not filter.
     """
-    id_col = data_contract["id_column"]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
     threshold = float(icc_settings["threshold"])
     alpha = float(icc_settings.get("alpha", 0.05))
     if not -1.0 <= threshold < 1.0 or not 0.0 < alpha < 1.0:
         raise ValueError(f"deep_features.icc: threshold must be in [-1, 1) and alpha in (0, 1), "
                          f"got {threshold} and {alpha}")
-    known = set(data_contract["delineations"])
+    known = set(dc.delineations)
     for name, comparison in icc_settings["comparisons"].items():
         if len(comparison) != 2 or not set(comparison) <= known or len(set(comparison)) != 2:
             raise ValueError(f"deep_features.icc.comparisons.{name} must name two different "
@@ -211,9 +212,9 @@ def select_reproducible_features(
     deep_features: pd.DataFrame, icc_table: pd.DataFrame, data_contract: dict[str, Any]
 ) -> pd.DataFrame:
     """Primary-delineation rows, reproducible feature columns, indexed by patient ID."""
-    id_col = data_contract["id_column"]
-    keep = icc_table.loc[icc_table["reproducible"], "feature"].tolist()
-    primary = deep_features[DELINEATION_COLUMN] == data_contract["primary_delineation"]
+    dc = typed(DataContract, data_contract)
+    id_col, keep = dc.id_column, icc_table.loc[icc_table["reproducible"], "feature"].tolist()
+    primary = deep_features[DELINEATION_COLUMN] == dc.primary_delineation
     table = deep_features.loc[primary, [id_col, *keep]].set_index(id_col)
     table.attrs.update(deep_features.attrs)
     return table
@@ -227,8 +228,8 @@ def assemble_model_input_features(
     ``cohort_manifest`` is a :class:`~hcc_nomogram.datasets.CohortManifest` or a DataFrame
     (e.g. ``clinical_table``) holding the ID, center and cohort columns.
     """
-    id_col = data_contract["id_column"]
-    cols = [id_col, data_contract["center_column"], data_contract["cohort_column"]]
+    dc = typed(DataContract, data_contract)
+    id_col, cols = dc.id_column, [dc.id_column, dc.center_column, dc.cohort_column]
     table = getattr(cohort_manifest, "table", cohort_manifest)
     missing = [c for c in cols if c not in table.columns]
     if missing:
