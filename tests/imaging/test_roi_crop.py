@@ -28,7 +28,7 @@ def test_largest_area_slice_and_centroid_with_anisotropic_spacing():
         assert choice.index == 6
         assert choice.centroid_xy == (32.0, 7.5)
         assert choice.area_mm2 == pytest.approx(30 * spacing[0] * spacing[1])
-        assert choice.n_slices_with_tumour == 3
+        assert choice.n_slices_with_tumor == 3
 
 
 def test_ties_go_to_lowest_index_and_offsets_apply():

@@ -388,7 +388,7 @@ def preprocess_patient(
                 f"{key}__centroid_x_mm": round(cx_mm, 4),
                 f"{key}__centroid_y_mm": round(cy_mm, 4),
                 f"{key}__centroid_z_mm": round(cz_mm, 4),
-                f"{key}__slices_with_tumour": choice.n_slices_with_tumour,
+                f"{key}__slices_with_tumor": choice.n_slices_with_tumor,
                 f"{key}__crop_outside_fraction": round(outside, 6),
                 f"{key}__crop_air_fraction": round(air, 6),
             }

@@ -21,7 +21,7 @@ class SliceChoice:
     index: int
     area_mm2: float
     centroid_xy: tuple[float, float]  # continuous pixel index (x = column, y = row)
-    n_slices_with_tumour: int
+    n_slices_with_tumor: int
 
     def centroid_mm(self, image: sitk.Image) -> tuple[float, float, float]:
         """Physical position (mm) of the centroid in ``image``'s grid."""
@@ -56,5 +56,5 @@ def representative_slice(
         index=k + int(offset_xyz[2]),
         area_mm2=float(areas[k]),
         centroid_xy=(float(cols.mean()) + offset_xyz[0], float(rows.mean()) + offset_xyz[1]),
-        n_slices_with_tumour=int(np.count_nonzero(areas)),
+        n_slices_with_tumor=int(np.count_nonzero(areas)),
     )

@@ -23,6 +23,7 @@ from hcc_nomogram.features.densenet import (
     feature_names,
     make_extractor,
 )
+from hcc_nomogram.parameters import DataContract, typed
 from hcc_nomogram.stats.icc import icc_2_1
 
 logger = logging.getLogger(__name__)
@@ -32,15 +33,14 @@ WEIGHTS_SOURCE_COLUMN = "weights_source"
 
 
 def build_densenet_extractor(
-    settings: dict[str, Any], crop_inventory: pd.DataFrame | None = None
-) -> tuple[DenseNetExtractor, dict[str, Any]]:
-    """Build the frozen DenseNet-121 once per run; return it and its weights provenance.
-
-    ``crop_inventory`` only orders this node after the crop check (bad crops fail first).
-    """
-    del crop_inventory
+    settings: dict[str, Any], preprocessed_crops: Mapping[str, Any],
+    data_contract: dict[str, Any], phases: dict[str, str],
+) -> tuple[DenseNetExtractor, dict[str, Any], pd.DataFrame]:
+    """Check every crop of every phase (bad input fails before anything is built or saved), then
+    build the frozen DenseNet-121; return it, its weights provenance and the crop inventory."""
+    inventory = check_preprocessed_crops(preprocessed_crops, data_contract, phases)
     extractor = make_extractor(settings)
-    return extractor, extractor.provenance.to_dict()
+    return extractor, extractor.provenance.to_dict(), inventory
 
 
 def _patient_id(partition_key: str) -> str:
@@ -75,9 +75,8 @@ def collect_phase_crops(
     The primary delineation is required for every patient; the repeated delineations (used
     only for the ICCs) may be missing for some patients.
     """
-    id_col = data_contract["id_column"]
-    primary = data_contract["primary_delineation"]
-    delineations = list(data_contract["delineations"])
+    dc = typed(DataContract, data_contract)
+    id_col, primary, delineations = dc.id_column, dc.primary_delineation, list(dc.delineations)
     rows, crops = [], []
     for key in sorted(preprocessed_crops):
         patient = _patient_id(key)
@@ -101,37 +100,37 @@ def collect_phase_crops(
     return index, np.stack(crops)
 
 
+def listed_crops(preprocessed_crops: Mapping[str, Any], inventory: pd.DataFrame, phase: str,
+                 id_col: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The crops of ``phase`` that ``inventory`` lists, in its order: ``(index, (N, 224, 224))``."""
+    index = inventory.query("phase == @phase")[[id_col, DELINEATION_COLUMN]].reset_index(drop=True)
+    keys, crops = {_patient_id(key): key for key in preprocessed_crops}, []
+    for patient, rows in index.groupby(id_col, sort=False):
+        archive = _load(preprocessed_crops[keys[patient]])
+        crops += [_checked_crop(archive, f"{phase}__{d}__image", patient)
+                  for d in rows[DELINEATION_COLUMN]]
+    return index, np.stack(crops)
+
+
 def check_preprocessed_crops(
     preprocessed_crops: Mapping[str, Any], data_contract: dict[str, Any], phases: dict[str, str]
 ) -> pd.DataFrame:
-    """Validate every crop of every phase before any feature is computed or saved.
-
-    Returns the inventory: one row per patient x phase x delineation found.
-    """
-    frames = []
-    for phase in phases.values():
-        index, _ = collect_phase_crops(preprocessed_crops, phase, data_contract)
-        frames.append(index.assign(phase=phase))
-    inventory = pd.concat(frames, ignore_index=True)
+    """Validate every crop of every phase; return the inventory: one row per patient x phase x
+    delineation found."""
+    inventory = pd.concat([collect_phase_crops(preprocessed_crops, phase, data_contract)[0]
+                           .assign(phase=phase) for phase in phases.values()], ignore_index=True)
     logger.info("preprocessed_crops: %d patients, %d crops checked (shape, finiteness).",
                 inventory.iloc[:, 0].nunique(), len(inventory))
     return inventory
 
 
-def extract_deep_features(
-    preprocessed_crops: Mapping[str, Any],
-    crop_inventory: pd.DataFrame,
-    densenet_extractor: DenseNetExtractor,
-    phase: str,
-    data_contract: dict[str, Any],
-) -> pd.DataFrame:
-    """Deep features of one phase: one row per patient x delineation, 1024 ``<phase>_fNNNN`` columns.
-
-    ``crop_inventory`` (from :func:`check_preprocessed_crops`) only orders this node after the
-    check of all crops, so that bad input fails before any output is saved.
-    """
-    del crop_inventory
-    index, crops = collect_phase_crops(preprocessed_crops, phase, data_contract)
+def extract_deep_features(preprocessed_crops: Mapping[str, Any], crop_inventory: pd.DataFrame,
+                          densenet_extractor: DenseNetExtractor, phase: str,
+                          data_contract: dict[str, Any]) -> pd.DataFrame:
+    """Deep features of the crops ``crop_inventory`` lists for ``phase``: one row per patient x
+    delineation, 1024 ``<phase>_fNNNN`` columns."""
+    index, crops = listed_crops(preprocessed_crops, crop_inventory, phase,
+                                 typed(DataContract, data_contract).id_column)
     logger.info("deep_features[%s]: %d crops of %d patients through DenseNet-121 (%s weights).",
                 phase, len(crops), index.iloc[:, 0].nunique(), densenet_extractor.weights_source)
     features = densenet_extractor.extract(crops)
@@ -154,13 +153,14 @@ def compute_feature_icc(
     NaN counts as not). A comparison with fewer than 3 patients having both delineations is
     not computed (status says why, NaN ICC) and does not filter.
     """
-    id_col = data_contract["id_column"]
+    dc = typed(DataContract, data_contract)
+    id_col = dc.id_column
     threshold = float(icc_settings["threshold"])
     alpha = float(icc_settings.get("alpha", 0.05))
     if not -1.0 <= threshold < 1.0 or not 0.0 < alpha < 1.0:
         raise ValueError(f"deep_features.icc: threshold must be in [-1, 1) and alpha in (0, 1), "
                          f"got {threshold} and {alpha}")
-    known = set(data_contract["delineations"])
+    known = set(dc.delineations)
     for name, comparison in icc_settings["comparisons"].items():
         if len(comparison) != 2 or not set(comparison) <= known or len(set(comparison)) != 2:
             raise ValueError(f"deep_features.icc.comparisons.{name} must name two different "
@@ -212,9 +212,9 @@ def select_reproducible_features(
     deep_features: pd.DataFrame, icc_table: pd.DataFrame, data_contract: dict[str, Any]
 ) -> pd.DataFrame:
     """Primary-delineation rows, reproducible feature columns, indexed by patient ID."""
-    id_col = data_contract["id_column"]
-    keep = icc_table.loc[icc_table["reproducible"], "feature"].tolist()
-    primary = deep_features[DELINEATION_COLUMN] == data_contract["primary_delineation"]
+    dc = typed(DataContract, data_contract)
+    id_col, keep = dc.id_column, icc_table.loc[icc_table["reproducible"], "feature"].tolist()
+    primary = deep_features[DELINEATION_COLUMN] == dc.primary_delineation
     table = deep_features.loc[primary, [id_col, *keep]].set_index(id_col)
     table.attrs.update(deep_features.attrs)
     return table
@@ -228,8 +228,8 @@ def assemble_model_input_features(
     ``cohort_manifest`` is a :class:`~hcc_nomogram.datasets.CohortManifest` or a DataFrame
     (e.g. ``clinical_table``) holding the ID, center and cohort columns.
     """
-    id_col = data_contract["id_column"]
-    cols = [id_col, data_contract["center_column"], data_contract["cohort_column"]]
+    dc = typed(DataContract, data_contract)
+    id_col, cols = dc.id_column, [dc.id_column, dc.center_column, dc.cohort_column]
     table = getattr(cohort_manifest, "table", cohort_manifest)
     missing = [c for c in cols if c not in table.columns]
     if missing:

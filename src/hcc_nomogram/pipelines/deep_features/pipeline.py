@@ -6,16 +6,16 @@ namespaces ``arterial`` and ``portal``; the DenseNet is built once and shared by
 
 from kedro.pipeline import Node, Pipeline
 
+from hcc_nomogram.parameters import CT_PHASES
+
 from .nodes import (
     assemble_model_input_features,
     build_densenet_extractor,
-    check_preprocessed_crops,
     compute_feature_icc,
     extract_deep_features,
     select_reproducible_features,
 )
 
-PHASES = ("arterial", "portal")
 SHARED_PARAMETERS = {"params:data_contract", "params:deep_features.icc"}
 
 
@@ -35,13 +35,12 @@ def create_phase_pipeline() -> Pipeline:
     ])
 
 
-def create_pipeline(phases: tuple[str, ...] = PHASES, **kwargs) -> Pipeline:
+def create_pipeline(phases: tuple[str, ...] = CT_PHASES, **kwargs) -> Pipeline:
     build = Pipeline([
-        Node(check_preprocessed_crops,
-             ["preprocessed_crops", "params:data_contract", "params:deep_features.phases"],
-             "crop_inventory", name="check_preprocessed_crops"),
-        Node(build_densenet_extractor, ["params:deep_features", "crop_inventory"],
-             ["densenet_extractor", "densenet_weights_provenance"],
+        Node(build_densenet_extractor,
+             ["params:deep_features", "preprocessed_crops", "params:data_contract",
+              "params:deep_features.phases"],
+             ["densenet_extractor", "densenet_weights_provenance", "crop_inventory"],
              name="build_densenet_extractor"),
     ])
     per_phase = [
