@@ -121,7 +121,9 @@ def test_signature_training_set_refuses_unknown_cohort_and_bad_outcome():
 
     contract = {"id_column": "patient_id", "cohort_column": "cohort",
                 "training_value": "training", "validation_value": "validation",
-                "outcomes": {"os": {"time": "os_months", "event": "os_event"}}}
+                "outcomes": {"os": {"time": "os_months", "event": "os_event"}},
+                "phases": {"arterial": "arterial_ct"},
+                "delineations": {"r1a": {"arterial": "arterial_mask_r1a"}}}
     rng = np.random.default_rng(0)
     clinical = _table()
     features = clinical[["patient_id", "cohort"]].assign(
