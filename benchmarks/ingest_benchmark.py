@@ -25,49 +25,29 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+import SimpleITK as sitk
+from pydicom.uid import generate_uid
+
+from hcc_nomogram.demo.dicom_export import ct_datasets, write_series
 
 SLICES, SERIES = 40, 4
 
 
-def _slice(patient: str, study: str, series: str, k: int, description: str) -> Dataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-    ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = patient, study, series
-    ds.Modality, ds.SeriesDescription, ds.SeriesNumber, ds.InstanceNumber = "CT", description, 1, k
-    ds.ImageType = "ORIGINAL\\PRIMARY\\AXIAL"
-    ds.ImagePositionPatient = [0.0, 0.0, 2.5 * k]
-    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    ds.PixelSpacing = [0.7, 0.7]
-    ds.Rows = ds.Columns = 16
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-    ds.PixelData = np.zeros((16, 16), np.int16).tobytes()
-    return ds
-
-
 def write_tree(root: Path, n_files: int) -> int:
-    """About ``n_files`` DICOM files under ``root`` (patients/series/slices); returns the count."""
+    """About ``n_files`` DICOM files under ``root`` (patients/series/slices); returns the count.
+    Headers come from :func:`hcc_nomogram.demo.dicom_export.ct_datasets`, the demo export's
+    writer, on a small 16 x 16 x SLICES volume."""
+    volume = sitk.Image([16, 16, SLICES], sitk.sitkInt16)
+    volume.SetSpacing((0.7, 0.7, 2.5))
     written, p = 0, 0
     descriptions = ["Arterial", "Portal venous", "Delayed", "Native"]
     while written < n_files:
-        patient, study = f"BENCH{p:05d}", generate_uid()
-        for s in range(SERIES):
-            series = generate_uid()
-            folder = root / patient / f"S{s}"
-            folder.mkdir(parents=True, exist_ok=True)
-            for k in range(SLICES):
-                _slice(patient, study, series, k, descriptions[s]).save_as(
-                    folder / f"IM{k:04d}", enforce_file_format=True
-                )
-                written += 1
+        patient, study, frame = f"BENCH{p:05d}", generate_uid(), generate_uid()
+        for s, description in enumerate(descriptions[:SERIES]):
+            series = ct_datasets(volume, patient_id=patient, study_uid=study, frame_uid=frame,
+                                 description=description, series_number=s + 1,
+                                 acquisition_time=f"1015{s:02d}")
+            written += len(write_series(series, root / patient / f"S{s}", suffix=""))
         (root / patient / "notes.txt").write_text("not DICOM\n")
         p += 1
     return written
