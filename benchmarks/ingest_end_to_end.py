@@ -31,7 +31,7 @@ from hcc_nomogram.demo.dicom_export import write_demo_export
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from project_helpers import make_project, run_project  # noqa: E402
+from project_helpers import make_project, point_at_dicom_export, run_project  # noqa: E402
 
 
 def compare(ingested_manifest: Path, cohort: Path) -> tuple[int, list[tuple[str, str]]]:
@@ -70,23 +70,7 @@ def main() -> None:
     t1 = time.perf_counter()
     print(f"DICOM export of 60 patients written in {t1 - t0:.0f} s ({folder / 'dicom'})")
     project = make_project(folder / "project", cohort, "ingest:\n  series:\n    min_slices: 5\n")
-    (project / "conf/local/catalog.yml").write_text(
-        f"""
-dicom_export:
-  type: hcc_nomogram.datasets.DicomExportDataset
-  path: {folder / "dicom"}
-  cache_path: data/02_intermediate/ingest/file_index.parquet
-  patient_map: {folder / "map.csv"}
-cohort_manifest:
-  type: hcc_nomogram.datasets.CohortManifestDataset
-  filepath: data/02_intermediate/ingest/manifest.csv
-clinical_table:
-  type: pandas.CSVDataset
-  filepath: {cohort / "clinical.csv"}
-  load_args: {{dtype: {{patient_id: str}}}}
-""",
-        encoding="utf-8",
-    )
+    point_at_dicom_export(project, folder / "dicom", folder / "map.csv", cohort / "clinical.csv")
     run_project(project, ["ingest"])
     t2 = time.perf_counter()
     same, differ = compare(project / "data/02_intermediate/ingest/manifest.csv", cohort)

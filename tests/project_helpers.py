@@ -98,3 +98,25 @@ def load_dataset(root: Path, name: str, version: str | None = None):
         os.chdir(previous)
 
 
+def point_at_dicom_export(root: Path, export: Path, patient_map: Path,
+                          clinical: Path | None = None) -> None:
+    """Local catalog of a project copy that ingests ``export``: ``dicom_export`` reads it and
+    ``cohort_manifest`` is the ingested manifest (docs/ingest.md); ``clinical`` keeps the
+    clinical table for a run beyond ingest."""
+    text = f"""
+dicom_export:
+  type: hcc_nomogram.datasets.DicomExportDataset
+  path: {export}
+  cache_path: data/02_intermediate/ingest/file_index.parquet
+  patient_map: {patient_map}
+cohort_manifest:
+  type: hcc_nomogram.datasets.CohortManifestDataset
+  filepath: data/02_intermediate/ingest/manifest.csv
+"""
+    if clinical is not None:
+        text += f"""clinical_table:
+  type: pandas.CSVDataset
+  filepath: {clinical}
+  load_args: {{dtype: {{patient_id: str}}}}
+"""
+    (root / "conf" / "local" / "catalog.yml").write_text(text, encoding="utf-8")

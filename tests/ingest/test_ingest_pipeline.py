@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from project_helpers import load_dataset, make_project, run_project
+from project_helpers import load_dataset, make_project, point_at_dicom_export, run_project
 
 from hcc_nomogram.datasets import CohortManifestDataset, NpzDataset
 from hcc_nomogram.demo.dicom_export import IDENTIFYING
@@ -47,19 +47,7 @@ def _nifti_crops(cohort: Path, project: Path) -> dict[str, dict[str, np.ndarray]
 @pytest.mark.slow
 def test_ingest_then_preprocessing_equals_nifti_path(dicom_tree, tiny_demo_cohort, tmp_path, capfd):
     root = make_project(tmp_path / "project", tiny_demo_cohort, INGEST_PARAMETERS)
-    (root / "conf/local/catalog.yml").write_text(
-        f"""
-dicom_export:
-  type: hcc_nomogram.datasets.DicomExportDataset
-  path: {dicom_tree / "export"}
-  cache_path: data/02_intermediate/ingest/file_index.parquet
-  patient_map: {dicom_tree / "patient_map.csv"}
-cohort_manifest:
-  type: hcc_nomogram.datasets.CohortManifestDataset
-  filepath: data/02_intermediate/ingest/manifest.csv
-""",
-        encoding="utf-8",
-    )
+    point_at_dicom_export(root, dicom_tree / "export", dicom_tree / "patient_map.csv")
     run_project(root, ["ingest"])
     run_project(root, ["preprocessing"])
     captured = capfd.readouterr()
