@@ -3,7 +3,6 @@ input far outside the training range is named, with the margin, instead of answe
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -40,7 +39,8 @@ def test_margin_zero_refuses_anything_outside_the_range():
 def test_predict_parameters_default_to_refuse_and_reject_unknown_modes():
     params = PredictParams.model_validate({})
     assert params.on_out_of_range == "refuse" and params.out_of_range_margin == 0.5
-    assert np.isfinite(params.out_of_range_margin)
+    with pytest.raises(InputDataError, match=r"predict\.out_of_range_margin"):
+        check_parameters({"predict": {"out_of_range_margin": -1}})
     with pytest.raises(InputDataError, match=r"predict\.on_out_of_range"):
         check_parameters({"predict": {"on_out_of_range": "ignore"}})
 

@@ -51,6 +51,7 @@ import pandas as pd
 from hcc_nomogram.errors import SurvivalDataError
 from hcc_nomogram.stats.concordance import check_survival_outcome
 from hcc_nomogram.stats.decision_curve import check_risk_probability
+from hcc_nomogram.stats.survival import step_at
 
 CONTINUOUS = ("nri", "nri_events", "nri_nonevents", "idi", "slope_new", "slope_old")
 CATEGORICAL = ("nri_categorical", "nri_categorical_events", "nri_categorical_nonevents")
@@ -127,8 +128,7 @@ def _weights(time: np.ndarray, event: np.ndarray, horizon: float) -> np.ndarray:
     # G(u-) at a death time u: the product over censoring times strictly before u
     idx_before = np.searchsorted(uniq, time, side="left") - 1
     g_before = np.where(idx_before >= 0, g[np.clip(idx_before, 0, None)], 1.0)
-    idx_h = np.searchsorted(uniq, horizon, side="right") - 1
-    g_h = g[idx_h] if idx_h >= 0 else 1.0
+    g_h = step_at(uniq, g, horizon)[0]  # G(horizon), right-continuous
     case = event & (time <= horizon)
     control = time > horizon
     w = np.zeros(time.shape[0])

@@ -84,7 +84,7 @@ def plan_ingest(
             files,
             export_series,
             ingest,
-            primary_delineation=data_contract.get("primary_delineation", "r1a"),
+            primary_delineation=typed(DataContract, data_contract).primary_delineation,
         )
         if not record["patient_id"]:
             plan.problem(
@@ -200,11 +200,8 @@ def _manifest_row(
     """The manifest row of one usable patient, and its mask volumes (``<phase>_<d>_volume_ml``)."""
     phase_columns, mask_columns = _columns(data_contract)
     pid = row["patient_id"]
-    manifest = {
-        data_contract.get("id_column", "patient_id"): pid,
-        data_contract.get("center_column", "center"): row["center"],
-        data_contract.get("cohort_column", "cohort"): row["cohort"],
-    }
+    dc = typed(DataContract, data_contract)
+    manifest = {dc.id_column: pid, dc.center_column: row["center"], dc.cohort_column: row["cohort"]}
     volumes = {}
     for column in phase_columns.values():
         if f"{pid}/{column}" in ingest_images:
@@ -250,10 +247,11 @@ def build_ingest_outputs(
         qc["fix"] = " | ".join(json.loads(row["fixes"]))
         qc["notes"] = " | ".join(json.loads(row["notes"]))
         qc_rows.append(qc)
+    dc = typed(DataContract, data_contract)
     ordered = [
-        data_contract.get("id_column", "patient_id"),
-        data_contract.get("center_column", "center"),
-        data_contract.get("cohort_column", "cohort"),
+        dc.id_column,
+        dc.center_column,
+        dc.cohort_column,
         *phase_columns.values(),
         *mask_columns.values(),
     ]

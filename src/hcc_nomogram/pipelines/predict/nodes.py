@@ -259,7 +259,7 @@ def predict_new_patients(
     crops = _crop_coverage(predict_preprocessing_qc,
                            summarize_preprocessing_qc(preprocessing_qc_records), train,
                            table[id_col], data_contract)
-    out = _guard_out_of_range(out, table, train, model, predict, crops=crops)
+    out = _guard_out_of_range(out, table, train, model, predict, crops=crops, id_col=id_col)
     out["n_warnings"] = [len(w) for w in warnings]
     out[WARNINGS_COLUMN] = ["; ".join(w) for w in warnings]
     out["weights_source"] = features.loc[table[id_col], "weights_source"].to_numpy()
@@ -294,7 +294,7 @@ def _crop_coverage(new_qc: pd.DataFrame, training_qc: pd.DataFrame, train: pd.Da
 
 def _guard_out_of_range(out: pd.DataFrame, table: pd.DataFrame, train: pd.DataFrame,
                         model: NomogramModel, predict: dict, *,
-                        crops: tuple[list[dict], dict]) -> pd.DataFrame:
+                        crops: tuple[list[dict], dict], id_col: str) -> pd.DataFrame:
     """``out`` with ``out_of_range``, ``out_of_range_reasons`` and ``prediction_status``; a
     patient far outside the training range (signature score, numeric factor, or crop coverage
     ``crops`` from :func:`_crop_coverage`) gets its prediction withheld
@@ -317,7 +317,7 @@ def _guard_out_of_range(out: pd.DataFrame, table: pd.DataFrame, train: pd.DataFr
     refuse = settings.on_out_of_range == "refuse"
     out["prediction_status"] = np.where(far, STATUS_REFUSED if refuse else STATUS_FLAGGED,
                                         STATUS_OK)
-    for pid, why in zip(out.iloc[:, 0][far], out["out_of_range_reasons"][far]):
+    for pid, why in zip(out[id_col][far], out["out_of_range_reasons"][far]):
         logger.warning("predict: patient %s: prediction %s: %s", pid,
                        "REFUSED" if refuse else "FLAGGED", why)
     if refuse:
