@@ -1,6 +1,6 @@
 # hcc-nomogram: two commands do everything (see README.md).
 #   make run   -> set up .venv, generate the demo cohort if absent, `kedro run`
-#   make test  -> set up .venv, ruff over src/ and tests/, the whole pytest suite
+#   make test  -> set up .venv, ruff check + ruff format --check, the whole pytest suite
 #   make ingest -> a DICOM export (PACS/TCIA) -> cohort manifest (docs/ingest.md)
 # Both are idempotent; the second call skips the install (stamp file).
 
@@ -23,6 +23,7 @@ run: install demo
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/pytest
 
 install: $(STAMP)
@@ -65,6 +66,7 @@ ingest-demo: install demo
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 viz: install
 	$(BIN)/python -m hcc_nomogram.viz

@@ -37,15 +37,23 @@ from hcc_nomogram.pipelines.deep_features.nodes import (
     extract_deep_features,
 )
 
-CONTRACT = {"id_column": "patient_id", "primary_delineation": "r1a",
-            "phases": {"arterial": "arterial_ct", "portal": "portal_ct"},
-            "delineations": {"r1a": {}, "r1b": {}, "r2": {}}}
+CONTRACT = {
+    "id_column": "patient_id",
+    "primary_delineation": "r1a",
+    "phases": {"arterial": "arterial_ct", "portal": "portal_ct"},
+    "delineations": {"r1a": {}, "r1b": {}, "r2": {}},
+}
 
 
 def synthetic_partitions(n_patients: int, phase: str) -> dict[str, dict[str, np.ndarray]]:
     rng = np.random.default_rng(0)
-    return {f"B{i:04d}": {f"{phase}__{d}__image": rng.standard_normal((224, 224), dtype=np.float32)
-                          for d in CONTRACT["delineations"]} for i in range(n_patients)}
+    return {
+        f"B{i:04d}": {
+            f"{phase}__{d}__image": rng.standard_normal((224, 224), dtype=np.float32)
+            for d in CONTRACT["delineations"]
+        }
+        for i in range(n_patients)
+    }
 
 
 def folder_partitions(folder: Path) -> dict:
@@ -69,11 +77,20 @@ def main() -> None:
 
     import tensorflow as tf
 
-    partitions = (folder_partitions(args.crops_dir) if args.crops_dir
-                  else synthetic_partitions(args.patients, args.phase))
+    partitions = (
+        folder_partitions(args.crops_dir)
+        if args.crops_dir
+        else synthetic_partitions(args.patients, args.phase)
+    )
     t0 = time.perf_counter()
-    extractor = make_extractor({"weights": args.weights, "seed": 0,
-                                "allow_random_fallback": True, "batch_size": args.batch_size})
+    extractor = make_extractor(
+        {
+            "weights": args.weights,
+            "seed": 0,
+            "allow_random_fallback": True,
+            "batch_size": args.batch_size,
+        }
+    )
     build_s = time.perf_counter() - t0
 
     _, crops = collect_phase_crops(partitions, args.phase, CONTRACT)
@@ -94,7 +111,7 @@ def main() -> None:
         bare_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         for start in range(0, n, args.batch_size):
-            extractor.model.predict_on_batch(x3[start:start + args.batch_size])
+            extractor.model.predict_on_batch(x3[start : start + args.batch_size])
         batch_s.append(time.perf_counter() - t)
     feats = table.filter(like=f"{args.phase}_f").to_numpy()
     max_diff = float(np.abs(feats - bare).max())

@@ -34,8 +34,11 @@ def main(repo: Path, out: Path, work: Path) -> None:
     if not Path(hcc_nomogram.__file__).resolve().is_relative_to(repo.resolve()):
         raise SystemExit(f"hcc_nomogram is imported from {hcc_nomogram.__file__}, not {repo}")
     root = build_demo_project(work / "project", write_tiny_demo_cohort(work / "cohort"))
-    digest = {VERSION.sub("", str(f.relative_to(root))): hashlib.sha256(f.read_bytes()).hexdigest()
-              for f in sorted((root / "data").rglob("*")) if f.is_file()}
+    digest = {
+        VERSION.sub("", str(f.relative_to(root))): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted((root / "data").rglob("*"))
+        if f.is_file()
+    }
     out.write_text(json.dumps(digest, indent=1, sort_keys=True))
     print(f"{len(digest)} files -> {out}")
 

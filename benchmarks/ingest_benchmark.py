@@ -44,9 +44,15 @@ def write_tree(root: Path, n_files: int) -> int:
     while written < n_files:
         patient, study, frame = f"BENCH{p:05d}", generate_uid(), generate_uid()
         for s, description in enumerate(descriptions[:SERIES]):
-            series = ct_datasets(volume, patient_id=patient, study_uid=study, frame_uid=frame,
-                                 description=description, series_number=s + 1,
-                                 acquisition_time=f"1015{s:02d}")
+            series = ct_datasets(
+                volume,
+                patient_id=patient,
+                study_uid=study,
+                frame_uid=frame,
+                description=description,
+                series_number=s + 1,
+                acquisition_time=f"1015{s:02d}",
+            )
             written += len(write_series(series, root / patient / f"S{s}", suffix=""))
         (root / patient / "notes.txt").write_text("not DICOM\n")
         p += 1

@@ -72,9 +72,13 @@ def main() -> None:
     if args.n_boot is not None:
         params["bootstrap"]["n_resamples"] = args.n_boot
     table, source = _analysis_table(args.analysis_table, args.seed)
-    catalog = DataCatalog({"analysis_table": MemoryDataset(table),
-                           "params:nomogram": MemoryDataset(copy.deepcopy(params)),
-                           "params:data_contract": MemoryDataset(contract)})
+    catalog = DataCatalog(
+        {
+            "analysis_table": MemoryDataset(table),
+            "params:nomogram": MemoryDataset(copy.deepcopy(params)),
+            "params:data_contract": MemoryDataset(contract),
+        }
+    )
     for m in ("clinical", "integrated"):
         catalog[f"params:nomogram.models.{m}"] = params["models"][m]
     pipe = create_pipeline()
@@ -84,8 +88,10 @@ def main() -> None:
     SequentialRunner().run(pipe, catalog)
     wall = time.perf_counter() - t0
     pd.set_option("display.width", 160)
-    print(f"source: {source}; n = {len(table)}; bootstrap resamples = "
-          f"{params['bootstrap']['n_resamples']}; wall time {wall:.1f} s")
+    print(
+        f"source: {source}; n = {len(table)}; bootstrap resamples = "
+        f"{params['bootstrap']['n_resamples']}; wall time {wall:.1f} s"
+    )
     t2 = catalog.load("multivariate_cox_table")
     print(t2[["model", "label", "hr_text", "p_value"]].to_string(index=False))
     print(catalog.load("c_index_comparison").round(3).to_string(index=False))
@@ -96,16 +102,26 @@ def main() -> None:
     dca = catalog.load("decision_curves")
     dca = dca[dca["threshold"].round(2).isin([0.2, 0.3, 0.5]) & (dca["strategy"] != "treat_none")]
     print("net benefit at thresholds 0.2 / 0.3 / 0.5 (decision_curves):")
-    print(dca.pivot_table(index=["cohort", "horizon", "strategy"], columns="threshold",
-                          values="net_benefit").round(3).to_string())
+    print(
+        dca.pivot_table(
+            index=["cohort", "horizon", "strategy"], columns="threshold", values="net_benefit"
+        )
+        .round(3)
+        .to_string()
+    )
     rec = catalog.load("reclassification")
     if rec["available"].any():
         rec = rec[rec["measure"].isin(["nri", "nri_categorical", "idi"])]
         print("integrated vs clinical (reclassification):")
-        print(rec[["cohort", "horizon", "measure", "estimate", "ci_lower", "ci_upper"]]
-              .round(3).to_string(index=False))
-    print("paper: C 0.739 vs 0.664 (P=0.002) training, 0.730 vs 0.679 (P=0.023) validation; "
-          "RMSE 0.062/0.068 training, 0.105/0.192 validation")
+        print(
+            rec[["cohort", "horizon", "measure", "estimate", "ci_lower", "ci_upper"]]
+            .round(3)
+            .to_string(index=False)
+        )
+    print(
+        "paper: C 0.739 vs 0.664 (P=0.002) training, 0.730 vs 0.679 (P=0.023) validation; "
+        "RMSE 0.062/0.068 training, 0.105/0.192 validation"
+    )
 
 
 if __name__ == "__main__":

@@ -55,15 +55,28 @@ def _set(params: dict, assignment: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--manifest", default=ROOT / "data/01_raw/demo/manifest.csv", type=Path)
-    parser.add_argument("--ground-truth", default=None, type=Path,
-                        help="default: <manifest folder>/ground_truth/ground_truth.csv if present")
+    parser.add_argument(
+        "--ground-truth",
+        default=None,
+        type=Path,
+        help="default: <manifest folder>/ground_truth/ground_truth.csv if present",
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N patients only")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a preprocessing parameter, e.g. registration.seed=1")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a preprocessing parameter, e.g. registration.seed=1",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the per-patient table (CSV)")
-    parser.add_argument("--qc", type=Path, default=None,
-                        help="a preprocessing_qc CSV (file or versioned folder, latest version): "
-                             "report TRE and seconds from it instead of re-running")
+    parser.add_argument(
+        "--qc",
+        type=Path,
+        default=None,
+        help="a preprocessing_qc CSV (file or versioned folder, latest version): "
+        "report TRE and seconds from it instead of re-running",
+    )
     args = parser.parse_args()
 
     params = yaml.safe_load((ROOT / "conf/base/parameters_preprocessing.yml").read_text())
@@ -78,13 +91,18 @@ def main() -> None:
     gt_path = args.ground_truth or args.manifest.parent / "ground_truth/ground_truth.csv"
     truth = (
         pd.read_csv(gt_path, dtype={"patient_id": str}).set_index("patient_id")
-        if gt_path.exists() else None
+        if gt_path.exists()
+        else None
     )
     fixed_column = contract.phases[settings.registration.fixed_phase]
     primary = contract.delineations[contract.primary_delineation][settings.registration.fixed_phase]
 
-    ctx = {"manifest": manifest, "fixed_column": fixed_column, "primary": primary,
-           "label": contract.mask_label}
+    ctx = {
+        "manifest": manifest,
+        "fixed_column": fixed_column,
+        "primary": primary,
+        "label": contract.mask_label,
+    }
     if args.qc is not None:
         _report_qc(args.qc, ctx, truth)
         return
@@ -104,7 +122,9 @@ def main() -> None:
         }
         if truth is not None and pid in truth.index and "transform_parameters" in qc:
             tre, before = _tre(ctx, pid, true_transform(truth.loc[pid]), qc["transform_parameters"])
-            row.update(tre_mean_mm=tre.mean(), tre_max_mm=tre.max(), tre_before_mean_mm=before.mean())
+            row.update(
+                tre_mean_mm=tre.mean(), tre_max_mm=tre.max(), tre_before_mean_mm=before.mean()
+            )
         rows.append(row)
     wall = time.perf_counter() - start
     table = pd.DataFrame(rows)
@@ -113,13 +133,17 @@ def main() -> None:
         table.to_csv(args.out, index=False)
     print(f"patients: {len(table)}   wall: {wall:.1f} s   threads: {settings.registration.threads}")
     for col in ("seconds_registration", "seconds_crop_and_io", "seconds_total"):
-        print(f"{col:24s} mean {table[col].mean():.3f}  median {table[col].median():.3f}  "
-              f"max {table[col].max():.3f} s/patient")
+        print(
+            f"{col:24s} mean {table[col].mean():.3f}  median {table[col].median():.3f}  "
+            f"max {table[col].max():.3f} s/patient"
+        )
     if "tre_mean_mm" in table:
         print(f"TRE before registration: median {table['tre_before_mean_mm'].median():.2f} mm")
-        print(f"TRE after (per-patient mean over the tumour): median "
-              f"{table['tre_mean_mm'].median():.3f} mm, worst {table['tre_mean_mm'].max():.3f} mm; "
-              f"worst single tumour voxel {table['tre_max_mm'].max():.3f} mm")
+        print(
+            f"TRE after (per-patient mean over the tumour): median "
+            f"{table['tre_mean_mm'].median():.3f} mm, worst {table['tre_mean_mm'].max():.3f} mm; "
+            f"worst single tumour voxel {table['tre_max_mm'].max():.3f} mm"
+        )
 
 
 def _tre(ctx: dict, pid: str, true: sitk.Transform, parameters: str):
@@ -139,8 +163,10 @@ def _report_qc(path: Path, ctx: dict, truth: pd.DataFrame | None) -> None:
     qc = pd.read_csv(path, dtype={"patient_id": str})
     print(f"{path}: {len(qc)} patients, {int(qc['excluded'].sum())} excluded")
     for col in ("registration_seconds", "seconds"):
-        print(f"{col:24s} mean {qc[col].mean():.3f}  median {qc[col].median():.3f}  "
-              f"max {qc[col].max():.3f} s/patient")
+        print(
+            f"{col:24s} mean {qc[col].mean():.3f}  median {qc[col].median():.3f}  "
+            f"max {qc[col].max():.3f} s/patient"
+        )
     if truth is None:
         return
     rows = []
@@ -149,10 +175,14 @@ def _report_qc(path: Path, ctx: dict, truth: pd.DataFrame | None) -> None:
         tre, before = _tre(ctx, pid, true_transform(truth.loc[pid]), row["transform_parameters"])
         rows.append((tre.mean(), tre.max(), before.mean()))
     t = np.array(rows)
-    print(f"TRE before registration: median {np.median(t[:, 2]):.2f} mm, max {t[:, 2].max():.2f} mm")
-    print(f"TRE after (per-patient mean over the tumour): median {np.median(t[:, 0]):.3f} mm, "
-          f"90th pct {np.percentile(t[:, 0], 90):.3f} mm, worst {t[:, 0].max():.3f} mm; "
-          f"worst single tumour voxel {t[:, 1].max():.3f} mm")
+    print(
+        f"TRE before registration: median {np.median(t[:, 2]):.2f} mm, max {t[:, 2].max():.2f} mm"
+    )
+    print(
+        f"TRE after (per-patient mean over the tumour): median {np.median(t[:, 0]):.3f} mm, "
+        f"90th pct {np.percentile(t[:, 0], 90):.3f} mm, worst {t[:, 0].max():.3f} mm; "
+        f"worst single tumour voxel {t[:, 1].max():.3f} mm"
+    )
 
 
 if __name__ == "__main__":

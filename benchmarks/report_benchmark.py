@@ -28,11 +28,16 @@ def build(n: int):
     figs, secs = {}, []
     for f, s in (
         sections.cohort_section(S.clinical(n), S.CONTRACT),
-        sections.preprocessing_section(S.preprocessing_qc(6), S.crops_partitions(6),
-                                       phases=["arterial", "portal"], delineation="r1a"),
-        sections.reproducibility_section({"arterial": S.icc_table_deep("arterial", 1),
-                                          "portal": S.icc_table_deep("portal", 2)},
-                                         threshold=0.75),
+        sections.preprocessing_section(
+            S.preprocessing_qc(6),
+            S.crops_partitions(6),
+            phases=["arterial", "portal"],
+            delineation="r1a",
+        ),
+        sections.reproducibility_section(
+            {"arterial": S.icc_table_deep("arterial", 1), "portal": S.icc_table_deep("portal", 2)},
+            threshold=0.75,
+        ),
     ):
         figs.update(f)
         secs.append(s)

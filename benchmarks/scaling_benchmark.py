@@ -59,19 +59,24 @@ def run_once(manifest: Path, out: Path, compute: dict) -> dict:
     from hcc_nomogram.pipelines.preprocessing import create_pipeline
 
     contract, pre = _params()
-    catalog = DataCatalog({
-        "cohort_manifest": CohortManifestDataset(str(manifest)),
-        "params:data_contract": MemoryDataset(contract),
-        "params:preprocessing": MemoryDataset({**pre, "on_bad_patient": "exclude"}),
-        "params:compute": MemoryDataset(compute),
-        "preprocessing_validation": CSVDataset(filepath=str(out / "validation.csv")),
-        "preprocessed_crops": AtomicPartitionedDataset(
-            path=str(out / "crops"), dataset="hcc_nomogram.datasets.NpzDataset",
-            filename_suffix=".npz"),
-        "preprocessing_qc_records": AtomicPartitionedDataset(
-            path=str(out / "qc"), dataset="json.JSONDataset", filename_suffix=".json"),
-        "preprocessing_qc": CSVDataset(filepath=str(out / "qc.csv")),
-    })
+    catalog = DataCatalog(
+        {
+            "cohort_manifest": CohortManifestDataset(str(manifest)),
+            "params:data_contract": MemoryDataset(contract),
+            "params:preprocessing": MemoryDataset({**pre, "on_bad_patient": "exclude"}),
+            "params:compute": MemoryDataset(compute),
+            "preprocessing_validation": CSVDataset(filepath=str(out / "validation.csv")),
+            "preprocessed_crops": AtomicPartitionedDataset(
+                path=str(out / "crops"),
+                dataset="hcc_nomogram.datasets.NpzDataset",
+                filename_suffix=".npz",
+            ),
+            "preprocessing_qc_records": AtomicPartitionedDataset(
+                path=str(out / "qc"), dataset="json.JSONDataset", filename_suffix=".json"
+            ),
+            "preprocessing_qc": CSVDataset(filepath=str(out / "qc.csv")),
+        }
+    )
     start = time.perf_counter()
     SequentialRunner().run(create_pipeline(), catalog)
     wall = time.perf_counter() - start
@@ -80,8 +85,7 @@ def run_once(manifest: Path, out: Path, compute: dict) -> dict:
         "wall_s": wall,
         "patients_with_crops": len(list(crops.glob("*.npz"))),
         "client_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "largest_worker_peak_rss_mb":
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "largest_worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "crops_sha256": _digest(crops),
     }
 
@@ -91,8 +95,9 @@ def _generate(n: int, folder: Path) -> Path:
     from hcc_nomogram.demo.config import tiny_config
 
     n_validation = max(1, n // 3)
-    write_demo_cohort(folder, tiny_config(seed=5, n_training=n - n_validation,
-                                          n_validation=n_validation))
+    write_demo_cohort(
+        folder, tiny_config(seed=5, n_training=n - n_validation, n_validation=n_validation)
+    )
     return folder / "manifest.csv"
 
 
@@ -100,11 +105,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--manifest", type=Path, default=None)
-    source.add_argument("--generate", type=int, default=None, metavar="N",
-                        help="generate an N-patient cohort with small volumes")
+    source.add_argument(
+        "--generate",
+        type=int,
+        default=None,
+        metavar="N",
+        help="generate an N-patient cohort with small volumes",
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--engines", nargs="+", default=["synchronous", "local"],
-                        choices=["synchronous", "local"])
+    parser.add_argument(
+        "--engines", nargs="+", default=["synchronous", "local"], choices=["synchronous", "local"]
+    )
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: child run
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -125,33 +136,51 @@ def main() -> None:
         if "synchronous" in args.engines:
             engines.append(("synchronous", {"mode": "synchronous"}))
         if "local" in args.engines:
-            engines += [(f"LocalCluster({n})", {"mode": "local", "n_workers": n})
-                        for n in args.workers]
+            engines += [
+                (f"LocalCluster({n})", {"mode": "local", "n_workers": n}) for n in args.workers
+            ]
         rows = {}
         for i, (name, compute) in enumerate(engines):
             out = tmp / f"run{i}"
             out.mkdir()
             child = subprocess.run(
-                [sys.executable, __file__, "--manifest", str(manifest), "--out", str(out),
-                 "--one", json.dumps(compute)],
-                capture_output=True, text=True, check=False)
+                [
+                    sys.executable,
+                    __file__,
+                    "--manifest",
+                    str(manifest),
+                    "--out",
+                    str(out),
+                    "--one",
+                    json.dumps(compute),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             line = [x for x in child.stdout.splitlines() if x.startswith("RESULT ")]
             if child.returncode != 0 or not line:
                 print(child.stderr[-3000:])
                 raise SystemExit(f"{name} failed (exit {child.returncode})")
-            rows[name] = json.loads(line[0][len("RESULT "):])
+            rows[name] = json.loads(line[0][len("RESULT ") :])
     reference = next(iter(rows.values()))["crops_sha256"]
     one = rows.get("LocalCluster(1)", {}).get("wall_s")
-    print(f"cohort: {manifest if args.generate is None else f'{args.generate} generated'}; "
-          f"patients with crops: {next(iter(rows.values()))['patients_with_crops']}")
-    print(f"{'engine':18s} {'wall s':>8s} {'s/patient':>10s} {'speed-up':>9s} "
-          f"{'client MB':>10s} {'worker MB':>10s}  identical")
+    print(
+        f"cohort: {manifest if args.generate is None else f'{args.generate} generated'}; "
+        f"patients with crops: {next(iter(rows.values()))['patients_with_crops']}"
+    )
+    print(
+        f"{'engine':18s} {'wall s':>8s} {'s/patient':>10s} {'speed-up':>9s} "
+        f"{'client MB':>10s} {'worker MB':>10s}  identical"
+    )
     for name, row in rows.items():
         n = max(1, row["patients_with_crops"])
         speed = f"{one / row['wall_s']:.2f}x" if one and name.startswith("LocalCluster") else "-"
-        print(f"{name:18s} {row['wall_s']:8.1f} {row['wall_s'] / n:10.3f} {speed:>9s} "
-              f"{row['client_peak_rss_mb']:10.0f} {row['largest_worker_peak_rss_mb']:10.0f}  "
-              f"{row['crops_sha256'] == reference}")
+        print(
+            f"{name:18s} {row['wall_s']:8.1f} {row['wall_s'] / n:10.3f} {speed:>9s} "
+            f"{row['client_peak_rss_mb']:10.0f} {row['largest_worker_peak_rss_mb']:10.0f}  "
+            f"{row['crops_sha256'] == reference}"
+        )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ def tiny_demo_cohort(tmp_path_factory) -> Path:
 # A whole project, trained end to end on a small demo cohort (once per test session).
 # --------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def small_demo_cohort(tmp_path_factory) -> Path:
     """A 60-patient demo cohort (40 training, 20 validation) with small volumes."""

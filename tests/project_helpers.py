@@ -44,17 +44,25 @@ def make_project(root: Path, cohort: Path, extra_parameters: str = "") -> Path:
     if (REPO_ROOT / "conf" / "logging.yml").exists():
         shutil.copy(REPO_ROOT / "conf" / "logging.yml", root / "conf" / "logging.yml")
     (root / "conf" / "local").mkdir(parents=True, exist_ok=True)
-    for layer in ("01_raw", "02_intermediate", "03_primary", "04_feature", "05_model_input",
-                  "06_models", "07_model_output", "08_reporting"):
+    for layer in (
+        "01_raw",
+        "02_intermediate",
+        "03_primary",
+        "04_feature",
+        "05_model_input",
+        "06_models",
+        "07_model_output",
+        "08_reporting",
+    ):
         (root / "data" / layer).mkdir(parents=True, exist_ok=True)
     (root / "conf" / "local" / "catalog.yml").write_text(
         f"""
 cohort_manifest:
   type: hcc_nomogram.datasets.CohortManifestDataset
-  filepath: {cohort / 'manifest.csv'}
+  filepath: {cohort / "manifest.csv"}
 clinical_table:
   type: pandas.CSVDataset
-  filepath: {cohort / 'clinical.csv'}
+  filepath: {cohort / "clinical.csv"}
   load_args: {{dtype: {{patient_id: str}}}}
 """
     )
@@ -98,8 +106,9 @@ def load_dataset(root: Path, name: str, version: str | None = None):
         os.chdir(previous)
 
 
-def point_at_dicom_export(root: Path, export: Path, patient_map: Path,
-                          clinical: Path | None = None) -> None:
+def point_at_dicom_export(
+    root: Path, export: Path, patient_map: Path, clinical: Path | None = None
+) -> None:
     """Local catalog of a project copy that ingests ``export``: ``dicom_export`` reads it and
     ``cohort_manifest`` is the ingested manifest (docs/ingest.md); ``clinical`` keeps the
     clinical table for a run beyond ingest."""

@@ -31,7 +31,9 @@ analysis_table:
         encoding="utf-8",
     )
     params = root / "conf" / "local" / "parameters.yml"
-    text = params.read_text(encoding="utf-8").replace("nomogram:\n", "nomogram:\n  signature: null\n", 1)
+    text = params.read_text(encoding="utf-8").replace(
+        "nomogram:\n", "nomogram:\n  signature: null\n", 1
+    )
     params.write_text(text, encoding="utf-8")
     run_project(root, ["nomogram"])
     run_project(root, ["reporting"], tags=["clinical_report"])

@@ -29,14 +29,16 @@ ENGINES = {
 @pytest.fixture(scope="module")
 def cohort_with_bad_patient(tmp_path_factory) -> Path:
     """4 patients; P001's portal r2 mask is empty (excluded by the input checks)."""
-    return _write_cohort(tmp_path_factory.mktemp("cohort"), n=4,
-                         broken={("P001", "portal_mask_r2"): _empty})
+    return _write_cohort(
+        tmp_path_factory.mktemp("cohort"), n=4, broken={("P001", "portal_mask_r2"): _empty}
+    )
 
 
 def _run(manifest: Path, out: Path, compute: dict) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     _, pre = _params()
-    catalog = _catalog(manifest, out, {**pre, "on_bad_patient": "exclude"}, shared=True,
-                       compute=compute)
+    catalog = _catalog(
+        manifest, out, {**pre, "on_bad_patient": "exclude"}, shared=True, compute=compute
+    )
     SequentialRunner().run(create_pipeline(), catalog)
     crops = {p.stem: NpzDataset(str(p)).load() for p in sorted((out / "crops").glob("*.npz"))}
     qc = catalog.load("preprocessing_qc")
@@ -46,8 +48,10 @@ def _run(manifest: Path, out: Path, compute: dict) -> tuple[dict, pd.DataFrame, 
 
 @pytest.mark.slow
 def test_outputs_are_bitwise_identical_whatever_the_engine(cohort_with_bad_patient, tmp_path):
-    runs = {name: _run(cohort_with_bad_patient, tmp_path / str(i), compute)
-            for i, (name, compute) in enumerate(ENGINES.items())}
+    runs = {
+        name: _run(cohort_with_bad_patient, tmp_path / str(i), compute)
+        for i, (name, compute) in enumerate(ENGINES.items())
+    }
     crops, validation, qc = runs["synchronous"]
     assert sorted(crops) == ["P000", "P002", "P003"]
     assert list(validation["patient_id"]) == ["P000", "P001", "P002", "P003"]  # manifest order
@@ -60,7 +64,10 @@ def test_outputs_are_bitwise_identical_whatever_the_engine(cohort_with_bad_patie
             for key, array in arrays.items():
                 other = other_crops[pid][key]
                 assert other.dtype == array.dtype and other.tobytes() == array.tobytes(), (
-                    name, pid, key)
+                    name,
+                    pid,
+                    key,
+                )
         pd.testing.assert_frame_equal(other_validation, validation, check_exact=True)
         pd.testing.assert_frame_equal(other_qc, qc, check_exact=True)
 
@@ -118,10 +125,12 @@ def test_closing_early_cancels_the_pending_tasks(local_engine):
 
 @pytest.mark.parametrize(
     ("block", "message"),
-    [({"mode": "address"}, "scheduler_address is required"),
-     ({"mode": "local", "scheduler_address": "tcp://x:8786"}, "only used there"),
-     ({"mode": "local", "n_workers": 0}, "compute.n_workers"),
-     ({"mode": "local", "n_worker": 2}, "compute.n_worker: unknown key")],
+    [
+        ({"mode": "address"}, "scheduler_address is required"),
+        ({"mode": "local", "scheduler_address": "tcp://x:8786"}, "only used there"),
+        ({"mode": "local", "n_workers": 0}, "compute.n_workers"),
+        ({"mode": "local", "n_worker": 2}, "compute.n_worker: unknown key"),
+    ],
 )
 def test_a_bad_compute_block_is_refused_before_the_run(block, message):
     with pytest.raises(InputDataError, match=message):

@@ -54,6 +54,16 @@ def test_random_weights_are_labelled_everywhere(trained_project, project_loader)
 def test_report_has_the_papers_sections(project_loader):
     report = project_loader("hcc_nomogram_report")
     sections = re.findall(r'<section id="([a-z_]+)"', report)
-    for section in ("cohort", "reproducibility", "signature", "cam", "nomogram", "calibration",
-                    "risk_groups", "provenance", "decision_curves", "reclassification"):
+    for section in (
+        "cohort",
+        "reproducibility",
+        "signature",
+        "cam",
+        "nomogram",
+        "calibration",
+        "risk_groups",
+        "provenance",
+        "decision_curves",
+        "reclassification",
+    ):
         assert section in sections, section

@@ -20,12 +20,20 @@ def test_producers_are_found_across_all_pipelines():
 @pytest.mark.parametrize(
     ("pipeline", "expected"),
     [
-        ("signature", "'model_input_features' does not exist yet: run `kedro run --pipeline=deep_features` first"),
-        ("nomogram", "'analysis_table' does not exist yet: run `kedro run --pipeline=signature` first"),
+        (
+            "signature",
+            "'model_input_features' does not exist yet: run `kedro run --pipeline=deep_features` first",
+        ),
+        (
+            "nomogram",
+            "'analysis_table' does not exist yet: run `kedro run --pipeline=signature` first",
+        ),
         ("reporting", "run `kedro run --pipeline=nomogram` first"),
     ],
 )
-def test_missing_upstream_dataset_names_the_pipeline(tmp_path, tiny_demo_cohort, pipeline, expected):
+def test_missing_upstream_dataset_names_the_pipeline(
+    tmp_path, tiny_demo_cohort, pipeline, expected
+):
     root = make_project(tmp_path / "project", tiny_demo_cohort)
     with pytest.raises(MissingUpstreamDataError) as err:
         run_project(root, [pipeline])

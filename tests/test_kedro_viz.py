@@ -20,8 +20,16 @@ sys.path.insert(0, str(Path(__file__).parent / "report"))
 from browser import dump_dom, find_chromium  # noqa: E402
 
 PROJECT = Path(__file__).parents[1]
-EXPECTED = {"demo_cohort", "preprocessing", "deep_features", "signature", "nomogram",
-            "reporting", "predict", "__default__"}
+EXPECTED = {
+    "demo_cohort",
+    "preprocessing",
+    "deep_features",
+    "signature",
+    "nomogram",
+    "reporting",
+    "predict",
+    "__default__",
+}
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +71,13 @@ def viz_server():
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
     proc = subprocess.Popen(
         [str(kedro), "viz", "run", "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
-        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace",
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -72,7 +86,9 @@ def viz_server():
         while True:
             if proc.poll() is not None:
                 out = proc.stdout.read()
-                pytest.fail(f"kedro viz exited with {proc.returncode}:\n{out[:1500]}\n...\n{out[-1500:]}")
+                pytest.fail(
+                    f"kedro viz exited with {proc.returncode}:\n{out[:1500]}\n...\n{out[-1500:]}"
+                )
             try:
                 main = _get_json(f"{base}/api/main")
                 break
@@ -96,9 +112,11 @@ def test_api_lists_every_registered_pipeline(viz_server):
     assert all(n.get("layer") for n in data), [n["name"] for n in data if not n.get("layer")]
 
 
-@pytest.mark.skipif(find_chromium() is None,
-                    reason="no Chromium/Chrome installed: `apt-get install -y chromium` to "
-                           "render kedro-viz in a real browser")
+@pytest.mark.skipif(
+    find_chromium() is None,
+    reason="no Chromium/Chrome installed: `apt-get install -y chromium` to "
+    "render kedro-viz in a real browser",
+)
 def test_page_renders_in_headless_chromium(viz_server):
     base, _ = viz_server
     dom, stderr = dump_dom(f"{base}/?pipeline_id=reporting", budget_ms=20000)

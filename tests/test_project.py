@@ -13,8 +13,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
 ENV = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"}
 
-EXPECTED = {"__default__", "demo_cohort", "preprocessing", "deep_features", "signature",
-            "nomogram", "reporting", "predict"}
+EXPECTED = {
+    "__default__",
+    "demo_cohort",
+    "preprocessing",
+    "deep_features",
+    "signature",
+    "nomogram",
+    "reporting",
+    "predict",
+}
 
 
 def test_registry_lists_every_pipeline():
@@ -27,8 +35,17 @@ def test_registry_lists_every_pipeline():
 
 
 def test_kedro_registry_list_cli():
-    out = subprocess.run([KEDRO, "registry", "list"], cwd=REPO_ROOT, env=ENV,
-                         capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300, check=True).stdout
+    out = subprocess.run(
+        [KEDRO, "registry", "list"],
+        cwd=REPO_ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=300,
+        check=True,
+    ).stdout
     for name in EXPECTED:
         assert f"- {name}" in out
 
@@ -41,8 +58,18 @@ def test_telemetry_consent_is_false():
 def test_dependencies_are_pinned():
     lock = (REPO_ROOT / "requirements-lock.txt").read_text(encoding="utf-8").splitlines()
     pins = {line.split("==")[0].lower().replace("_", "-") for line in lock if "==" in line}
-    for pkg in ("kedro", "kedro-datasets", "kedro-viz", "tensorflow-cpu", "simpleitk",
-                "scikit-survival", "pymrmr", "statsmodels", "pandas", "plotly"):
+    for pkg in (
+        "kedro",
+        "kedro-datasets",
+        "kedro-viz",
+        "tensorflow-cpu",
+        "simpleitk",
+        "scikit-survival",
+        "pymrmr",
+        "statsmodels",
+        "pandas",
+        "plotly",
+    ):
         assert pkg in pins, pkg
     assert all("==" in line for line in lock if line and not line.startswith("#"))
 
@@ -61,8 +88,17 @@ def test_every_catalog_output_is_versioned_where_required():
     entries = {}
     for f in sorted((REPO_ROOT / "conf" / "base").glob("catalog*.yml")):
         entries.update(yaml.safe_load(f.read_text(encoding="utf-8")) or {})
-    keywords = ("model", "features", "metrics", "figure", "table2", "icc", "signature_weights",
-                "signature_scores", "report")
+    keywords = (
+        "model",
+        "features",
+        "metrics",
+        "figure",
+        "table2",
+        "icc",
+        "signature_weights",
+        "signature_scores",
+        "report",
+    )
     for name, cfg in entries.items():
         if not isinstance(cfg, dict) or "PartitionedDataset" in str(cfg.get("type", "")):
             continue
@@ -80,7 +116,9 @@ def test_every_pipeline_dataset_is_declared_in_the_catalog():
         catalog = session.load_context().catalog
     names = set()
     for pipeline in pipelines.values():
-        names |= {d for d in pipeline.datasets() if not d.startswith("params:") and d != "parameters"}
+        names |= {
+            d for d in pipeline.datasets() if not d.startswith("params:") and d != "parameters"
+        }
     undeclared = sorted(d for d in names if d not in catalog)
     assert undeclared == []
 
@@ -89,8 +127,11 @@ def _catalog_layers() -> dict:
     entries = {}
     for f in sorted((REPO_ROOT / "conf" / "base").glob("catalog*.yml")):
         entries.update(yaml.safe_load(f.read_text(encoding="utf-8")) or {})
-    return {k: ((v or {}).get("metadata") or {}).get("kedro-viz", {}).get("layer")
-            for k, v in entries.items() if not k.startswith("_")}
+    return {
+        k: ((v or {}).get("metadata") or {}).get("kedro-viz", {}).get("layer")
+        for k, v in entries.items()
+        if not k.startswith("_")
+    }
 
 
 def test_kedro_viz_layers_are_acyclic_in_every_pipeline():

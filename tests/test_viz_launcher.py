@@ -57,11 +57,19 @@ def _running(pid: int) -> bool:
 
 def test_sigterm_to_the_launcher_stops_the_server_and_its_children():
     port = _free_port()
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1",
-           "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), os.environ.get("PYTHONPATH", "")])}
-    launcher = subprocess.Popen([sys.executable, "-m", "hcc_nomogram.viz", "--port", str(port)],
-                                cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "KEDRO_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+        "PYTHONPATH": os.pathsep.join([str(PROJECT / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "hcc_nomogram.viz", "--port", str(port)],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     children: set[int] = set()
     try:
         deadline = time.monotonic() + 150

@@ -189,14 +189,17 @@ def compute_engine(settings: ComputeSettings) -> Iterator[Engine]:
             logger.info("compute: %s", engine.describe())
             yield engine
         return
-    with LocalCluster(
-        n_workers=settings.local_workers,
-        threads_per_worker=settings.threads_per_worker,
-        processes=True,
-        memory_limit=settings.memory_limit,
-        dashboard_address=settings.dashboard_address,
-        silence_logs=logging.WARNING,
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=settings.local_workers,
+            threads_per_worker=settings.threads_per_worker,
+            processes=True,
+            memory_limit=settings.memory_limit,
+            dashboard_address=settings.dashboard_address,
+            silence_logs=logging.WARNING,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         client.register_plugin(ItkThreads(settings.threads_per_worker))
         engine = Engine(settings, client)
         logger.info("compute: %s", engine.describe())

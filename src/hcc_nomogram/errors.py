@@ -32,7 +32,9 @@ class InputDataError(HccNomogramError, ValueError):
         self.column = column
         self.problem = problem
         self.fix = fix
-        super().__init__(format_problem(problem, patient=patient, file=file, column=column, fix=fix))
+        super().__init__(
+            format_problem(problem, patient=patient, file=file, column=column, fix=fix)
+        )
 
 
 def parameter_error(key: str, problem: str, fix: str, file: str) -> InputDataError:
@@ -67,4 +69,7 @@ def require_columns(
         shown = present[:30] + (["..."] if len(present) > 30 else [])
         raise error(
             f"{name} has no column {missing[0]!r} (missing columns {missing}; it has {shown}).",
-            column=", ".join(map(str, missing)), fix=fix, **where)
+            column=", ".join(map(str, missing)),
+            fix=fix,
+            **where,
+        )

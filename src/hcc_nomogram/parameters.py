@@ -80,8 +80,7 @@ class DataContract(StrictModel):
 class PredictParams(StrictModel):
     """``predict`` (``conf/base/parameters_predict.yml``), see docs/predict.md."""
 
-    horizons_months: list[float] = Field(default_factory=lambda: [12.0, 24.0, 36.0],
-                                         min_length=1)
+    horizons_months: list[float] = Field(default_factory=lambda: [12.0, 24.0, 36.0], min_length=1)
     curve_step_months: float = Field(1.0, gt=0)
     curve_max_months: float | None = Field(None, gt=0)
     on_out_of_range: Literal["refuse", "flag"] = "refuse"
@@ -114,22 +113,39 @@ BLOCKS: dict[str, tuple[Callable, str]] = {
     "data_contract": (lambda: DataContract, "conf/base/parameters.yml"),
     "preprocessing": (_preprocessing, "conf/base/parameters_preprocessing.yml"),
     "deep_features": (_deep_features, "conf/base/parameters_deep_features.yml"),
-    "signature": (_pydantic("hcc_nomogram.pipelines.signature.params", "SignatureParams"),
-                  "conf/base/parameters_signature.yml"),
-    "nomogram": (_pydantic("hcc_nomogram.pipelines.nomogram.config", "NomogramParams"),
-                 "conf/base/parameters_nomogram.yml"),
-    "reporting": (_pydantic("hcc_nomogram.report.settings", "ReportSettings"),
-                  "conf/base/parameters_reporting.yml"),
+    "signature": (
+        _pydantic("hcc_nomogram.pipelines.signature.params", "SignatureParams"),
+        "conf/base/parameters_signature.yml",
+    ),
+    "nomogram": (
+        _pydantic("hcc_nomogram.pipelines.nomogram.config", "NomogramParams"),
+        "conf/base/parameters_nomogram.yml",
+    ),
+    "reporting": (
+        _pydantic("hcc_nomogram.report.settings", "ReportSettings"),
+        "conf/base/parameters_reporting.yml",
+    ),
     "predict": (lambda: PredictParams, "conf/base/parameters_predict.yml"),
-    "demo_cohort": (_pydantic("hcc_nomogram.demo.config", "DemoCohortConfig"),
-                    "conf/base/parameters_demo_cohort.yml"),
-    "ingest": (_pydantic("hcc_nomogram.ingest.params", "IngestParams"),
-               "conf/base/parameters_ingest.yml"),
-    "compute": (_pydantic("hcc_nomogram.compute", "ComputeSettings"),
-                "conf/base/parameters.yml"),
+    "demo_cohort": (
+        _pydantic("hcc_nomogram.demo.config", "DemoCohortConfig"),
+        "conf/base/parameters_demo_cohort.yml",
+    ),
+    "ingest": (
+        _pydantic("hcc_nomogram.ingest.params", "IngestParams"),
+        "conf/base/parameters_ingest.yml",
+    ),
+    "compute": (_pydantic("hcc_nomogram.compute", "ComputeSettings"), "conf/base/parameters.yml"),
 }
-PYDANTIC_BLOCKS = {"data_contract", "signature", "nomogram", "reporting", "predict", "demo_cohort",
-                   "ingest", "compute"}
+PYDANTIC_BLOCKS = {
+    "data_contract",
+    "signature",
+    "nomogram",
+    "reporting",
+    "predict",
+    "demo_cohort",
+    "ingest",
+    "compute",
+}
 LOCAL_NOTE = " (or its override in conf/local/)"
 
 
@@ -171,9 +187,7 @@ def _pydantic_problems(block: str, model: type[BaseModel], error: ValidationErro
         loc = tuple(item["loc"])
         key = ".".join([block, *map(str, loc)])
         if item["type"] == "extra_forbidden":
-            problems.append(
-                f"{key}: unknown key; allowed keys here: {_allowed_keys(model, loc)}."
-            )
+            problems.append(f"{key}: unknown key; allowed keys here: {_allowed_keys(model, loc)}.")
         else:
             problems.append(f"{key}: {item['msg']} (got {item.get('input')!r}).")
     return problems
@@ -208,8 +222,10 @@ def _cross_block_problems(parameters: Mapping[str, Any]) -> list[str]:
     if fixed in phases:
         return []
     file = BLOCKS["preprocessing"][1] + LOCAL_NOTE
-    return [f"- preprocessing.registration.fixed_phase: {fixed!r} is not a phase of "
-            f"data_contract.phases {phases}; set it to one of them [file {file}]."]
+    return [
+        f"- preprocessing.registration.fixed_phase: {fixed!r} is not a phase of "
+        f"data_contract.phases {phases}; set it to one of them [file {file}]."
+    ]
 
 
 def check_parameters(parameters: Mapping[str, Any]) -> None:

@@ -26,8 +26,15 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 def viz_command(args: list[str]) -> list[str]:
     """``kedro viz run`` bound to 127.0.0.1, no browser, then ``args``."""
     kedro = Path(sys.executable).with_name("kedro")
-    return [str(kedro) if kedro.exists() else "kedro", "viz", "run", "--host", "127.0.0.1",
-            "--no-browser", *args]
+    return [
+        str(kedro) if kedro.exists() else "kedro",
+        "viz",
+        "run",
+        "--host",
+        "127.0.0.1",
+        "--no-browser",
+        *args,
+    ]
 
 
 def _group_alive(pgid: int) -> bool:

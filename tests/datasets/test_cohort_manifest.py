@@ -101,7 +101,12 @@ def test_manifest_can_point_at_a_dicom_series_directory(tmp_path):
     """Real cohorts often come as DICOM: a manifest path may be a series directory."""
     from pathlib import Path
 
-    hcc048 = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hcc048_portal_venous_dicom"
+    hcc048 = (
+        Path(__file__).resolve().parents[2].parent
+        / "shared"
+        / "data"
+        / "hcc048_portal_venous_dicom"
+    )
     if not hcc048.is_dir():
         pytest.skip(f"real DICOM series not present at {hcc048}")
     pd.DataFrame({"patient_id": ["HCC_048"], "portal_ct": [str(hcc048)]}).to_csv(

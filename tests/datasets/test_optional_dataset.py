@@ -10,8 +10,9 @@ from hcc_nomogram.datasets import OptionalDataset
 
 
 def _optional(path):
-    return OptionalDataset(dataset={"type": "pandas.CSVDataset", "filepath": str(path),
-                                    "versioned": True})
+    return OptionalDataset(
+        dataset={"type": "pandas.CSVDataset", "filepath": str(path), "versioned": True}
+    )
 
 
 def test_absent_data_loads_none_and_counts_as_present(tmp_path):
@@ -23,8 +24,9 @@ def test_absent_data_loads_none_and_counts_as_present(tmp_path):
 def test_loads_the_latest_version(tmp_path):
     path = tmp_path / "qc.csv"
     for version, value in (("2026-01-01T00.00.00.000Z", 1), ("2026-02-01T00.00.00.000Z", 2)):
-        CSVDataset(filepath=str(path), version=Version(None, version),
-                   save_args={"index": False}).save(pd.DataFrame({"x": [value]}))
+        CSVDataset(
+            filepath=str(path), version=Version(None, version), save_args={"index": False}
+        ).save(pd.DataFrame({"x": [value]}))
     assert _optional(path).load()["x"].tolist() == [2]
 
 

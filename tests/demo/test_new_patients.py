@@ -15,8 +15,11 @@ def test_new_patients_have_primary_masks_only_and_no_outcomes(tiny_demo_cohort, 
     manifest = CohortManifestDataset(filepath=str(out / "manifest.csv")).load()
     assert len(manifest.patient_ids) == 2
     assert not [c for c in manifest.table if c.endswith(("_r1b", "_r2")) or c == "cohort"]
-    assert all(manifest.path(p, c).exists() for p in manifest.patient_ids
-               for c in ("arterial_ct", "portal_ct", "arterial_mask_r1a"))
+    assert all(
+        manifest.path(p, c).exists()
+        for p in manifest.patient_ids
+        for c in ("arterial_ct", "portal_ct", "arterial_mask_r1a")
+    )
     clinical = pd.read_csv(out / "clinical.csv", dtype={"patient_id": str})
     assert not {"os_months", "os_event", "pfs_months", "pfs_event", "cohort"} & set(clinical)
     demo = pd.read_csv(tiny_demo_cohort / "manifest.csv", dtype={"patient_id": str})

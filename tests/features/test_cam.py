@@ -50,8 +50,11 @@ def test_upsample_is_bilinear_with_half_pixel_centres():
 
 
 def test_signature_feature_weights_and_bad_index():
-    w = signature_feature_weights({"arterial_f0007": 0.5, "portal_f0001": 1.0, "age": 3.0},
-                                  "arterial", scale={"arterial_f0007": 2.0})
+    w = signature_feature_weights(
+        {"arterial_f0007": 0.5, "portal_f0001": 1.0, "age": 3.0},
+        "arterial",
+        scale={"arterial_f0007": 2.0},
+    )
     assert w == {7: 0.25}
     with pytest.raises(ValueError, match="outside"):
         class_activation_map(np.zeros((7, 7, 1024)), {2000: 1.0})

@@ -26,8 +26,9 @@ class StandInExtractor:
     """Deterministic, DenseNet-shaped: 1024 ReLU features of the 8x8-pooled crop."""
 
     def __init__(self):
-        self.provenance = WeightsProvenance("random", "random", is_imagenet=False,
-                                            fallback=False, seed=0)
+        self.provenance = WeightsProvenance(
+            "random", "random", is_imagenet=False, fallback=False, seed=0
+        )
         self.weights_source = "random"
         self._w = np.random.default_rng(0).normal(size=(64, 1024))
         self.calls = 0
@@ -77,8 +78,13 @@ def make_catalog(crops, save_version: str, extractor) -> DataCatalog:
         _flatten(f"params:{key}", value, params)
     for name, value in params.items():
         catalog[name] = MemoryDataset(value, copy_mode="assign")
-    manifest = pd.DataFrame({"patient_id": PATIENTS, "center": ["A", "A", "A", "B", "B", "B"],
-                             "cohort": ["training"] * 4 + ["validation"] * 2})
+    manifest = pd.DataFrame(
+        {
+            "patient_id": PATIENTS,
+            "center": ["A", "A", "A", "B", "B", "B"],
+            "cohort": ["training"] * 4 + ["validation"] * 2,
+        }
+    )
     catalog["cohort_manifest"] = MemoryDataset(manifest)
     catalog["preprocessed_crops"] = MemoryDataset(crops, copy_mode="assign")
     return catalog
@@ -93,8 +99,11 @@ def project(tmp_path, monkeypatch):
 
 
 def _versions(root: Path) -> dict[str, int]:
-    return {str(p.relative_to(root)): len(list(p.iterdir()))
-            for p in root.rglob("*") if p.is_dir() and p.suffix in {".parquet", ".json"}}
+    return {
+        str(p.relative_to(root)): len(list(p.iterdir()))
+        for p in root.rglob("*")
+        if p.is_dir() and p.suffix in {".parquet", ".json"}
+    }
 
 
 def test_pipeline_outputs_and_namespaces(project):
@@ -105,8 +114,12 @@ def test_pipeline_outputs_and_namespaces(project):
 
     arterial = catalog.load("arterial.deep_features")
     assert arterial.shape == (len(PATIENTS) * 3, 3 + 1024)
-    assert list(arterial.columns[:4]) == ["patient_id", "delineation", "weights_source",
-                                          "arterial_f0000"]
+    assert list(arterial.columns[:4]) == [
+        "patient_id",
+        "delineation",
+        "weights_source",
+        "arterial_f0000",
+    ]
     assert arterial.columns[-1] == "arterial_f1023"
     assert set(arterial["weights_source"]) == {"random"}
 
@@ -135,8 +148,9 @@ def test_pipeline_outputs_and_namespaces(project):
 
 def test_bad_crop_fails_before_any_output_and_keeps_old_versions(project):
     root, extractor = project
-    SequentialRunner().run(create_pipeline(),
-                           make_catalog(make_crops(), "2026-01-01T00.00.00.000Z", extractor))
+    SequentialRunner().run(
+        create_pipeline(), make_catalog(make_crops(), "2026-01-01T00.00.00.000Z", extractor)
+    )
     before = _versions(root / "data")
     catalog = make_catalog(make_crops(nan_patient="P003"), "2026-01-02T00.00.00.000Z", extractor)
     with pytest.raises(InputDataError, match=r"P003.*NaN") as info:
@@ -178,7 +192,8 @@ def test_icc_settings_are_validated():
     contract = _params()["data_contract"]
     table = pd.DataFrame({"patient_id": ["a"], "delineation": ["r1a"], "f": [1.0]})
     with pytest.raises(ValueError, match="two different delineations"):
-        nodes.compute_feature_icc(table, {"threshold": 0.75, "comparisons": {"x": ["r1a", "r9"]}},
-                                  contract)
+        nodes.compute_feature_icc(
+            table, {"threshold": 0.75, "comparisons": {"x": ["r1a", "r9"]}}, contract
+        )
     with pytest.raises(ValueError, match="threshold must be"):
         nodes.compute_feature_icc(table, {"threshold": 1.5, "comparisons": {}}, contract)

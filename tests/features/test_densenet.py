@@ -32,8 +32,11 @@ pytestmark = pytest.mark.slow
 def offline(monkeypatch, tmp_path):
     """An empty Keras cache and a network that refuses at once."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.setattr(densenet, "keras_cache_candidates",
-                        lambda: [tmp_path / "keras_home" / "models" / NOTOP_FILENAME])
+    monkeypatch.setattr(
+        densenet,
+        "keras_cache_candidates",
+        lambda: [tmp_path / "keras_home" / "models" / NOTOP_FILENAME],
+    )
 
     def refuse(*args, **kwargs):
         raise urllib.error.URLError("network disabled in tests")
@@ -72,8 +75,9 @@ def test_input_modes(random_extractor, crops):
 
 def test_imagenet_pixels_mode_uses_keras_preprocessing(random_extractor, crops):
     ext = densenet.DenseNetExtractor.__new__(densenet.DenseNetExtractor)
-    ext.provenance = densenet.WeightsProvenance("random", "random", False, False,
-                                                input_mode="imagenet_pixels")
+    ext.provenance = densenet.WeightsProvenance(
+        "random", "random", False, False, input_mode="imagenet_pixels"
+    )
     ext.clip = 3.0
     x = ext.to_input(np.array([[[-5.0, 0.0, 5.0]]], dtype=np.float32))
     means, stds = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
@@ -90,8 +94,9 @@ def test_seeded_random_weights_are_reproducible(random_extractor):
 
 
 @pytest.mark.parametrize("kind", ["weights.h5", "h5"])
-def test_local_file_loads_and_md5_mismatch_is_reported(kind, saved_weights, random_extractor,
-                                                       caplog):
+def test_local_file_loads_and_md5_mismatch_is_reported(
+    kind, saved_weights, random_extractor, caplog
+):
     path = saved_weights[kind]
     with caplog.at_level(logging.WARNING):
         resolved = resolve_weights(str(path))
@@ -136,7 +141,11 @@ def test_imagenet_offline_with_fallback_is_labelled_random(offline, caplog):
     prov = resolved.provenance
     assert resolved.path is None
     assert (prov.weights_source, prov.fallback, prov.is_imagenet, prov.seed) == (
-        "random", True, False, 5)
+        "random",
+        True,
+        False,
+        5,
+    )
     assert "FALLING BACK TO RANDOM WEIGHTS" in caplog.text
 
 
@@ -158,8 +167,9 @@ def test_real_download_attempt_fails_fast(monkeypatch, tmp_path):
     """No network on this machine: the real download attempt must give up quickly."""
     import time
 
-    monkeypatch.setattr(densenet, "keras_cache_candidates",
-                        lambda: [tmp_path / "models" / NOTOP_FILENAME])
+    monkeypatch.setattr(
+        densenet, "keras_cache_candidates", lambda: [tmp_path / "models" / NOTOP_FILENAME]
+    )
     start = time.monotonic()
     try:
         resolved = resolve_weights("imagenet", allow_random_fallback=True, download_timeout_s=2)

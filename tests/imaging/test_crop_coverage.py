@@ -34,7 +34,8 @@ def _settings(registration: bool) -> PreprocessingSettings:
 
 def _patient(tmp_path: Path):
     (a_ct, a_mask), (p_ct, p_mask) = misaligned_pair(
-        euler((2.0, -1.0, 3.0), (3.0, -2.0, 1.5)), size=SIZE, spacing=SPACING)
+        euler((2.0, -1.0, 3.0), (3.0, -2.0, 1.5)), size=SIZE, spacing=SPACING
+    )
     images = {"arterial_ct": a_ct, "portal_ct": p_ct}
     for d in ("r1a", "r1b", "r2"):
         images[f"arterial_mask_{d}"], images[f"portal_mask_{d}"] = a_mask, p_mask
@@ -45,8 +46,11 @@ def _patient(tmp_path: Path):
     pd.DataFrame([row]).to_csv(tmp_path / "manifest.csv", index=False)
     manifest = CohortManifestDataset(str(tmp_path / "manifest.csv")).load()
     base = yaml.safe_load((ROOT / "conf/base/parameters.yml").read_text("utf-8"))
-    return PatientSource.from_manifest(manifest, "P1"), Contract.from_params(
-        base["data_contract"]), a_ct
+    return (
+        PatientSource.from_manifest(manifest, "P1"),
+        Contract.from_params(base["data_contract"]),
+        a_ct,
+    )
 
 
 def test_native_crop_fractions_equal_hand_counts(tmp_path):

@@ -39,10 +39,14 @@ def test_tre_on_tiny_demo_cohort(tiny_demo_cohort, request):
     ).set_index("patient_id")
     tre, before = [], []
     for pid in manifest.patient_ids[:N_PATIENTS]:
-        crops, qc = preprocess_patient(PatientSource.from_manifest(manifest, pid), contract, settings)
+        crops, qc = preprocess_patient(
+            PatientSource.from_manifest(manifest, pid), contract, settings
+        )
         assert crops["portal__r1a__image"].shape == (224, 224)
         fixed = manifest.image(pid, "arterial_ct")
-        points = mask_points(sitk.GetArrayFromImage(manifest.image(pid, "arterial_mask_r1a")), fixed)
+        points = mask_points(
+            sitk.GetArrayFromImage(manifest.image(pid, "arterial_mask_r1a")), fixed
+        )
         true = true_transform(truth.loc[pid])
         estimate = euler_from_parameters(qc["transform_parameters"])
         tre.append(target_registration_error(estimate, true, points).mean())

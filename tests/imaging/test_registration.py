@@ -29,7 +29,9 @@ def pair():
 def _register(pair, **settings):
     truth, ((a_ct, a_mask), (p_ct, p_mask)) = pair
     a, p = sitk.GetArrayFromImage(a_mask), sitk.GetArrayFromImage(p_mask)
-    result = register_phases(a_ct, p_ct, [(a, a_ct), (p, p_ct)], RegistrationSettings.from_params(settings))
+    result = register_phases(
+        a_ct, p_ct, [(a, a_ct), (p, p_ct)], RegistrationSettings.from_params(settings)
+    )
     tre = target_registration_error(result.transform, truth, mask_points(a, a_ct))
     return result, tre
 
@@ -82,5 +84,6 @@ def test_bad_settings_are_rejected():
     with pytest.raises(InputDataError, match="sampling_percentage"):
         RegistrationSettings.from_params({"sampling_percentage": 5})
     with pytest.raises(InputDataError, match="different lengths"):
-        RegistrationSettings.from_params({"rigid": {"shrink_factors": [4, 2, 1],
-                                                    "smoothing_sigmas_mm": [1.0]}})
+        RegistrationSettings.from_params(
+            {"rigid": {"shrink_factors": [4, 2, 1], "smoothing_sigmas_mm": [1.0]}}
+        )

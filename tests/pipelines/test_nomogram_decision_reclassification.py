@@ -27,9 +27,14 @@ def _predictions(n: int = 120, seed: int = 2) -> tuple[pd.DataFrame, pd.DataFram
     rng = np.random.default_rng(seed)
     x, z = rng.normal(size=n), rng.normal(size=n)
     t, c = rng.exponential(24 * np.exp(-(x + z))), rng.uniform(6, 40, size=n)
-    base = pd.DataFrame({"patient_id": [f"P{i:03d}" for i in range(n)],
-                         "cohort": np.where(np.arange(n) < 70, "training", "validation"),
-                         "time": np.round(np.minimum(t, c), 1), "event": (t <= c).astype(int)})
+    base = pd.DataFrame(
+        {
+            "patient_id": [f"P{i:03d}" for i in range(n)],
+            "cohort": np.where(np.arange(n) < 70, "training", "validation"),
+            "time": np.round(np.minimum(t, c), 1),
+            "event": (t <= c).astype(int),
+        }
+    )
     out = []
     for name, lp in (("clinical", x), ("integrated", x + z)):
         d = base.assign(model=name, linear_predictor=lp)
@@ -47,17 +52,32 @@ def test_decision_curves_per_cohort_and_horizon_match_dcurves():
     assert len(out) == 2 * 2 * 4 * 10  # cohorts x horizons x strategies x thresholds
     val = clinical[clinical["cohort"] == "validation"]
     ival = integrated.set_index("patient_id").loc[val["patient_id"]]
-    ref = dca(data=pd.DataFrame({"tt": val["time"].to_numpy(), "ev": val["event"].to_numpy(),
-                                 "clinical": 1 - val["surv_24"].to_numpy(),
-                                 "integrated": 1 - ival["surv_24"].to_numpy()}),
-              outcome="ev", modelnames=["clinical", "integrated"],
-              thresholds=np.round(np.arange(0, 0.91, 0.1), 1), time=24, time_to_outcome_col="tt")
+    ref = dca(
+        data=pd.DataFrame(
+            {
+                "tt": val["time"].to_numpy(),
+                "ev": val["event"].to_numpy(),
+                "clinical": 1 - val["surv_24"].to_numpy(),
+                "integrated": 1 - ival["surv_24"].to_numpy(),
+            }
+        ),
+        outcome="ev",
+        modelnames=["clinical", "integrated"],
+        thresholds=np.round(np.arange(0, 0.91, 0.1), 1),
+        time=24,
+        time_to_outcome_col="tt",
+    )
     mine = out[(out["cohort"] == "validation") & (out["horizon"] == 24)]
-    for theirs, strategy in (("clinical", "clinical"), ("integrated", "integrated"),
-                             ("all", "treat_all")):
+    for theirs, strategy in (
+        ("clinical", "clinical"),
+        ("integrated", "integrated"),
+        ("all", "treat_all"),
+    ):
         np.testing.assert_allclose(
             mine.loc[mine["strategy"] == strategy, "net_benefit"],
-            ref.loc[ref["model"] == theirs, "net_benefit"].to_numpy(float), atol=1e-12)
+            ref.loc[ref["model"] == theirs, "net_benefit"].to_numpy(float),
+            atol=1e-12,
+        )
 
 
 def test_decision_curves_without_integrated_model():
@@ -79,7 +99,8 @@ def test_reclassification_rows_and_patient_matching():
     assert len(out) == 2 * 2 * len(measures) and out["available"].all()
     assert list(out["measure"].iloc[: len(measures)]) == measures
     shuffled = nn.assess_reclassification(
-        clinical, integrated.sample(frac=1, random_state=1), PARAMS)
+        clinical, integrated.sample(frac=1, random_state=1), PARAMS
+    )
     pd.testing.assert_frame_equal(out, shuffled)
     # the integrated LP adds the planted predictor z: it reclassifies for the better
     nri = out[out["measure"] == "nri"]
@@ -105,7 +126,9 @@ def test_threshold_grid_parameters():
 
 def test_risk_categories_are_validated_with_the_parameters():
     with pytest.raises(ValidationError, match="increasing cut points"):
-        nn.NomogramParams.model_validate({**PARAMS, "reclassification": {"risk_categories": [0.5, 0.2]}})
+        nn.NomogramParams.model_validate(
+            {**PARAMS, "reclassification": {"risk_categories": [0.5, 0.2]}}
+        )
 
 
 def test_no_model_at_all_gives_a_not_available_table():

@@ -22,8 +22,13 @@ def _predictions(n=80, seed=0):
     t = rng.exponential(20 / np.exp(lp))
     c = rng.uniform(10, 40, n)  # nobody followed to 60 months
     out = pd.DataFrame(
-        {"model": "integrated", "cohort": np.where(np.arange(n) < n // 2, "training", "validation"),
-         "time": np.minimum(t, c), "event": (t <= c).astype(int), "linear_predictor": lp}
+        {
+            "model": "integrated",
+            "cohort": np.where(np.arange(n) < n // 2, "training", "validation"),
+            "time": np.minimum(t, c),
+            "event": (t <= c).astype(int),
+            "linear_predictor": lp,
+        }
     )
     for h in (12, 60):
         out[f"surv_{h}"] = np.exp(-h / 20 * np.exp(lp))  # the true model's survival
@@ -33,7 +38,10 @@ def _predictions(n=80, seed=0):
 def test_metrics_and_curve_per_cohort_and_horizon():
     metrics, curve = nn.assess_smooth_calibration(_predictions(), PARAMS)
     assert list(metrics[["cohort", "horizon"]].itertuples(index=False, name=None)) == [
-        ("training", 12), ("training", 60), ("validation", 12), ("validation", 60)
+        ("training", 12),
+        ("training", 60),
+        ("validation", 12),
+        ("validation", 60),
     ]
     at12 = metrics[metrics["horizon"] == 12]
     assert at12[["slope", "oe_ratio", "ici", "e50", "e90"]].notna().all().all()
@@ -46,7 +54,13 @@ def test_metrics_and_curve_per_cohort_and_horizon():
     assert at60["oe_ratio"].isna().all()
     assert at60["note"].str.contains("follow-up ends before the horizon").all()
     assert set(curve.columns) == {
-        "model", "cohort", "horizon", "predicted_risk", "observed_risk", "ci_lower", "ci_upper"
+        "model",
+        "cohort",
+        "horizon",
+        "predicted_risk",
+        "observed_risk",
+        "ci_lower",
+        "ci_upper",
     }
     assert len(curve) == 4 * 50 and (curve["ci_lower"] <= curve["ci_upper"]).all()
 

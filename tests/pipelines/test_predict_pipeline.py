@@ -39,20 +39,41 @@ HORIZONS = [12, 24, 36]
 #: small grids so that the whole training takes well under a minute on 2 CPU cores
 OVERRIDES = {
     "deep_features": {"weights": "random", "seed": 11, "batch_size": 16},
-    "signature": {"mrmr": {"n_ranked": 20, "pool_size": 60},
-                  "cv": {"n_folds": 3, "k_grid": [5, 10], "l1_ratio_grid": [0.5, 1.0],
-                         "n_alphas": 12}},
+    "signature": {
+        "mrmr": {"n_ranked": 20, "pool_size": 60},
+        "cv": {"n_folds": 3, "k_grid": [5, 10], "l1_ratio_grid": [0.5, 1.0], "n_alphas": 12},
+    },
     # a few factors only: 12 training patients separate sparse categorical levels
-    "nomogram": {"bootstrap": {"n_resamples": 2}, "min_events": 3,
-                 "univariate_p_threshold": 1.0, "stepwise": {"k": 0.01},  # keep every factor
-                 "calibration": {"n_groups": 2, "min_group": 2},
-                 "candidate_factors": [
-                     {"name": "age", "column": "age_years", "kind": "continuous", "step": 10,
-                      "label": "Age (per 10 y)"},
-                     {"name": "tumor_size", "column": "tumor_size_cm", "kind": "continuous",
-                      "cutoff": 5, "label": "Tumour size > 5 cm"},
-                     {"name": "bclc", "column": "bclc", "kind": "categorical", "reference": "B",
-                      "label": "BCLC C"}]},
+    "nomogram": {
+        "bootstrap": {"n_resamples": 2},
+        "min_events": 3,
+        "univariate_p_threshold": 1.0,
+        "stepwise": {"k": 0.01},  # keep every factor
+        "calibration": {"n_groups": 2, "min_group": 2},
+        "candidate_factors": [
+            {
+                "name": "age",
+                "column": "age_years",
+                "kind": "continuous",
+                "step": 10,
+                "label": "Age (per 10 y)",
+            },
+            {
+                "name": "tumor_size",
+                "column": "tumor_size_cm",
+                "kind": "continuous",
+                "cutoff": 5,
+                "label": "Tumour size > 5 cm",
+            },
+            {
+                "name": "bclc",
+                "column": "bclc",
+                "kind": "categorical",
+                "reference": "B",
+                "label": "BCLC C",
+            },
+        ],
+    },
 }
 
 
@@ -81,8 +102,13 @@ def make_catalog(cohort: Path, new_folder: Path, params: dict) -> DataCatalog:
     """The project's catalog (relative paths -> the current, temporary folder)."""
     config = {}
     for path in sorted(CONF.glob("catalog*.yml")):
-        config.update({k: v for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items()
-                       if not k.startswith("_")})
+        config.update(
+            {
+                k: v
+                for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items()
+                if not k.startswith("_")
+            }
+        )
     config["cohort_manifest"]["filepath"] = str(cohort / "manifest.csv")
     config["clinical_table"]["filepath"] = str(cohort / "clinical.csv")
     config["predict_manifest"]["filepath"] = str(new_folder / "manifest.csv")
@@ -96,8 +122,9 @@ def make_catalog(cohort: Path, new_folder: Path, params: dict) -> DataCatalog:
     return catalog
 
 
-def write_new_patients(cohort: Path, folder: Path, *, primary_only: bool = False,
-                       edit=None) -> Path:
+def write_new_patients(
+    cohort: Path, folder: Path, *, primary_only: bool = False, edit=None
+) -> Path:
     """The validation patients as a 'new patient' folder: manifest (absolute image paths) and a
     clinical table without outcomes."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -106,13 +133,15 @@ def write_new_patients(cohort: Path, folder: Path, *, primary_only: bool = False
     for col in manifest.columns[2:]:
         manifest[col] = [str(cohort / p) for p in manifest[col]]
     if primary_only:
-        manifest = manifest.drop(columns=[c for c in manifest.columns
-                                          if c.endswith(("_r1b", "_r2"))])
+        manifest = manifest.drop(
+            columns=[c for c in manifest.columns if c.endswith(("_r1b", "_r2"))]
+        )
     manifest.to_csv(folder / "manifest.csv", index=False)
     clinical = pd.read_csv(cohort / "clinical.csv", dtype={"patient_id": str})
     clinical = clinical[clinical["patient_id"].isin(manifest["patient_id"])]
-    clinical = clinical.drop(columns=[c for c in clinical.columns
-                                      if c.startswith(("os_", "pfs_")) or c == "cohort"])
+    clinical = clinical.drop(
+        columns=[c for c in clinical.columns if c.startswith(("os_", "pfs_")) or c == "cohort"]
+    )
     if edit is not None:
         clinical = edit(clinical)
     clinical.to_csv(folder / "clinical.csv", index=False)
@@ -127,8 +156,13 @@ def trained(tiny_demo_cohort, tmp_path_factory):
         mp.chdir(root)
         new = write_new_patients(tiny_demo_cohort, root / "new_patients")
         catalog = make_catalog(tiny_demo_cohort, new, project_parameters())
-        training = (preprocessing_pipeline() + deep_features_pipeline() + signature_pipeline()
-                    + nomogram_pipeline() + create_training_record_pipeline())
+        training = (
+            preprocessing_pipeline()
+            + deep_features_pipeline()
+            + signature_pipeline()
+            + nomogram_pipeline()
+            + create_training_record_pipeline()
+        )
         SequentialRunner().run(training, catalog)
     return root
 
@@ -138,12 +172,20 @@ def run_predict(root: Path, cohort: Path, new: Path, **params) -> DataCatalog:
         mp.chdir(root)
         catalog = make_catalog(cohort, new, project_parameters(**params))
         SequentialRunner().run(predict_pipeline(), catalog)
-        for name in ("patient_predictions", "patient_survival_curves", "model_card",
-                     "predict_preprocessing_qc", "integrated.nomogram_model", "signature_scores",
-                     "integrated.nomogram_predictions", "training_settings"):
+        for name in (
+            "patient_predictions",
+            "patient_survival_curves",
+            "model_card",
+            "predict_preprocessing_qc",
+            "integrated.nomogram_model",
+            "signature_scores",
+            "integrated.nomogram_predictions",
+            "training_settings",
+        ):
             catalog[f"loaded:{name}"] = MemoryDataset(catalog.load(name), copy_mode="assign")
         catalog["loaded:pages"] = MemoryDataset(
-            {k: v() for k, v in catalog.load("patient_reports").items()}, copy_mode="assign")
+            {k: v() for k, v in catalog.load("patient_reports").items()}, copy_mode="assign"
+        )
     return catalog
 
 
@@ -192,9 +234,19 @@ def test_curves_pages_qc_and_model_card(predicted):
     assert not qc["excluded"].any() and len(qc) == len(pred)
 
     card = predicted.load("loaded:model_card")
-    for text in ("## Intended use", "## Weights provenance", "Checked in this run", "## Performance (95% CI)",
-                 "## Calibration", "## Known limitations", "Single-slice 2D",
-                 "RANDOM DenseNet-121 weights", "training", "validation", "ci_lower"):
+    for text in (
+        "## Intended use",
+        "## Weights provenance",
+        "Checked in this run",
+        "## Performance (95% CI)",
+        "## Calibration",
+        "## Known limitations",
+        "Single-slice 2D",
+        "RANDOM DenseNet-121 weights",
+        "training",
+        "validation",
+        "ci_lower",
+    ):
         assert text in card, text
     settings = predicted.load("loaded:training_settings")
     assert settings["preprocessing"]["crop"]["size"] == 224
@@ -203,26 +255,31 @@ def test_curves_pages_qc_and_model_card(predicted):
 
 def _output_versions(root: Path) -> list[str]:
     """Every saved version of every versioned predict output (a refused run adds none)."""
-    outputs = [root / "data/08_reporting/predict/predict_preprocessing_qc.csv",
-               root / "data/04_feature/predict/predict_deep_features.parquet",
-               root / "data/07_model_output/predict/patient_predictions.csv",
-               root / "data/06_models/model_card.md"]
+    outputs = [
+        root / "data/08_reporting/predict/predict_preprocessing_qc.csv",
+        root / "data/04_feature/predict/predict_deep_features.parquet",
+        root / "data/07_model_output/predict/patient_predictions.csv",
+        root / "data/06_models/model_card.md",
+    ]
     return sorted(str(v) for o in outputs if o.exists() for v in o.iterdir())
 
 
 def test_other_preprocessing_settings_are_refused(trained, tiny_demo_cohort):
     before = _output_versions(trained)
     with pytest.raises(ModelMismatchError, match=r"preprocessing\.crop\.fill_hu.*-1000.*-900"):
-        run_predict(trained, tiny_demo_cohort, trained / "new_patients",
-                    preprocessing={"crop": {"fill_hu": -900}})
+        run_predict(
+            trained,
+            tiny_demo_cohort,
+            trained / "new_patients",
+            preprocessing={"crop": {"fill_hu": -900}},
+        )
     assert _output_versions(trained) == before
 
 
 def test_other_weights_are_refused(trained, tiny_demo_cohort):
     before = _output_versions(trained)
     with pytest.raises(ModelMismatchError, match=r"seed: trained with 11, now 12"):
-        run_predict(trained, tiny_demo_cohort, trained / "new_patients",
-                    deep_features={"seed": 12})
+        run_predict(trained, tiny_demo_cohort, trained / "new_patients", deep_features={"seed": 12})
     assert _output_versions(trained) == before
 
 
@@ -234,8 +291,7 @@ def _latest_pickle(model_dir: Path):
 def _model_and_training(root: Path):
     model = _latest_pickle(root / "data/06_models/nomogram/integrated_nomogram_model.pkl")
     table_dir = root / "data/05_model_input/analysis_table.csv"
-    table = pd.read_csv(sorted(table_dir.iterdir())[-1] / table_dir.name,
-                        dtype={"patient_id": str})
+    table = pd.read_csv(sorted(table_dir.iterdir())[-1] / table_dir.name, dtype={"patient_id": str})
     return model, table
 
 
@@ -272,15 +328,20 @@ def test_missing_value_and_unknown_level_node_level(trained, tiny_demo_cohort):
     manifest = CohortManifestDataset(str(new / "manifest.csv")).load()
     clinical = pd.read_csv(new / "clinical.csv", dtype={"patient_id": str})
     params = project_parameters()
-    kwargs = dict(predict_manifest=manifest, integrated_nomogram_model=model,
-                  signature_model=_latest_pickle(trained / "data/06_models/signature_model.pkl"),
-                  analysis_table=table, data_contract=params["data_contract"],
-                  nomogram=params["nomogram"])
+    kwargs = dict(
+        predict_manifest=manifest,
+        integrated_nomogram_model=model,
+        signature_model=_latest_pickle(trained / "data/06_models/signature_model.pkl"),
+        analysis_table=table,
+        data_contract=params["data_contract"],
+        nomogram=params["nomogram"],
+    )
     checked = nodes.validate_new_clinical(predict_clinical=clinical, **kwargs)
     other_run = table.assign(signature_lp=table["signature_lp"] * 1.01)
     with pytest.raises(ModelMismatchError, match="different training runs"):
-        nodes.validate_new_clinical(predict_clinical=clinical,
-                                    **{**kwargs, "analysis_table": other_run})
+        nodes.validate_new_clinical(
+            predict_clinical=clinical, **{**kwargs, "analysis_table": other_run}
+        )
     assert list(checked["patient_id"]) == manifest.patient_ids
     with pytest.raises(InputDataError, match="no row in the clinical table"):
         nodes.validate_new_clinical(predict_clinical=clinical.iloc[1:], **kwargs)
@@ -343,8 +404,9 @@ def test_primary_delineation_only_and_out_of_range_value(trained, tiny_demo_coho
     far = pred.loc[box["far"]]
     assert far["prediction_status"] == "refused: out of range" and bool(far["out_of_range"])
     assert far["risk_group"] == "not given" and "far outside" in far["out_of_range_reasons"]
-    assert np.isnan([far["linear_predictor"], far["total_points"],
-                     *[far[f"surv_{h}"] for h in HORIZONS]]).all()
+    assert np.isnan(
+        [far["linear_predictor"], far["total_points"], *[far[f"surv_{h}"] for h in HORIZONS]]
+    ).all()
     curves = catalog.load("loaded:patient_survival_curves")
     assert box["far"] not in set(curves["patient_id"]) and box["near"] in set(curves["patient_id"])
     # One reader's masks give exactly the signature computed in training with all three
@@ -383,14 +445,16 @@ def _write_corner_patient(trained, tiny_demo_cohort):
     mask = sitk.ReadImage(row["arterial_mask_r1a"])
     z, y, x = np.nonzero(sitk.GetArrayFromImage(mask))
     corner = mask.TransformContinuousIndexToPhysicalPoint(
-        (float(x.mean()), float(y.mean()), float(z.mean())))
+        (float(x.mean()), float(y.mean()), float(z.mean()))
+    )
     for col in [c for c in manifest.columns if c.startswith("arterial_")]:
         image = sitk.ReadImage(row[col])
         ix, iy, _ = image.TransformPhysicalPointToIndex(corner)
         nx, ny, nz = image.GetSize()
         path = folder / f"corner_{col}.nii.gz"
-        sitk.WriteImage(sitk.RegionOfInterest(image, [nx - ix, ny - iy, nz], [ix, iy, 0]),
-                        str(path))
+        sitk.WriteImage(
+            sitk.RegionOfInterest(image, [nx - ix, ny - iy, nz], [ix, iy, 0]), str(path)
+        )
         manifest.loc[0, col] = str(path)
     manifest.to_csv(folder / "manifest.csv", index=False)
     return folder, row["patient_id"]
@@ -405,7 +469,8 @@ def test_crop_mostly_outside_the_image_is_refused(trained, tiny_demo_cohort):
     pred = catalog.load("loaded:patient_predictions").set_index("patient_id")
     qc = catalog.load("loaded:predict_preprocessing_qc").set_index("patient_id")
     assert qc.loc[corner, "arterial__r1a__crop_outside_fraction"] > 0.9 * (
-        1 - (1 - qc.drop(index=corner)["arterial__r1a__crop_outside_fraction"].max()) / 4)
+        1 - (1 - qc.drop(index=corner)["arterial__r1a__crop_outside_fraction"].max()) / 4
+    )
     bad = pred.loc[corner]
     assert bad["prediction_status"] == "refused: out of range" and bad["risk_group"] == "not given"
     assert "crop mostly outside the body" in bad["out_of_range_reasons"]
@@ -425,16 +490,17 @@ def _calculator_page(root: Path, cohort: Path) -> str:
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)
         catalog = make_catalog(cohort, root / "new_patients", project_parameters())
-        SequentialRunner().run(reporting_pipeline().only_nodes("build_calculator_section"),
-                               catalog)
+        SequentialRunner().run(reporting_pipeline().only_nodes("build_calculator_section"), catalog)
         return catalog.load("nomogram_calculator")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(find_chromium() is None,
-                    reason="no Chromium/Chrome installed: `apt-get install -y chromium`")
-def test_calculator_page_gives_the_predict_pipelines_numbers(trained, tiny_demo_cohort,
-                                                             predicted, tmp_path):
+@pytest.mark.skipif(
+    find_chromium() is None, reason="no Chromium/Chrome installed: `apt-get install -y chromium`"
+)
+def test_calculator_page_gives_the_predict_pipelines_numbers(
+    trained, tiny_demo_cohort, predicted, tmp_path
+):
     """Headless Chromium fills the calculator's fields with each new patient's values (input /
     change events, as a user would), and the DOM must show patient_predictions (integrated) and
     the training run's clinical predictions to every printed digit (data-value: 1e-12)."""
@@ -453,32 +519,43 @@ def test_calculator_page_gives_the_predict_pipelines_numbers(trained, tiny_demo_
     assert {"cut", "continuous"} <= kinds, kinds  # binary cut-off and per-step terms
     patients = []
     for pid in pred.index:
-        values = {c: str(clinical.loc[pid, c]) if t.kind == "categorical"
-                  else repr(float(clinical.loc[pid, c]))
-                  for c, t in terms.items() if c != "signature_score"}
+        values = {
+            c: str(clinical.loc[pid, c])
+            if t.kind == "categorical"
+            else repr(float(clinical.loc[pid, c]))
+            for c, t in terms.items()
+            if c != "signature_score"
+        }
         values["signature_score"] = repr(float(pred.loc[pid, "signature_score"]))
         patients.append({"id": pid, "values": values})
     table = pd.read_csv(trained / "new_patients" / "clinical.csv")
     extreme = {"tumor_size_cm": repr(float(table["tumor_size_cm"].max()) * 10 + 1)}
-    got = fill_and_read(page, patients, ["clinical", "integrated"], tmp_path,
-                        extremes=[extreme])
+    got = fill_and_read(page, patients, ["clinical", "integrated"], tmp_path, extremes=[extreme])
     clin_path = trained / "data/07_model_output/nomogram/clinical_nomogram_predictions.csv"
-    clin = pd.read_csv(sorted(clin_path.iterdir())[-1] / clin_path.name,
-                       dtype={"patient_id": str}).set_index("patient_id")
+    clin = pd.read_csv(
+        sorted(clin_path.iterdir())[-1] / clin_path.name, dtype={"patient_id": str}
+    ).set_index("patient_id")
     assert len(got["results"]) == len(pred) >= 5
     for res in got["results"]:
         for m, ref in (("integrated", pred.loc[res["id"]]), ("clinical", clin.loc[res["id"]])):
             cells = res["cells"]
             for key, text in printed(ref, HORIZONS).items():
                 assert cells[f"{m}-{key}"]["text"] == text, (m, res["id"], key)
-            for key, col in (("total_points", "total_points"),
-                             ("linear_predictor", "linear_predictor"),
-                             *[(f"surv-{j}", f"surv_{h}") for j, h in enumerate(HORIZONS)]):
+            for key, col in (
+                ("total_points", "total_points"),
+                ("linear_predictor", "linear_predictor"),
+                *[(f"surv-{j}", f"surv_{h}") for j, h in enumerate(HORIZONS)],
+            ):
                 if np.isnan(ref[col]):  # withheld by predict (far out of range)
                     assert cells[f"{m}-{key}"]["value"] == ""
                     continue
-                np.testing.assert_allclose(float(cells[f"{m}-{key}"]["value"]), ref[col],
-                                           rtol=1e-12, atol=1e-12, err_msg=f"{m} {key}")
+                np.testing.assert_allclose(
+                    float(cells[f"{m}-{key}"]["value"]),
+                    ref[col],
+                    rtol=1e-12,
+                    atol=1e-12,
+                    err_msg=f"{m} {key}",
+                )
     # tumour size far outside training: withheld (predict.on_out_of_range: refuse)
     far = got["extremes"][0]
     assert far["flags"]["tumor_size_cm"]["flag"] == "yes"

@@ -33,8 +33,12 @@ def _truth(i: int):
 
 
 def _params():
-    base = yaml.safe_load((ROOT / "conf/base/parameters.yml").read_text(encoding="utf-8"))["data_contract"]
-    pre = yaml.safe_load((ROOT / "conf/base/parameters_preprocessing.yml").read_text(encoding="utf-8"))
+    base = yaml.safe_load((ROOT / "conf/base/parameters.yml").read_text(encoding="utf-8"))[
+        "data_contract"
+    ]
+    pre = yaml.safe_load(
+        (ROOT / "conf/base/parameters_preprocessing.yml").read_text(encoding="utf-8")
+    )
     return base, pre["preprocessing"]
 
 
@@ -59,8 +63,13 @@ def _write_cohort(folder: Path, n: int = 3, broken: dict | None = None) -> Path:
     return folder / "manifest.csv"
 
 
-def _catalog(manifest: Path, out: Path, preprocessing: dict, shared: bool = False,
-             compute: dict | None = None):
+def _catalog(
+    manifest: Path,
+    out: Path,
+    preprocessing: dict,
+    shared: bool = False,
+    compute: dict | None = None,
+):
     contract, _ = _params()
     datasets = {
         "cohort_manifest": CohortManifestDataset(str(manifest)),
@@ -68,7 +77,9 @@ def _catalog(manifest: Path, out: Path, preprocessing: dict, shared: bool = Fals
         "params:preprocessing": MemoryDataset(preprocessing),
         "params:compute": MemoryDataset(compute or {"mode": "synchronous"}),
         "preprocessing_validation": MemoryDataset(),
-        "preprocessed_crops": _partitioned(out / "crops", "hcc_nomogram.datasets.NpzDataset", ".npz"),
+        "preprocessed_crops": _partitioned(
+            out / "crops", "hcc_nomogram.datasets.NpzDataset", ".npz"
+        ),
         "preprocessing_qc_records": _partitioned(out / "qc", "json.JSONDataset", ".json"),
         "preprocessing_qc": MemoryDataset(),
     }
@@ -84,7 +95,9 @@ def _catalog(manifest: Path, out: Path, preprocessing: dict, shared: bool = Fals
 def _partitioned(path: Path, dataset: str, suffix: str):
     from kedro_datasets.partitions import PartitionedDataset
 
-    return PartitionedDataset(path=str(path), dataset=dataset, filename_suffix=suffix, overwrite=True)
+    return PartitionedDataset(
+        path=str(path), dataset=dataset, filename_suffix=suffix, overwrite=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +109,9 @@ def _check_crops(folder: Path, patients):
     files = sorted(p.stem for p in folder.glob("*.npz"))
     assert files == sorted(patients)
     crops = NpzDataset(str(folder / f"{patients[0]}.npz")).load()
-    assert set(crops) == {f"{p}__{d}__{k}" for p in PHASES for d in DELINEATIONS
-                          for k in ("image", "mask")}
+    assert set(crops) == {
+        f"{p}__{d}__{k}" for p in PHASES for d in DELINEATIONS for k in ("image", "mask")
+    }
     for key, array in crops.items():
         assert array.shape == (224, 224)
         assert array.dtype == (np.float32 if key.endswith("image") else np.uint8)
@@ -142,8 +156,9 @@ def test_parallel_runner_gives_the_same_crops(cohort, tmp_path, monkeypatch):
     monkeypatch.setenv("KEDRO_MP_CONTEXT", "spawn")
     _, pre = _params()
     SequentialRunner().run(create_pipeline(), _catalog(cohort, tmp_path / "seq", pre))
-    catalog = _catalog(cohort, tmp_path / "par", pre, shared=True,
-                       compute={"mode": "local", "n_workers": 1})
+    catalog = _catalog(
+        cohort, tmp_path / "par", pre, shared=True, compute={"mode": "local", "n_workers": 1}
+    )
     ParallelRunner(max_workers=2).run(create_pipeline(), catalog)
     for pid in ("P000", "P001", "P002"):
         seq = NpzDataset(str(tmp_path / "seq/crops" / f"{pid}.npz")).load()
@@ -165,7 +180,10 @@ def _shifted(image):
 
 @pytest.mark.parametrize(
     ("column", "breaker", "error"),
-    [("portal_mask_r2", _empty, EmptyMaskError), ("arterial_mask_r1b", _shifted, ImageGeometryError)],
+    [
+        ("portal_mask_r2", _empty, EmptyMaskError),
+        ("arterial_mask_r1b", _shifted, ImageGeometryError),
+    ],
 )
 def test_bad_patient_raises_or_is_excluded_and_reported(tmp_path, column, breaker, error):
     manifest = _write_cohort(tmp_path / "in", n=2, broken={("P001", column): breaker})

@@ -36,8 +36,9 @@ def test_table1_p_values_match_r():
             "afp": [10, 500, 20, 800, 30, 40, 900, 10, 1000, 20],
         }
     )
-    out = table1(df, "cohort", categorical=["bclc"], numeric=["afp"],
-                 group_order=["training", "validation"])
+    out = table1(
+        df, "cohort", categorical=["bclc"], numeric=["afp"], group_order=["training", "validation"]
+    )
     bclc = out[out["variable"] == "bclc"]["p_value"].dropna()
     assert bclc.iloc[0] == pytest.approx(REF["fisher_2x2_bclc"], rel=1e-9)
     afp = out[out["variable"] == "afp"].iloc[0]

@@ -23,7 +23,8 @@ def copy_cohort(source: Path, folder: Path, n_patients: int = 5) -> Path:
         shutil.copytree(source / "images" / pid, folder / "images" / pid)
     manifest.to_csv(folder / "manifest.csv", index=False)
     clinical[clinical["patient_id"].isin(manifest["patient_id"])].to_csv(
-        folder / "clinical.csv", index=False)
+        folder / "clinical.csv", index=False
+    )
     return folder
 
 
@@ -42,7 +43,8 @@ def digest(folder: Path) -> dict[str, str]:
     """``{relative path: sha256}`` of every file under ``folder`` (byte-identical check)."""
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*")) if p.is_file()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -50,12 +52,25 @@ def kedro_cli(root: Path, *args: str, env: dict | None = None, **kwargs):
     """Start ``kedro <args>`` in the project at ``root`` (this checkout's sources first)."""
     (root / "src").mkdir(exist_ok=True)  # the CLI requires the folder; the package is on PYTHONPATH
     full_env = {k: v for k, v in os.environ.items() if k != "HCC_NOMOGRAM_TRACEBACK"}
-    full_env.update({"PYTHONPATH": str(REPO_ROOT / "src"), "KEDRO_DISABLE_TELEMETRY": "true",
-                     "DO_NOT_TRACK": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-                     "KEDRO_LOGGING_CONFIG": str(root / "conf" / "logging.yml"), **(env or {})})
+    full_env.update(
+        {
+            "PYTHONPATH": str(REPO_ROOT / "src"),
+            "KEDRO_DISABLE_TELEMETRY": "true",
+            "DO_NOT_TRACK": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "KEDRO_LOGGING_CONFIG": str(root / "conf" / "logging.yml"),
+            **(env or {}),
+        }
+    )
     kedro = Path(sys.executable).with_name("kedro")
-    return subprocess.Popen([str(kedro), *args], cwd=root, env=full_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            encoding="utf-8", errors="replace", **kwargs)
-
-
+    return subprocess.Popen(
+        [str(kedro), *args],
+        cwd=root,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        **kwargs,
+    )

@@ -63,8 +63,10 @@ def test_intact_files_still_read_exactly(tmp_path):
     image = _ct()
     for suffix in (".nii.gz", ".nii", ".mha", ".nrrd"):
         sitk.WriteImage(image, str(tmp_path / f"ct{suffix}"))
-        np.testing.assert_array_equal(sitk.GetArrayFromImage(read_image(tmp_path / f"ct{suffix}")),
-                                      sitk.GetArrayFromImage(image))
+        np.testing.assert_array_equal(
+            sitk.GetArrayFromImage(read_image(tmp_path / f"ct{suffix}")),
+            sitk.GetArrayFromImage(image),
+        )
 
 
 # ----- masks that are not masks -----------------------------------------------------------------
@@ -88,8 +90,9 @@ def test_mask_covering_most_of_the_volume_is_refused():
     with pytest.raises(InputDataError, match="covers 75% of the volume"):
         tumour_mask(sitk.GetImageFromArray(mask), 1, patient="HCC0001", file="m.nii.gz")
     # the limit is a parameter
-    out, _ = tumour_mask(sitk.GetImageFromArray(mask), 1,
-                         settings=ValidationSettings(max_tumour_fraction=0.8))
+    out, _ = tumour_mask(
+        sitk.GetImageFromArray(mask), 1, settings=ValidationSettings(max_tumour_fraction=0.8)
+    )
     assert out.sum() == 300
 
 
@@ -105,10 +108,13 @@ def test_a_real_mask_is_still_accepted():
 
 # ----- real Kedro sessions ---------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.parametrize(("column", "breaker", "expected"), [
-    ("portal_mask_r1a", "truncate", "truncated"),           # the tumour would shrink
-    ("arterial_mask_r2", "ct", "negative values"),          # a CT named as a mask
-])
+@pytest.mark.parametrize(
+    ("column", "breaker", "expected"),
+    [
+        ("portal_mask_r1a", "truncate", "truncated"),  # the tumour would shrink
+        ("arterial_mask_r2", "ct", "negative values"),  # a CT named as a mask
+    ],
+)
 def test_preprocessing_run_refuses_bad_images(project, cohort, column, breaker, expected):
     target = image_path(cohort, "HCC0004", column)
     if breaker == "truncate":

@@ -26,8 +26,9 @@ from reliability.cohorts import digest, image_path, kedro_cli, truncate
 
 
 def _dataset(folder):
-    return AtomicPartitionedDataset(path=str(folder), dataset="hcc_nomogram.datasets.NpzDataset",
-                                    filename_suffix=".npz")
+    return AtomicPartitionedDataset(
+        path=str(folder), dataset="hcc_nomogram.datasets.NpzDataset", filename_suffix=".npz"
+    )
 
 
 def _arrays(value: float) -> dict:
@@ -50,6 +51,7 @@ def test_exception_at_patient_k_keeps_the_previous_partitions(tmp_path):
                 raise Boom("patient 3 failed")
             computed.append(i)
             return _arrays(10 + i)
+
         return make
 
     with pytest.raises(DatasetError) as info:  # Kedro wraps every save error
@@ -81,8 +83,9 @@ def test_a_save_killed_between_the_two_renames_is_recovered(tmp_path):
 
 def test_overwrite_false_is_refused(tmp_path):
     with pytest.raises(DatasetError, match="always replaces"):
-        AtomicPartitionedDataset(path=str(tmp_path), dataset="pickle.PickleDataset",
-                                 overwrite=False)
+        AtomicPartitionedDataset(
+            path=str(tmp_path), dataset="pickle.PickleDataset", overwrite=False
+        )
 
 
 # ----- real Kedro sessions ---------------------------------------------------------------------
@@ -113,14 +116,16 @@ def test_failed_preprocessing_run_keeps_crops_and_next_run_completes(project, co
 def test_exclusion_found_while_cropping_excludes_the_patient(project, cohort):
     """``on_bad_patient: exclude`` now also covers errors raised while the crops are made."""
     (project / "conf" / "local" / "parameters.yml").write_text(
-        (project / "conf" / "local" / "parameters.yml").read_text() +
-        "preprocessing:\n  on_bad_patient: exclude\n")
+        (project / "conf" / "local" / "parameters.yml").read_text()
+        + "preprocessing:\n  on_bad_patient: exclude\n"
+    )
     truncate(image_path(cohort, "HCC0002", "portal_ct"))
     run_project(project, ["preprocessing"])
     crops = project / "data" / "03_primary" / "crops"
     assert sorted(p.stem for p in crops.iterdir()) == ["HCC0001", "HCC0003", "HCC0004", "HCC0005"]
     record = json.loads(
-        (project / "data" / "02_intermediate" / "preprocessing_qc" / "HCC0002.json").read_text())
+        (project / "data" / "02_intermediate" / "preprocessing_qc" / "HCC0002.json").read_text()
+    )
     assert record["excluded"] is True and "truncated" in record["exclusion_reason"]
 
 
@@ -135,7 +140,8 @@ def test_sigkill_mid_cohort_keeps_crops_and_next_run_completes(project, cohort):
     (project / "conf" / "local" / "parameters.yml").write_text(
         (project / "conf" / "local" / "parameters.yml").read_text()
         + "preprocessing:\n  registration:\n    working_spacing_mm: null\n"
-          "    sampling_percentage: 1.0\n")
+        "    sampling_percentage: 1.0\n"
+    )
     proc = kedro_cli(project, "run", "--pipelines=preprocessing", start_new_session=True)
     deadline = time.monotonic() + 120
     staged = []

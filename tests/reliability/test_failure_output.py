@@ -37,7 +37,7 @@ def test_kedro_run_prints_one_block_and_keeps_the_traceback(project, cohort):
     code, out = _run(project)
     assert code == 1
     assert "Traceback" not in out and "│" not in out  # neither Python's nor Rich's
-    tail = out[out.index("hcc-nomogram stopped: InputDataError"):]
+    tail = out[out.index("hcc-nomogram stopped: InputDataError") :]
     assert "[patient HCC0003; file" in tail and "truncated" in tail and "Potential fix" in tail
     assert len(tail.splitlines()) <= 6, tail
     log = project / "logs" / LOG_NAME

@@ -28,23 +28,54 @@ def test_the_shipped_parameters_are_valid_and_every_block_has_a_model():
     assert set(params) == set(BLOCKS)
 
 
-@pytest.mark.parametrize(("edit", "key", "allowed", "file"), [
-    (lambda p: p["data_contract"].update(mask_lable=1), "data_contract.mask_lable",
-     "'mask_label'", "conf/base/parameters.yml"),
-    (lambda p: p["data_contract"]["outcomes"]["os"].update(tiem="x"),
-     "data_contract.outcomes.os.tiem", "['event', 'time']", "conf/base/parameters.yml"),
-    (lambda p: p["predict"].update(horizon_months=[12]), "predict.horizon_months",
-     "'horizons_months'", "conf/base/parameters_predict.yml"),
-    (lambda p: p["preprocessing"]["crop"].update(szie=3), "preprocessing.crop",
-     "'size'", "conf/base/parameters_preprocessing.yml"),
-    (lambda p: p["preprocessing"]["intensity"].update(normalisation="roi"),
-     "preprocessing.intensity", "'normalization'", "conf/base/parameters_preprocessing.yml"),
-    (lambda p: p["nomogram"]["bootstrap"].update(n_resampels=5),
-     "nomogram.bootstrap.n_resampels", "'n_resamples'", "conf/base/parameters_nomogram.yml"),
-    (lambda p: p["signature"]["cv"].update(nfolds=3), "signature.cv.nfolds", "'n_folds'",
-     "conf/base/parameters_signature.yml"),
-    (lambda p: p.update(predcit={}), "predcit", "'predict'", "conf/base/parameters*.yml"),
-])
+@pytest.mark.parametrize(
+    ("edit", "key", "allowed", "file"),
+    [
+        (
+            lambda p: p["data_contract"].update(mask_lable=1),
+            "data_contract.mask_lable",
+            "'mask_label'",
+            "conf/base/parameters.yml",
+        ),
+        (
+            lambda p: p["data_contract"]["outcomes"]["os"].update(tiem="x"),
+            "data_contract.outcomes.os.tiem",
+            "['event', 'time']",
+            "conf/base/parameters.yml",
+        ),
+        (
+            lambda p: p["predict"].update(horizon_months=[12]),
+            "predict.horizon_months",
+            "'horizons_months'",
+            "conf/base/parameters_predict.yml",
+        ),
+        (
+            lambda p: p["preprocessing"]["crop"].update(szie=3),
+            "preprocessing.crop",
+            "'size'",
+            "conf/base/parameters_preprocessing.yml",
+        ),
+        (
+            lambda p: p["preprocessing"]["intensity"].update(normalisation="roi"),
+            "preprocessing.intensity",
+            "'normalization'",
+            "conf/base/parameters_preprocessing.yml",
+        ),
+        (
+            lambda p: p["nomogram"]["bootstrap"].update(n_resampels=5),
+            "nomogram.bootstrap.n_resampels",
+            "'n_resamples'",
+            "conf/base/parameters_nomogram.yml",
+        ),
+        (
+            lambda p: p["signature"]["cv"].update(nfolds=3),
+            "signature.cv.nfolds",
+            "'n_folds'",
+            "conf/base/parameters_signature.yml",
+        ),
+        (lambda p: p.update(predcit={}), "predcit", "'predict'", "conf/base/parameters*.yml"),
+    ],
+)
 def test_misspelled_key_names_key_allowed_keys_and_file(edit, key, allowed, file):
     params = copy.deepcopy(_base_parameters())
     edit(params)

@@ -25,16 +25,21 @@ from hcc_nomogram.errors import InputDataError, SurvivalDataError, require_colum
 
 
 def _table(**columns) -> pd.DataFrame:
-    base = {"patient_id": ["P1", "P2", "P3", "P4"], "cohort": ["training"] * 2 + ["validation"] * 2,
-            "os_months": [12.5, 3.0, 40.0, 7.25], "os_event": [1, 0, 1, 0]}
+    base = {
+        "patient_id": ["P1", "P2", "P3", "P4"],
+        "cohort": ["training"] * 2 + ["validation"] * 2,
+        "os_months": [12.5, 3.0, 40.0, 7.25],
+        "os_event": [1, 0, 1, 0],
+    }
     return pd.DataFrame({**base, **columns})
 
 
 def test_unknown_cohort_value_lists_values_and_patients():
     table = _table(cohort=["training", "validaton", "validation", "validaton"])
     with pytest.raises(InputDataError) as info:
-        check_cohort_values(table, "cohort", ["training", "validation"], "patient_id",
-                            source="clinical_table")
+        check_cohort_values(
+            table, "cohort", ["training", "validation"], "patient_id", source="clinical_table"
+        )
     assert "'validaton' (2 patient(s))" in str(info.value)
     assert info.value.patient == "P2, P4" and info.value.column == "cohort"
     check_cohort_values(_table(), "cohort", ["training", "validation"], "patient_id", source="x")
@@ -46,24 +51,33 @@ def test_empty_cohort_value_is_refused():
         check_cohort_values(table, "cohort", ["training", "validation"], "patient_id", source="x")
 
 
-@pytest.mark.parametrize(("column", "values", "patient", "message"), [
-    ("os_months", ["12,5", "3", "40", "7"], "P1: '12,5'", "decimal separator"),
-    ("os_months", [12.0, -3.0, 40.0, 7.0], "P2: -3", "negative survival time"),
-    ("os_event", [1, 2, 0, 0], "P2: 2", "event must be 1 (event) or 0"),
-    ("os_event", ["1", "yes", "0", "0"], "P2: 'yes'", "non-numeric"),
-])
+@pytest.mark.parametrize(
+    ("column", "values", "patient", "message"),
+    [
+        ("os_months", ["12,5", "3", "40", "7"], "P1: '12,5'", "decimal separator"),
+        ("os_months", [12.0, -3.0, 40.0, 7.0], "P2: -3", "negative survival time"),
+        ("os_event", [1, 2, 0, 0], "P2: 2", "event must be 1 (event) or 0"),
+        ("os_event", ["1", "yes", "0", "0"], "P2: 'yes'", "non-numeric"),
+    ],
+)
 def test_bad_outcome_names_patient_and_column(column, values, patient, message):
     with pytest.raises(SurvivalDataError) as info:
-        check_outcomes(_table(**{column: values}), "os_months", "os_event", "patient_id",
-                       source="clinical.csv")
+        check_outcomes(
+            _table(**{column: values}), "os_months", "os_event", "patient_id", source="clinical.csv"
+        )
     text = str(info.value)
     assert patient in text and f"column {column!r}" in text and message in text, text
     assert "clinical.csv" in text
 
 
 def test_valid_outcomes_become_numbers_and_keep_missing_values():
-    out = check_outcomes(_table(os_months=["12.5", "3", None, "7.25"]), "os_months", "os_event",
-                         "patient_id", source="x")
+    out = check_outcomes(
+        _table(os_months=["12.5", "3", None, "7.25"]),
+        "os_months",
+        "os_event",
+        "patient_id",
+        source="x",
+    )
     np.testing.assert_array_equal(out["os_months"], [12.5, 3.0, np.nan, 7.25])
     assert out["os_event"].tolist() == [1, 0, 1, 0]
 
@@ -85,25 +99,41 @@ def _point_analysis_table(project, table: pd.DataFrame) -> None:
     path = project / "data" / "01_raw" / "analysis.csv"
     table.to_csv(path, index=False)
     catalog = project / "conf" / "local" / "catalog.yml"
-    catalog.write_text(catalog.read_text() + f"""
+    catalog.write_text(
+        catalog.read_text()
+        + f"""
 analysis_table:
   type: pandas.CSVDataset
   filepath: {path}
   load_args: {{dtype: {{patient_id: str}}}}
-""")
+"""
+    )
     params = project / "conf" / "local" / "parameters.yml"
-    params.write_text(params.read_text().replace("nomogram:\n", "nomogram:\n  signature: null\n", 1))
+    params.write_text(
+        params.read_text().replace("nomogram:\n", "nomogram:\n  signature: null\n", 1)
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("edit", "error", "expected"), [
-    (lambda t: t.assign(cohort=t["cohort"].replace("validation", "validaton")), InputDataError,
-     "unknown cohort value(s) 'validaton'"),
-    (lambda t: t.assign(os_months=t["os_months"].astype(str).str.replace(".", ",", regex=False)),
-     SurvivalDataError, "decimal separator"),
-    # a column only Table 1 needs: checked with the others, before nomogram_cohort is written
-    (lambda t: t.drop(columns=["nodule_count"]), InputDataError, "no column 'nodule_count'"),
-])
+@pytest.mark.parametrize(
+    ("edit", "error", "expected"),
+    [
+        (
+            lambda t: t.assign(cohort=t["cohort"].replace("validation", "validaton")),
+            InputDataError,
+            "unknown cohort value(s) 'validaton'",
+        ),
+        (
+            lambda t: t.assign(
+                os_months=t["os_months"].astype(str).str.replace(".", ",", regex=False)
+            ),
+            SurvivalDataError,
+            "decimal separator",
+        ),
+        # a column only Table 1 needs: checked with the others, before nomogram_cohort is written
+        (lambda t: t.drop(columns=["nodule_count"]), InputDataError, "no column 'nodule_count'"),
+    ],
+)
 def test_nomogram_run_refuses_bad_table(project, tiny_demo_cohort, edit, error, expected):
     clinical = pd.read_csv(tiny_demo_cohort / "clinical.csv", dtype={"patient_id": str})
     assert (clinical["cohort"] == "validation").any()
@@ -119,15 +149,20 @@ def test_signature_training_set_refuses_unknown_cohort_and_bad_outcome():
     from hcc_nomogram.pipelines.signature.nodes import prepare_training_set
     from hcc_nomogram.pipelines.signature.params import SignatureParams
 
-    contract = {"id_column": "patient_id", "cohort_column": "cohort",
-                "training_value": "training", "validation_value": "validation",
-                "outcomes": {"os": {"time": "os_months", "event": "os_event"}},
-                "phases": {"arterial": "arterial_ct"},
-                "delineations": {"r1a": {"arterial": "arterial_mask_r1a"}}}
+    contract = {
+        "id_column": "patient_id",
+        "cohort_column": "cohort",
+        "training_value": "training",
+        "validation_value": "validation",
+        "outcomes": {"os": {"time": "os_months", "event": "os_event"}},
+        "phases": {"arterial": "arterial_ct"},
+        "delineations": {"r1a": {"arterial": "arterial_mask_r1a"}},
+    }
     rng = np.random.default_rng(0)
     clinical = _table()
     features = clinical[["patient_id", "cohort"]].assign(
-        arterial_f0000=rng.normal(size=4), arterial_f0001=rng.normal(size=4))
+        arterial_f0000=rng.normal(size=4), arterial_f0001=rng.normal(size=4)
+    )
     params = SignatureParams.model_validate({"cv": {"n_folds": 2}})
     bad = clinical.assign(cohort=["training", "training", "validation", "validaton"])
     with pytest.raises(InputDataError, match="'validaton'") as info:
@@ -138,10 +173,18 @@ def test_signature_training_set_refuses_unknown_cohort_and_bad_outcome():
 
 
 def test_require_columns_names_every_missing_column_the_table_and_the_file():
-    with pytest.raises(InputDataError, match=r"clinical_table has no column 'afp' \(missing "
-                       r"columns \['afp', 'bclc'\].*Potential fix: map them") as info:
-        require_columns(_table(), ["patient_id", "afp", "bclc", "afp"],
-                        name="clinical_table", fix="map them.", file="clinical.csv")
+    with pytest.raises(
+        InputDataError,
+        match=r"clinical_table has no column 'afp' \(missing "
+        r"columns \['afp', 'bclc'\].*Potential fix: map them",
+    ) as info:
+        require_columns(
+            _table(),
+            ["patient_id", "afp", "bclc", "afp"],
+            name="clinical_table",
+            fix="map them.",
+            file="clinical.csv",
+        )
     assert info.value.column == "afp, bclc" and info.value.file == "clinical.csv"
     require_columns(_table(), ["patient_id", "os_months"], name="clinical_table", fix="")
 
@@ -149,6 +192,9 @@ def test_require_columns_names_every_missing_column_the_table_and_the_file():
 def test_outcome_columns_lookup_and_unknown_key():
     contract = {"outcomes": {"os": {"time": "os_months", "event": "os_event"}}}
     assert outcome_columns(contract, "os", "nomogram.primary_outcome") == ("os_months", "os_event")
-    with pytest.raises(InputDataError, match=r"nomogram.primary_outcome='dfs' is not one of "
-                       r"data_contract.outcomes \(\['os'\]\)"):
+    with pytest.raises(
+        InputDataError,
+        match=r"nomogram.primary_outcome='dfs' is not one of "
+        r"data_contract.outcomes \(\['os'\]\)",
+    ):
         outcome_columns(contract, "dfs", "nomogram.primary_outcome")

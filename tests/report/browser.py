@@ -7,8 +7,15 @@ import subprocess
 import tempfile
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+)
 
 
 def find_chromium() -> str | None:
@@ -21,14 +28,25 @@ def run_chromium(url: str, *extra: str, timeout: float = 90.0) -> subprocess.Com
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         return subprocess.run(
             [browser, *FLAGS, f"--user-data-dir={profile}", *extra, url],
-            capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=timeout, check=False,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+            check=False,
         )
 
 
 def dump_dom(url: str, *, budget_ms: int = 15000, timeout: float = 90.0) -> tuple[str, str]:
     """(DOM after scripts ran, browser stderr with console messages)."""
-    proc = run_chromium(url, "--enable-logging=stderr", "--v=0",
-                        f"--virtual-time-budget={budget_ms}", "--dump-dom", timeout=timeout)
+    proc = run_chromium(
+        url,
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--virtual-time-budget={budget_ms}",
+        "--dump-dom",
+        timeout=timeout,
+    )
     return proc.stdout, proc.stderr
 
 

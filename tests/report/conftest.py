@@ -18,13 +18,21 @@ CATALOG_YML = Path(__file__).parents[2] / "conf" / "base" / "catalog_reporting.y
 
 
 #: Upstream datasets derived from CT images: a clinical-only user has none of them.
-IMAGE_DERIVED = ("preprocessing_qc", "preprocessed_crops", "arterial.icc_table",
-                 "portal.icc_table", "densenet_weights_provenance", "signature_weights",
-                 "signature_cv_results", "signature_metrics")
+IMAGE_DERIVED = (
+    "preprocessing_qc",
+    "preprocessed_crops",
+    "arterial.icc_table",
+    "portal.icc_table",
+    "densenet_weights_provenance",
+    "signature_weights",
+    "signature_cv_results",
+    "signature_metrics",
+)
 
 
-def synthetic_catalog(data_dir: Path, *, integrated: bool = True, images: bool = True
-                      ) -> DataCatalog:
+def synthetic_catalog(
+    data_dir: Path, *, integrated: bool = True, images: bool = True
+) -> DataCatalog:
     """Synthetic upstream outputs in memory + the real catalog_reporting.yml under ``data_dir``."""
     data = {
         "clinical_table": S.clinical(),
@@ -48,8 +56,9 @@ def synthetic_catalog(data_dir: Path, *, integrated: bool = True, images: bool =
         "params:deep_features": {"icc": {"threshold": 0.75}},
         "params:deep_features.icc": {"threshold": 0.75},
     }
-    conf = yaml.safe_load(CATALOG_YML.read_text(encoding="utf-8").replace("filepath: data/",
-                                                          f"filepath: {data_dir}/"))
+    conf = yaml.safe_load(
+        CATALOG_YML.read_text(encoding="utf-8").replace("filepath: data/", f"filepath: {data_dir}/")
+    )
     catalog = DataCatalog.from_config(conf)
     for name, value in data.items():
         if images or name not in IMAGE_DERIVED:
@@ -62,6 +71,7 @@ class FakeExtractor:
 
     def feature_maps(self, crops):
         import numpy as np
+
         return np.ones((len(crops), 7, 7, 1024)) * np.arange(7)[None, :, None, None]
 
 
@@ -83,12 +93,11 @@ def report_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def clinical_only_run(tmp_path_factory):
     """The clinical-only report: no image-derived input, integrated model not available."""
-    catalog = synthetic_catalog(tmp_path_factory.mktemp("report_clinical"), integrated=False,
-                                images=False)
+    catalog = synthetic_catalog(
+        tmp_path_factory.mktemp("report_clinical"), integrated=False, images=False
+    )
     SequentialRunner().run(create_pipeline().only_nodes_with_tags("clinical_report"), catalog)
     return catalog
-
-
 
 
 @pytest.fixture(scope="session")

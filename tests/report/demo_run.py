@@ -22,12 +22,27 @@ TINY_OVERRIDES = {
     "nomogram": {
         "univariate_p_threshold": 0.2,
         "candidate_factors": [
-            {"name": "nodules", "column": "nodule_count", "kind": "continuous", "cutoff": 3,
-             "label": "Nodules > 3"},
-            {"name": "afp", "column": "afp_ng_ml", "kind": "continuous", "cutoff": 400,
-             "label": "AFP > 400 ng/mL"},
-            {"name": "hvi", "column": "hepatic_vein_invasion", "kind": "categorical",
-             "reference": 0, "label": "Hepatic vein invasion"},
+            {
+                "name": "nodules",
+                "column": "nodule_count",
+                "kind": "continuous",
+                "cutoff": 3,
+                "label": "Nodules > 3",
+            },
+            {
+                "name": "afp",
+                "column": "afp_ng_ml",
+                "kind": "continuous",
+                "cutoff": 400,
+                "label": "AFP > 400 ng/mL",
+            },
+            {
+                "name": "hvi",
+                "column": "hepatic_vein_invasion",
+                "kind": "categorical",
+                "reference": 0,
+                "label": "Hepatic vein invasion",
+            },
         ],
     },
     "reporting": {"n_example_patients": 2},
@@ -37,8 +52,11 @@ TINY_OVERRIDES = {
 def _merge(base: dict, extra: dict) -> dict:
     out = dict(base)
     for key, value in extra.items():
-        out[key] = (_merge(out[key], value) if isinstance(value, dict)
-                    and isinstance(out.get(key), dict) else value)
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
     return out
 
 
@@ -46,12 +64,17 @@ def build_demo_project(root: Path, cohort: Path) -> Path:
     """Project copy at ``root`` reading ``cohort``, with the notebook, after `kedro run`."""
     make_project(root, cohort)
     params = _merge(yaml.safe_load(FAST_PARAMETERS) or {}, TINY_OVERRIDES)
-    (root / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    (root / "conf" / "local" / "parameters.yml").write_text(
+        yaml.safe_dump(params), encoding="utf-8"
+    )
     # `%reload_kedro` (kedro.ipython) bootstraps the project and needs a src/ folder inside it;
     # the package itself is imported from the environment
     (root / "src").mkdir(exist_ok=True)
-    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(
+        REPO_ROOT / "notebooks",
+        root / "notebooks",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+    )
     run_project(root)
     return root
 

@@ -20,7 +20,8 @@ from hcc_nomogram.stats.nomogram import NomogramModel
 
 HORIZONS = [12, 24, 36]
 needs_chromium = pytest.mark.skipif(
-    find_chromium() is None, reason="no Chromium/Chrome installed: `apt-get install -y chromium`")
+    find_chromium() is None, reason="no Chromium/Chrome installed: `apt-get install -y chromium`"
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +41,9 @@ def _page(models, table, **kwargs):
 
 
 def _data(page: str) -> dict:
-    raw = re.search(r'<script id="calculator-data" type="application/json">(.*?)</script>',
-                    page, re.S).group(1)
+    raw = re.search(
+        r'<script id="calculator-data" type="application/json">(.*?)</script>', page, re.S
+    ).group(1)
     return json.loads(raw.replace("<\\/", "</"))
 
 
@@ -58,7 +60,8 @@ def test_spec_carries_the_exact_model_numbers(models):
         assert s0 == np.exp(-h0[np.flatnonzero(t <= horizon)[-1]])
     assert spec["lp_cutoff"] == integrated.lp_cutoff
     assert not model_spec(NomogramModel.unavailable("integrated", "no signature"), HORIZONS)[
-        "available"]
+        "available"
+    ]
 
 
 def test_inputs_have_training_levels_and_ranges(models, table):
@@ -88,27 +91,44 @@ def test_page_is_offline_and_carries_the_banner(models, table):
 def test_page_numbers_equal_the_model_for_validation_patients(models, table, tmp_path):
     clinical, integrated = models
     valid = table[table["cohort"] == "validation"].head(12)
-    patients = [{"id": r.patient_id, "values": {"age": repr(float(r.age)), "bclc": r.bclc,
-                                                "signature_score": repr(r.signature_score)}}
-                for r in valid.itertuples()]
+    patients = [
+        {
+            "id": r.patient_id,
+            "values": {
+                "age": repr(float(r.age)),
+                "bclc": r.bclc,
+                "signature_score": repr(r.signature_score),
+            },
+        }
+        for r in valid.itertuples()
+    ]
     page = _page(models, table, banner=weights_banner(S.provenance("random")))
     got = fill_and_read(page, patients, ["clinical", "integrated"], tmp_path)
     assert len(got["results"]) == len(valid)
     for model in models:
-        ref = pd.DataFrame({"linear_predictor": model.predict_lp(valid),
-                            "total_points": model.predict_points(valid)}, index=valid.index)
+        ref = pd.DataFrame(
+            {
+                "linear_predictor": model.predict_lp(valid),
+                "total_points": model.predict_points(valid),
+            },
+            index=valid.index,
+        )
         ref = ref.join(model.predict_survival(valid, HORIZONS))
         ref["risk_group"] = np.where(ref["linear_predictor"] > model.lp_cutoff, "high", "low")
         assert ref["risk_group"].nunique() == 2  # both groups reached
         for res, (_, row) in zip(got["results"], ref.iterrows(), strict=True):
-            cells = {k.split("-", 1)[1]: v for k, v in res["cells"].items()
-                     if k.startswith(model.name + "-")}
+            cells = {
+                k.split("-", 1)[1]: v
+                for k, v in res["cells"].items()
+                if k.startswith(model.name + "-")
+            }
             assert {k: v["text"] for k, v in cells.items()} == printed(row, HORIZONS)
-            for key, col in (("total_points", "total_points"),
-                             ("linear_predictor", "linear_predictor"),
-                             *[(f"surv-{j}", f"surv_{h}") for j, h in enumerate(HORIZONS)]):
-                assert float(cells[key]["value"]) == pytest.approx(row[col], rel=1e-12,
-                                                                   abs=1e-12)
+            for key, col in (
+                ("total_points", "total_points"),
+                ("linear_predictor", "linear_predictor"),
+                *[(f"surv-{j}", f"surv_{h}") for j, h in enumerate(HORIZONS)],
+            ):
+                assert float(cells[key]["value"]) == pytest.approx(row[col], rel=1e-12, abs=1e-12)
 
 
 @needs_chromium
@@ -126,8 +146,13 @@ def test_far_out_of_range_follows_the_predict_rule(models, table, tmp_path, mode
     assert far == [False, False, False, True]
     page = _page(models, table, on_out_of_range=mode, out_of_range_margin=0.5)
     start = {"id": "p", "values": {"age": "60", "bclc": "C", "signature_score": "0.5"}}
-    got = fill_and_read(page, [start], ["clinical", "integrated"], tmp_path,
-                        extremes=[{"age": repr(v)} for v in values])
+    got = fill_and_read(
+        page,
+        [start],
+        ["clinical", "integrated"],
+        tmp_path,
+        extremes=[{"age": repr(v)} for v in values],
+    )
     for v, is_far, res in zip(values, far, got["extremes"], strict=True):
         assert res["flags"]["age"]["flag"] == ("no" if v <= hi else "yes")
         assert ("far outside" in res["flags"]["age"]["warning"]) == is_far
@@ -147,8 +172,7 @@ def test_clinical_only_page_and_missing_input(models, table, tmp_path):
     unavailable = NomogramModel.unavailable("integrated", "no signature column")
     page = _page([clinical, unavailable], table)
     assert "integrated nomogram: not available (no signature column)" in page
-    got = fill_and_read(page, [{"id": "partial", "values": {"age": "61"}}], ["clinical"],
-                        tmp_path)
+    got = fill_and_read(page, [{"id": "partial", "values": {"age": "61"}}], ["clinical"], tmp_path)
     cells = got["results"][0]["cells"]
     assert cells["clinical-total_points"]["text"] == "-"  # BCLC not chosen yet
     assert cells["clinical-total_points"]["value"] == ""

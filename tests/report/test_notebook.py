@@ -14,13 +14,23 @@ def test_notebook_runs_against_a_demo_run(demo_project, monkeypatch):
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
     path = demo_project / "notebooks" / "explore_results.ipynb"
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    outputs = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
-                        + str(o.get("data", {}).get("text/html", ""))
-                        for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    assert not any(o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", [])), outputs[-3000:]
+    NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    outputs = "\n".join(
+        str(o.get("text", ""))
+        + str(o.get("data", {}).get("text/plain", ""))
+        + str(o.get("data", {}).get("text/html", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    )
+    assert not any(
+        o.get("output_type") == "error"
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    ), outputs[-3000:]
     assert "not there yet" not in outputs  # every dataset it reads was written by the run
     assert "clinical_table" in outputs and "signature_score" in outputs
     assert "c_integrated" in outputs and "hr_text" in outputs

@@ -1,6 +1,5 @@
 """The reporting pipeline on an in-memory catalog of synthetic upstream outputs."""
 
-
 import pytest
 import synthetic as S
 
@@ -35,29 +34,49 @@ def test_missing_upstream_output_names_the_pipeline():
 class _FakeExtractor:
     def feature_maps(self, crops):
         import numpy as np
+
         return np.ones((len(crops), 7, 7, 1024)) * np.arange(7)[None, :, None, None]
 
 
 def test_cam_panels_use_the_features_cam_function():
     import pandas as pd
+
     weights = pd.DataFrame({"feature": ["arterial_f0001"], "weight": [0.5], "train_sd": [2.0]})
-    panels = compute_cam_panels(S.crops_partitions(2), weights, _FakeExtractor(), S.CONTRACT,
-                                S.REPORTING)
+    panels = compute_cam_panels(
+        S.crops_partitions(2), weights, _FakeExtractor(), S.CONTRACT, S.REPORTING
+    )
     assert len(panels) == 2 and panels[0][0]["overlay"].max() == 1.0
     assert "no selected feature" in panels[0][1]["title"]
 
 
 def test_every_section_is_wired_in_paper_order():
     assert WIRED_SECTIONS[0] == "cohort" and WIRED_SECTIONS[-1] == "provenance"
-    assert {"signature", "cam", "nomogram", "calibration", "risk_groups", "discrimination",
-            "characteristics"} <= set(WIRED_SECTIONS)
+    assert {
+        "signature",
+        "cam",
+        "nomogram",
+        "calibration",
+        "risk_groups",
+        "discrimination",
+        "characteristics",
+    } <= set(WIRED_SECTIONS)
 
 
 def test_sections_show_the_real_tables(report_run):
     html = report_run.load("hcc_nomogram_report")
-    for text in ("Table 1.", "Table 2.", "2.01 (1.30-3.11)", "RMSE", "Log-rank", "ICI",
-                 "Calibration slope",
-                 "16.2 (12.0-21.5)", "arterial_f0042", "selected configuration", "IBS"):
+    for text in (
+        "Table 1.",
+        "Table 2.",
+        "2.01 (1.30-3.11)",
+        "RMSE",
+        "Log-rank",
+        "ICI",
+        "Calibration slope",
+        "16.2 (12.0-21.5)",
+        "arterial_f0042",
+        "selected configuration",
+        "IBS",
+    ):
         assert text in html, text
 
 
@@ -70,7 +89,10 @@ def test_clinical_only_report_degrades_to_not_available(clinical_only_run):
     assert "Integrated nomogram smoothed calibration: not available" in html
     assert "not available in the clinical-only report" in html
     assert clinical_only_run.load("report_nomogram_clinical_png").size[0] == 500
-    assert "not available" in clinical_only_run.load("report_nomogram_integrated_figure").layout.title.text
+    assert (
+        "not available"
+        in clinical_only_run.load("report_nomogram_integrated_figure").layout.title.text
+    )
 
 
 def test_cam_weights_are_in_linear_predictor_units():
@@ -78,10 +100,17 @@ def test_cam_weights_are_in_linear_predictor_units():
     import numpy as np
 
     from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
+
     ex = _FakeExtractor()
     crop = np.zeros((224, 224), np.float32)
-    a = compute_cam(ex, crop, signature_feature_weights({"arterial_f0001": 0.5}, "arterial",
-                                                       {"arterial_f0001": 1.0}))
-    b = compute_cam(ex, crop, signature_feature_weights({"arterial_f0001": 0.5}, "arterial",
-                                                       {"arterial_f0001": 2.0}))
+    a = compute_cam(
+        ex,
+        crop,
+        signature_feature_weights({"arterial_f0001": 0.5}, "arterial", {"arterial_f0001": 1.0}),
+    )
+    b = compute_cam(
+        ex,
+        crop,
+        signature_feature_weights({"arterial_f0001": 0.5}, "arterial", {"arterial_f0001": 2.0}),
+    )
     assert np.allclose(a, 2 * b)

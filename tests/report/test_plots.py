@@ -15,7 +15,9 @@ def test_km_steps_hand_computed():
     assert steps["time"].tolist() == [0, 1, 2, 3, 4]
     np.testing.assert_allclose(steps["survival"], [1, 0.75, 0.75, 0.375, 0.0])
     flat = km_steps([3, 1, 3], [0, 0, 0])  # no event: flat at 1
-    assert flat["time"].tolist() == [0, 1, 3] and (flat[["survival", "lower", "upper"]] == 1).all(None)
+    assert flat["time"].tolist() == [0, 1, 3] and (flat[["survival", "lower", "upper"]] == 1).all(
+        None
+    )
 
 
 def test_numbers_at_risk_and_logrank():
@@ -29,8 +31,15 @@ def test_numbers_at_risk_and_logrank():
 
 def test_km_figure_has_curves_censor_marks_and_at_risk_table():
     c = S.clinical()
-    fig = plots.km_figure(c.os_months, c.os_event, c.cohort, at_risk_every=12, max_time=48,
-                          show_logrank=True, group_order=["training", "validation"])
+    fig = plots.km_figure(
+        c.os_months,
+        c.os_event,
+        c.cohort,
+        at_risk_every=12,
+        max_time=48,
+        show_logrank=True,
+        group_order=["training", "validation"],
+    )
     names = [t.name for t in fig.data if t.name]
     assert any(n.startswith("training (n=48)") for n in names)
     at_risk = [t for t in fig.data if t.mode == "text"]
@@ -45,17 +54,24 @@ def test_km_figure_rejects_empty():
 
 
 def test_icc_histogram_counts_passing_features():
-    icc = pd.concat([S.icc_table("arterial").assign(phase="arterial"),
-                     S.icc_table("portal", seed=2).assign(phase="portal")])
+    icc = pd.concat(
+        [
+            S.icc_table("arterial").assign(phase="arterial"),
+            S.icc_table("portal", seed=2).assign(phase="portal"),
+        ]
+    )
     fig = plots.icc_histogram(icc, threshold=0.75, icc_columns=["icc_intra", "icc_inter"])
-    n_pass = int((icc[icc.phase == "arterial"][["icc_intra", "icc_inter"]] >= 0.75).all(axis=1).sum())
+    n_pass = int(
+        (icc[icc.phase == "arterial"][["icc_intra", "icc_inter"]] >= 0.75).all(axis=1).sum()
+    )
     assert fig.layout.annotations[0].text.startswith(f"arterial: {n_pass} of 60")
 
 
 def test_signature_cv_cindex_calibration_auc_figures():
     assert len(plots.signature_weights_figure(S.weights()).data[0].y) == 3  # zero weight dropped
-    cv = plots.cv_curve_figure(S.cv_results(), x_col="alpha", mean_col="mean_c_index",
-                               sd_col="sd_c_index", selected_x=0.03)
+    cv = plots.cv_curve_figure(
+        S.cv_results(), x_col="alpha", mean_col="mean_c_index", sd_col="sd_c_index", selected_x=0.03
+    )
     assert cv.layout.xaxis.type == "log"
     ci = plots.cindex_figure(S.cindex())
     assert {t.name for t in ci.data} == {"training", "validation"}
@@ -66,15 +82,24 @@ def test_signature_cv_cindex_calibration_auc_figures():
 
 
 def test_calibration_rmse_value():
-    cal = pd.DataFrame({"cohort": "training", "model": "m", "time": 12,
-                        "predicted": [0.2, 0.5, 0.8], "observed": [0.3, 0.5, 0.7]})
+    cal = pd.DataFrame(
+        {
+            "cohort": "training",
+            "model": "m",
+            "time": 12,
+            "predicted": [0.2, 0.5, 0.8],
+            "observed": [0.3, 0.5, 0.7],
+        }
+    )
     fig = plots.calibration_figure(cal, lower_col=None, upper_col=None)
     assert f"RMSE {np.sqrt(0.02 / 3):.3f}" in fig.data[0].name
 
 
 def test_image_grid_draws_contour_and_overlay():
     img, mask = S.crop()
-    fig = images.image_grid_figure([[{"image": img, "mask": mask, "overlay": mask * 0.5}]], stride=2)
+    fig = images.image_grid_figure(
+        [[{"image": img, "mask": mask, "overlay": mask * 0.5}]], stride=2
+    )
     types = [t.type for t in fig.data]
     assert types == ["heatmap", "heatmap", "contour"]
     assert np.asarray(fig.data[0].z).shape == (112, 112)
@@ -84,8 +109,9 @@ def test_missing_inputs_name_the_pipeline_to_run():
     with pytest.raises(ReportInputError, match=r"kedro run --pipeline=signature` first"):
         require_input(None, "signature_weights", "Signature")
     with pytest.raises(ReportInputError, match=r"columns \['os_event'\].*--pipeline=demo_cohort"):
-        require_columns(pd.DataFrame({"os_months": [1]}), ["os_months", "os_event"],
-                        "clinical_table", "Cohort")
+        require_columns(
+            pd.DataFrame({"os_months": [1]}), ["os_months", "os_event"], "clinical_table", "Cohort"
+        )
 
 
 def test_figures_are_json_serialisable():
@@ -97,9 +123,11 @@ def test_figures_are_json_serialisable():
 def test_smooth_calibration_figure_has_band_curve_points_per_panel():
     curve = S.nomogram_smooth_calibration("integrated")[1]
     points = S.nomogram_calibration("integrated")[0].assign(
-        predicted_risk=lambda d: 1 - d["mean_predicted"], observed_risk=lambda d: 1 - d["observed"])
-    fig = plots.smooth_calibration_figure(curve, points,
-                                          ici={("integrated", 12.0, "validation"): 0.043})
+        predicted_risk=lambda d: 1 - d["mean_predicted"], observed_risk=lambda d: 1 - d["observed"]
+    )
+    fig = plots.smooth_calibration_figure(
+        curve, points, ici={("integrated", 12.0, "validation"): 0.043}
+    )
     assert len(fig.layout.annotations) == 4  # 2 horizons x 2 cohorts
     bands = [t for t in fig.data if t.fill == "toself"]
     assert len(bands) == 4

@@ -15,9 +15,11 @@ from hcc_nomogram.pipelines.reporting.pipeline import (
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(find_chromium() is None,
-                       reason="no Chromium/Chrome installed: `apt-get install -y chromium` to "
-                              "render the report in a real browser"),
+    pytest.mark.skipif(
+        find_chromium() is None,
+        reason="no Chromium/Chrome installed: `apt-get install -y chromium` to "
+        "render the report in a real browser",
+    ),
 ]
 
 

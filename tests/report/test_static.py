@@ -10,10 +10,13 @@ from hcc_nomogram.report.static import figures_to_images
 
 def _figs():
     c = S.clinical()
-    return {"km": plots.km_figure(c.os_months, c.os_event, c.cohort),
-            "nomogram": nomogram_figure(*S.nomogram_tables()),
-            "icc": plots.icc_histogram(S.icc_table("a").assign(phase="a"), threshold=0.75,
-                                       icc_columns=["icc_intra"])}
+    return {
+        "km": plots.km_figure(c.os_months, c.os_event, c.cohort),
+        "nomogram": nomogram_figure(*S.nomogram_tables()),
+        "icc": plots.icc_histogram(
+            S.icc_table("a").assign(phase="a"), threshold=0.75, icc_columns=["icc_intra"]
+        ),
+    }
 
 
 def test_matplotlib_fallback_draws_every_figure():
@@ -23,9 +26,11 @@ def test_matplotlib_fallback_draws_every_figure():
         assert im.size[0] == 600 and im.getextrema() != ((255, 255), (255, 255), (255, 255))
 
 
-@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("google-chrome")),
-                    reason="no Chrome/Chromium installed: kaleido cannot render (matplotlib "
-                           "fallback tested above); `apt-get install chromium` to run this")
+@pytest.mark.skipif(
+    not (shutil.which("chromium") or shutil.which("google-chrome")),
+    reason="no Chrome/Chromium installed: kaleido cannot render (matplotlib "
+    "fallback tested above); `apt-get install chromium` to run this",
+)
 def test_kaleido_renders_with_local_chromium():
     imgs = figures_to_images({"km": _figs()["km"]}, width=500, engine="kaleido")
     assert imgs["km"].size == (500, 520)

@@ -22,27 +22,83 @@ from hcc_nomogram.report.tripod import (
 )
 
 #: The published checklist's numbering, written out from the paper's Table (27 items).
-PUBLISHED = ["1", "2", "3a", "3b", "3c", "4", "5a", "5b", "6a", "6b", "6c", "7", "8a", "8b",
-             "8c", "9a", "9b", "9c", "10", "11", "12a", "12b", "12c", "12d", "12e", "12f", "12g",
-             "13", "14", "15", "16", "17", "18a", "18b", "18c", "18d", "18e", "18f", "19", "20a",
-             "20b", "20c", "21", "22", "23a", "23b", "24", "25", "26", "27a", "27b", "27c"]
+PUBLISHED = [
+    "1",
+    "2",
+    "3a",
+    "3b",
+    "3c",
+    "4",
+    "5a",
+    "5b",
+    "6a",
+    "6b",
+    "6c",
+    "7",
+    "8a",
+    "8b",
+    "8c",
+    "9a",
+    "9b",
+    "9c",
+    "10",
+    "11",
+    "12a",
+    "12b",
+    "12c",
+    "12d",
+    "12e",
+    "12f",
+    "12g",
+    "13",
+    "14",
+    "15",
+    "16",
+    "17",
+    "18a",
+    "18b",
+    "18c",
+    "18d",
+    "18e",
+    "18f",
+    "19",
+    "20a",
+    "20b",
+    "20c",
+    "21",
+    "22",
+    "23a",
+    "23b",
+    "24",
+    "25",
+    "26",
+    "27a",
+    "27b",
+    "27c",
+]
 
 
 def _kwargs():
     out = S.nomogram_outputs(True)
     return dict(
-        clinical_table=S.clinical(), preprocessing_qc=S.preprocessing_qc(),
+        clinical_table=S.clinical(),
+        preprocessing_qc=S.preprocessing_qc(),
         multivariate_cox_table=out["multivariate_cox_table"],
         discrimination={m: out[f"{m}.discrimination"] for m in ("clinical", "integrated")},
         comparison=out["c_index_comparison"],
         bootstrap={m: out[f"{m}.bootstrap_validation"] for m in ("clinical", "integrated")},
         calibration={m: out[f"{m}.calibration_summary"] for m in ("clinical", "integrated")},
-        signature_metrics=S.signature_metrics(), signature_weights=S.signature_weights(),
-        risk_group_summary=out["risk_group_summary"], provenance=S.provenance("random"),
+        signature_metrics=S.signature_metrics(),
+        signature_weights=S.signature_weights(),
+        risk_group_summary=out["risk_group_summary"],
+        provenance=S.provenance("random"),
         data_contract=DataContract.model_validate(S.CONTRACT),
         nomogram=NomogramParams.model_validate(S.NOMOGRAM),
-        signature=SignatureParams.model_validate({}), icc_threshold=0.75,
-        preprocessing=PreprocessingSettings.from_params({}), versions={"hcc-nomogram": "9.9"})
+        signature=SignatureParams.model_validate({}),
+        icc_threshold=0.75,
+        preprocessing=PreprocessingSettings.from_params({}),
+        versions={"hcc-nomogram": "9.9"},
+    )
 
 
 def _records():
@@ -60,8 +116,10 @@ def test_answers_come_from_the_records():
     train = clinical[clinical["cohort"] == "training"]
     events = int(train["os_event"].sum())  # hand count of the synthetic training cohort
     # candidate parameters: age > 55 (1) + BCLC C vs B (1) + signature (1)
-    assert f"training: {len(train)} patients, {events} events, 2 centre(s)" in table.loc["5a",
-                                                                                        "answer"]
+    assert (
+        f"training: {len(train)} patients, {events} events, 2 centre(s)"
+        in table.loc["5a", "answer"]
+    )
     assert f"{events} / 3 = {events / 3:.1f}" in table.loc["10", "answer"]
     assert "1 excluded (P999: mask empty)" in table.loc["11", "answer"]
     assert "C 0.700 (95% CI 0.620-0.780)" in table.loc["23a", "answer"]  # integrated, validation

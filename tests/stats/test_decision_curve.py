@@ -94,15 +94,23 @@ def test_matches_dcurves_survival_dca(horizon):
     thresholds = np.round(np.arange(0.0, 0.96, 0.03), 2)  # dcurves refits KM per threshold
     ours = decision_curve(time, event, {"a": a, "b": b}, horizon, thresholds)
     df = pd.DataFrame({"tt": time, "ev": event, "a": a, "b": b})
-    ref = dca(data=df, outcome="ev", modelnames=["a", "b"], thresholds=thresholds,
-              time=horizon, time_to_outcome_col="tt")
+    ref = dca(
+        data=df,
+        outcome="ev",
+        modelnames=["a", "b"],
+        thresholds=thresholds,
+        time=horizon,
+        time_to_outcome_col="tt",
+    )
     for theirs, mine in (("a", "a"), ("b", "b"), ("all", TREAT_ALL), ("none", TREAT_NONE)):
         expected = ref[ref["model"] == theirs]["net_benefit"].to_numpy(float)
         got = ours.net_benefit(mine).to_numpy()
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12, err_msg=theirs)
     np.testing.assert_allclose(
         ours.table.loc[ours.table["strategy"] == "a", "fraction_treated"],
-        ref.loc[ref["model"] == "a", "test_pos_rate"].to_numpy(float), atol=1e-12)
+        ref.loc[ref["model"] == "a", "test_pos_rate"].to_numpy(float),
+        atol=1e-12,
+    )
 
 
 def test_result_table_is_long_with_every_strategy():

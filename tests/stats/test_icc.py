@@ -10,23 +10,28 @@ import pytest
 from hcc_nomogram.stats.icc import icc_2_1
 
 # Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges.
-SHROUT_FLEISS = np.array([
-    [9, 2, 5, 8],
-    [6, 1, 3, 2],
-    [8, 4, 6, 8],
-    [7, 1, 2, 6],
-    [10, 5, 6, 9],
-    [6, 2, 4, 7],
-], dtype=float)
+SHROUT_FLEISS = np.array(
+    [
+        [9, 2, 5, 8],
+        [6, 1, 3, 2],
+        [8, 4, 6, 8],
+        [7, 1, 2, 6],
+        [10, 5, 6, 9],
+        [6, 2, 4, 7],
+    ],
+    dtype=float,
+)
 
 
 def _pingouin_icc2(ratings: np.ndarray) -> pd.Series:
     n, k = ratings.shape
-    long = pd.DataFrame({
-        "target": np.repeat(np.arange(n), k),
-        "rater": np.tile(np.arange(k), n),
-        "score": ratings.ravel(),
-    })
+    long = pd.DataFrame(
+        {
+            "target": np.repeat(np.arange(n), k),
+            "rater": np.tile(np.arange(k), n),
+            "score": ratings.ravel(),
+        }
+    )
     table = pg.intraclass_corr(long, targets="target", raters="rater", ratings="score")
     return table.set_index("Type").loc["ICC(A,1)"]  # = ICC2 in pingouin < 0.7
 

@@ -31,20 +31,32 @@ def ref():
 def test_net_benefit_matches_r(lung, ref):
     nb = ref[ref["kind"] == "net_benefit"]
     thresholds = np.round(np.arange(0, 0.91, 0.05), 2)
-    res = decision_curve(lung["time"], lung["event"],
-                         {"risk_old": lung["risk_old"], "risk_new": lung["risk_new"]},
-                         HORIZON, thresholds)
+    res = decision_curve(
+        lung["time"],
+        lung["event"],
+        {"risk_old": lung["risk_old"], "risk_new": lung["risk_new"]},
+        HORIZON,
+        thresholds,
+    )
     for r_name, ours in (("risk_old", "risk_old"), ("risk_new", "risk_new"), ("all", TREAT_ALL)):
         expected = nb[nb["name"] == r_name]["value"].to_numpy(float)
         # tolerance: R's CSV keeps 15 significant digits
-        np.testing.assert_allclose(res.net_benefit(ours).to_numpy(), expected, rtol=0,
-                                   atol=1e-12, err_msg=r_name)
+        np.testing.assert_allclose(
+            res.net_benefit(ours).to_numpy(), expected, rtol=0, atol=1e-12, err_msg=r_name
+        )
 
 
 def test_nri_idi_match_r(lung, ref):
     values = ref[ref["kind"] == "reclassification"].set_index("name")["value"]
-    res = reclassification(lung["time"], lung["event"], lung["risk_old"], lung["risk_new"],
-                           HORIZON, categories=[0.4, 0.6], n_bootstrap=0)
+    res = reclassification(
+        lung["time"],
+        lung["event"],
+        lung["risk_old"],
+        lung["risk_new"],
+        HORIZON,
+        categories=[0.4, 0.6],
+        n_bootstrap=0,
+    )
     for measure, estimate in res.estimates.items():
         assert estimate == pytest.approx(values[measure], abs=1e-12), measure
     w = ipcw_weights(lung["time"], lung["event"], HORIZON)

@@ -99,8 +99,12 @@ def test_without_censoring_equals_plain_counting():
     idi = (new[case].mean() - new[ctrl].mean()) - (old[case].mean() - old[ctrl].mean())
     assert res.estimates["idi"] == pytest.approx(idi)
     hi_new, hi_old = new >= 0.3, old >= 0.3
-    cat = (hi_new & ~hi_old)[case].mean() - (~hi_new & hi_old)[case].mean() + \
-        (~hi_new & hi_old)[ctrl].mean() - (hi_new & ~hi_old)[ctrl].mean()
+    cat = (
+        (hi_new & ~hi_old)[case].mean()
+        - (~hi_new & hi_old)[case].mean()
+        + (~hi_new & hi_old)[ctrl].mean()
+        - (hi_new & ~hi_old)[ctrl].mean()
+    )
     assert res.estimates["nri_categorical"] == pytest.approx(cat)
 
 
@@ -142,5 +146,12 @@ def test_bad_inputs_raise(kwargs, match):
     args = dict(new=NEW, horizon=5.0, categories=None)
     args.update(kwargs)
     with pytest.raises(SurvivalDataError, match=match):
-        reclassification(TIME, EVENT, OLD, args["new"], args["horizon"],
-                         categories=args["categories"], n_bootstrap=0)
+        reclassification(
+            TIME,
+            EVENT,
+            OLD,
+            args["new"],
+            args["horizon"],
+            categories=args["categories"],
+            n_bootstrap=0,
+        )

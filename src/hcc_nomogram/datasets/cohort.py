@@ -36,7 +36,9 @@ class CohortManifest:
         self.require_columns([self.id_column])
         ids = self.table[self.id_column].astype(str)
         if ids.str.strip().eq("").any() or self.table[self.id_column].isna().any():
-            rows = list(self.table.index[ids.str.strip().eq("") | self.table[self.id_column].isna()])
+            rows = list(
+                self.table.index[ids.str.strip().eq("") | self.table[self.id_column].isna()]
+            )
             raise InputDataError(
                 f"empty patient ID in row(s) {rows}.",
                 file=self.source,
@@ -59,9 +61,14 @@ class CohortManifest:
         return self.table[self.id_column].astype(str).tolist()
 
     def require_columns(self, columns: Iterable[str]) -> None:
-        require_columns(self.table, columns, name="manifest", file=self.source,
-                        fix="add the columns, or map your own column names in "
-                        "conf/base/parameters.yml (data_contract).")
+        require_columns(
+            self.table,
+            columns,
+            name="manifest",
+            file=self.source,
+            fix="add the columns, or map your own column names in "
+            "conf/base/parameters.yml (data_contract).",
+        )
 
     def row(self, patient_id: str) -> pd.Series:
         match = self.table[self.table[self.id_column].astype(str) == str(patient_id)]

@@ -243,8 +243,9 @@ def check_finite(image: sitk.Image, *, patient: str | None = None, file=None) ->
         n_bad = array.size - int(np.count_nonzero(np.isfinite(array)))
         if n_bad:
             first = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0][::-1])
-            raise _non_finite_error(f"{n_bad} voxel(s) (first at index x, y, z = {first})",
-                                    patient, file)
+            raise _non_finite_error(
+                f"{n_bad} voxel(s) (first at index x, y, z = {first})", patient, file
+            )
 
 
 def _read_dicom_series(directory: Path) -> sitk.Image:

@@ -82,7 +82,8 @@ class AtomicPartitionedDataset(PartitionedDataset):
             os.rename(previous[-1], self._target)
             logger.warning(
                 "%s: restored the previous complete result (%s) after an interrupted save.",
-                self._target, previous[-1].name,
+                self._target,
+                previous[-1].name,
             )
             previous = previous[:-1]
         for stale in previous + self._siblings(STAGING):

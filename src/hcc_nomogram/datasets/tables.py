@@ -87,7 +87,8 @@ def outcome_columns(data_contract, key: str, setting: str) -> tuple[str, str]:
         raise InputDataError(
             f"{setting}={key!r} is not one of data_contract.outcomes ({sorted(outcomes)}).",
             fix=f"use one of those keys in {setting}, or add the outcome to "
-            "data_contract.outcomes in conf/base/parameters.yml.")
+            "data_contract.outcomes in conf/base/parameters.yml.",
+        )
     return outcomes[key]["time"], outcomes[key]["event"]
 
 
@@ -112,9 +113,12 @@ def check_outcomes(
             raise SurvivalDataError(
                 f"[file {source}; column {column!r}] non-numeric value(s) for patient(s) "
                 f"{_some(shown)}. Potential fix: "
-                + ("use a point as decimal separator (12.5, not 12,5), or read the CSV with "
-                   "load_args: {decimal: ','}." if comma else
-                   "give numbers only (months; event 1 = event, 0 = censored).")
+                + (
+                    "use a point as decimal separator (12.5, not 12,5), or read the CSV with "
+                    "load_args: {decimal: ','}."
+                    if comma
+                    else "give numbers only (months; event 1 = event, 0 = censored)."
+                )
             )
         out[column] = numeric
     time = out[time_column]

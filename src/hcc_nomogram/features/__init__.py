@@ -1,2 +1,1 @@
 """Deep features: DenseNet-121 extractor, weights provenance, class activation maps."""
-

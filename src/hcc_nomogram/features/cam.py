@@ -38,7 +38,9 @@ def _weight_vector(feature_weights: Mapping[int, float]) -> np.ndarray:
     return w
 
 
-def class_activation_map(feature_maps: np.ndarray, feature_weights: Mapping[int, float]) -> np.ndarray:
+def class_activation_map(
+    feature_maps: np.ndarray, feature_weights: Mapping[int, float]
+) -> np.ndarray:
     """Weighted sum of the last activation maps: (7, 7, 1024) -> (7, 7); also batched (N, 7, 7, 1024)."""
     maps = np.asarray(feature_maps, dtype=np.float64)
     if maps.shape[-1] != N_FEATURES:
@@ -58,8 +60,9 @@ def upsample(cam: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     return rows[:, lo] * (1 - t)[None, :] + rows[:, hi] * t[None, :]
 
 
-def compute_cam(extractor: DenseNetExtractor, crop: np.ndarray,
-                feature_weights: Mapping[int, float]) -> np.ndarray:
+def compute_cam(
+    extractor: DenseNetExtractor, crop: np.ndarray, feature_weights: Mapping[int, float]
+) -> np.ndarray:
     """Class activation map of one z-scored crop, upsampled to the crop (224x224, float64).
 
     Parameters
@@ -79,8 +82,9 @@ def compute_cam(extractor: DenseNetExtractor, crop: np.ndarray,
     return upsample(class_activation_map(maps, feature_weights))
 
 
-def signature_feature_weights(weights: Mapping[str, float], phase: str,
-                              scale: Mapping[str, float] | None = None) -> dict[int, float]:
+def signature_feature_weights(
+    weights: Mapping[str, float], phase: str, scale: Mapping[str, float] | None = None
+) -> dict[int, float]:
     """Signature coefficients keyed by column (``"arterial_f0042"``) -> ``{42: w}`` for one phase.
 
     If the signature was fitted on standardised features, pass each feature's standard
@@ -94,5 +98,10 @@ def signature_feature_weights(weights: Mapping[str, float], phase: str,
     return out
 
 
-__all__ = ["FEATURE_MAP_SIZE", "class_activation_map", "compute_cam", "signature_feature_weights",
-           "upsample"]
+__all__ = [
+    "FEATURE_MAP_SIZE",
+    "class_activation_map",
+    "compute_cam",
+    "signature_feature_weights",
+    "upsample",
+]

@@ -56,7 +56,9 @@ N_FEATURES = 1024
 FEATURE_MAP_SIZE = 7  # 224 / 32
 LAST_ACTIVATION_LAYER = "relu"
 NOTOP_FILENAME = "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"
-NOTOP_URL = f"https://storage.googleapis.com/tensorflow/keras-applications/densenet/{NOTOP_FILENAME}"
+NOTOP_URL = (
+    f"https://storage.googleapis.com/tensorflow/keras-applications/densenet/{NOTOP_FILENAME}"
+)
 NOTOP_MD5 = "30ee3e1110167f948a6b9946edeeb738"
 WEIGHT_SOURCES = ("imagenet", "local_file", "random")
 INPUT_MODES = ("replicate", "imagenet_pixels")
@@ -88,7 +90,9 @@ class WeightsProvenance:
     n_features: int = N_FEATURES
     keras_version: str = ""
     tensorflow_version: str = ""
-    created_utc: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created_utc: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
+    )
     schema_version: int = PROVENANCE_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,8 +118,11 @@ def file_md5(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
 
 def keras_cache_candidates() -> list[Path]:
     """Where Keras keeps (or would keep) the downloaded weights file, in search order."""
-    homes = [os.environ.get("KERAS_HOME"), os.path.join(os.path.expanduser("~"), ".keras"),
-             os.path.join(tempfile.gettempdir(), ".keras")]
+    homes = [
+        os.environ.get("KERAS_HOME"),
+        os.path.join(os.path.expanduser("~"), ".keras"),
+        os.path.join(tempfile.gettempdir(), ".keras"),
+    ]
     seen, out = set(), []
     for home in homes:
         if home and home not in seen:
@@ -142,7 +149,10 @@ def download_imagenet_weights(target: Path, timeout_s: float) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".part")
     try:
-        with urllib.request.urlopen(NOTOP_URL, timeout=timeout_s) as response, open(tmp, "wb") as out:  # noqa: S310
+        with (
+            urllib.request.urlopen(NOTOP_URL, timeout=timeout_s) as response,
+            open(tmp, "wb") as out,
+        ):  # noqa: S310
             shutil.copyfileobj(response, out)
         md5 = file_md5(tmp)
         if md5 != NOTOP_MD5:
@@ -153,11 +163,18 @@ def download_imagenet_weights(target: Path, timeout_s: float) -> Path:
         tmp.unlink(missing_ok=True)
 
 
-def _random_provenance(requested: str, seed: int, input_mode: str, *, fallback: bool,
-                       reason: str | None) -> WeightsProvenance:
+def _random_provenance(
+    requested: str, seed: int, input_mode: str, *, fallback: bool, reason: str | None
+) -> WeightsProvenance:
     return WeightsProvenance(
-        weights_source="random", requested=requested, is_imagenet=False, fallback=fallback,
-        fallback_reason=reason, seed=int(seed), input_mode=input_mode, **_versions(),
+        weights_source="random",
+        requested=requested,
+        is_imagenet=False,
+        fallback=fallback,
+        fallback_reason=reason,
+        seed=int(seed),
+        input_mode=input_mode,
+        **_versions(),
     )
 
 
@@ -165,8 +182,11 @@ def _versions() -> dict[str, str]:
     from importlib import metadata
 
     out = {}
-    for key, dist in (("keras_version", "keras"), ("tensorflow_version", "tensorflow-cpu"),
-                      ("tensorflow_version", "tensorflow")):
+    for key, dist in (
+        ("keras_version", "keras"),
+        ("tensorflow_version", "tensorflow-cpu"),
+        ("tensorflow_version", "tensorflow"),
+    ):
         if out.get(key):
             continue
         try:
@@ -200,30 +220,39 @@ def resolve_weights(
         Socket timeout of the download attempt, so that an offline machine fails in seconds.
     """
     if input_mode not in INPUT_MODES:
-        raise ValueError(f"deep_features.input_mode must be one of {INPUT_MODES}, got {input_mode!r}")
+        raise ValueError(
+            f"deep_features.input_mode must be one of {INPUT_MODES}, got {input_mode!r}"
+        )
     weights = str(weights)
     if weights == "random":
-        return ResolvedWeights(None, _random_provenance(weights, seed, input_mode, fallback=False,
-                                                        reason=None))
+        return ResolvedWeights(
+            None, _random_provenance(weights, seed, input_mode, fallback=False, reason=None)
+        )
     if weights == "imagenet":
         return _resolve_imagenet(allow_random_fallback, seed, download_timeout_s, input_mode)
     return ResolvedWeights(*_resolve_local_file(Path(weights), input_mode))
 
 
-def _resolve_imagenet(allow_fallback: bool, seed: int, timeout_s: float,
-                      input_mode: str) -> ResolvedWeights:
+def _resolve_imagenet(
+    allow_fallback: bool, seed: int, timeout_s: float, input_mode: str
+) -> ResolvedWeights:
     problems = []
     for candidate in keras_cache_candidates():
         if candidate.is_file():
             md5 = file_md5(candidate)
             if md5 == NOTOP_MD5:
-                logger.info("DenseNet-121 ImageNet weights: cached file %s (MD5 verified).", candidate)
+                logger.info(
+                    "DenseNet-121 ImageNet weights: cached file %s (MD5 verified).", candidate
+                )
                 return ResolvedWeights(candidate, _imagenet_provenance(candidate, md5, input_mode))
             problems.append(f"cached file {candidate} has MD5 {md5}, expected {NOTOP_MD5}")
     target = keras_cache_candidates()[0]
     try:
-        logger.info("DenseNet-121 ImageNet weights not cached; downloading %s (timeout %ss).",
-                    NOTOP_URL, timeout_s)
+        logger.info(
+            "DenseNet-121 ImageNet weights not cached; downloading %s (timeout %ss).",
+            NOTOP_URL,
+            timeout_s,
+        )
         path = download_imagenet_weights(target, timeout_s)
         return ResolvedWeights(path, _imagenet_provenance(path, NOTOP_MD5, input_mode))
     except (OSError, ValueError) as exc:  # URLError and socket timeouts are OSErrors
@@ -234,15 +263,26 @@ def _resolve_imagenet(allow_fallback: bool, seed: int, timeout_s: float,
     logger.warning(
         "!!! %s. FALLING BACK TO RANDOM WEIGHTS (seed %s): the deep features of this run are "
         "NOT ImageNet features and every output is labelled weights_source='random'. "
-        "Potential fix: %s", reason, seed, _supply_file_fix())
-    return ResolvedWeights(None, _random_provenance("imagenet", seed, input_mode, fallback=True,
-                                                    reason=reason))
+        "Potential fix: %s",
+        reason,
+        seed,
+        _supply_file_fix(),
+    )
+    return ResolvedWeights(
+        None, _random_provenance("imagenet", seed, input_mode, fallback=True, reason=reason)
+    )
 
 
 def _imagenet_provenance(path: Path, md5: str, input_mode: str) -> WeightsProvenance:
     return WeightsProvenance(
-        weights_source="imagenet", requested="imagenet", is_imagenet=True, fallback=False,
-        file=str(path), file_md5=md5, md5_matches_official=True, input_mode=input_mode,
+        weights_source="imagenet",
+        requested="imagenet",
+        is_imagenet=True,
+        fallback=False,
+        file=str(path),
+        file_md5=md5,
+        md5_matches_official=True,
+        input_mode=input_mode,
         **_versions(),
     )
 
@@ -250,22 +290,37 @@ def _imagenet_provenance(path: Path, md5: str, input_mode: str) -> WeightsProven
 def _resolve_local_file(path: Path, input_mode: str) -> tuple[Path, WeightsProvenance]:
     if not path.is_file():
         raise InputDataError(
-            "DenseNet-121 weights file not found.", file=path,
+            "DenseNet-121 weights file not found.",
+            file=path,
             fix="set `deep_features.weights` to an existing file, or to 'imagenet' / 'random'. "
-            + _supply_file_fix())
+            + _supply_file_fix(),
+        )
     md5 = file_md5(path)
     matches = md5 == NOTOP_MD5
     if matches:
-        logger.info("DenseNet-121 weights: %s is the official Keras ImageNet no-top file "
-                    "(MD5 %s).", path, md5)
+        logger.info(
+            "DenseNet-121 weights: %s is the official Keras ImageNet no-top file (MD5 %s).",
+            path,
+            md5,
+        )
     else:
         logger.warning(
             "DenseNet-121 weights file %s DIFFERS from the official Keras ImageNet no-top file "
             "%s (MD5 %s, expected %s): the features are not the standard ImageNet features.",
-            path, NOTOP_FILENAME, md5, NOTOP_MD5)
+            path,
+            NOTOP_FILENAME,
+            md5,
+            NOTOP_MD5,
+        )
     prov = WeightsProvenance(
-        weights_source="local_file", requested=str(path), is_imagenet=matches, fallback=False,
-        file=str(path), file_md5=md5, md5_matches_official=matches, input_mode=input_mode,
+        weights_source="local_file",
+        requested=str(path),
+        is_imagenet=matches,
+        fallback=False,
+        file=str(path),
+        file_md5=md5,
+        md5_matches_official=matches,
+        input_mode=input_mode,
         **_versions(),
     )
     return path, prov
@@ -278,8 +333,9 @@ class DenseNetExtractor:
     (e.g. Kedro's ``MemoryDataset`` deep copy) return the same object.
     """
 
-    def __init__(self, model, provenance: WeightsProvenance, batch_size: int = 16,
-                 clip: float = 3.0):
+    def __init__(
+        self, model, provenance: WeightsProvenance, batch_size: int = 16, clip: float = 3.0
+    ):
         import keras
 
         self.model = model
@@ -287,7 +343,8 @@ class DenseNetExtractor:
         self.batch_size = int(batch_size)
         self.clip = float(clip)
         self.feature_map_model = keras.Model(
-            model.inputs, model.get_layer(LAST_ACTIVATION_LAYER).output, name="densenet121_relu")
+            model.inputs, model.get_layer(LAST_ACTIVATION_LAYER).output, name="densenet121_relu"
+        )
 
     def __deepcopy__(self, memo):  # frozen: sharing is safe and avoids copying ~8M weights
         return self
@@ -312,7 +369,7 @@ class DenseNetExtractor:
 
     def _batches(self, crops: np.ndarray) -> Iterator[np.ndarray]:
         for start in range(0, len(crops), self.batch_size):
-            yield self.to_input(crops[start:start + self.batch_size])
+            yield self.to_input(crops[start : start + self.batch_size])
 
     def extract(self, crops: np.ndarray) -> np.ndarray:
         """Pooled deep features, float32 (N, 1024), computed in batches of ``batch_size``."""
@@ -320,15 +377,21 @@ class DenseNetExtractor:
         if len(crops) == 0:
             return np.zeros((0, N_FEATURES), dtype=np.float32)
         return np.concatenate(
-            [np.asarray(self.model.predict_on_batch(b), dtype=np.float32)
-             for b in self._batches(crops)])
+            [
+                np.asarray(self.model.predict_on_batch(b), dtype=np.float32)
+                for b in self._batches(crops)
+            ]
+        )
 
     def feature_maps(self, crops: np.ndarray) -> np.ndarray:
         """Last activation (layer ``relu``) before pooling, float32 (N, 7, 7, 1024)."""
         crops = check_crop_stack(crops)
         return np.concatenate(
-            [np.asarray(self.feature_map_model.predict_on_batch(b), dtype=np.float32)
-             for b in self._batches(crops)])
+            [
+                np.asarray(self.feature_map_model.predict_on_batch(b), dtype=np.float32)
+                for b in self._batches(crops)
+            ]
+        )
 
 
 def check_crop_stack(crops: np.ndarray) -> np.ndarray:
@@ -339,15 +402,19 @@ def check_crop_stack(crops: np.ndarray) -> np.ndarray:
     if arr.ndim != 3 or arr.shape[1:] != (INPUT_SIZE, INPUT_SIZE):
         raise InputDataError(
             f"crops must have shape (N, {INPUT_SIZE}, {INPUT_SIZE}), got {arr.shape}.",
-            fix="crop/resample each lesion to 224x224 in the preprocessing pipeline.")
+            fix="crop/resample each lesion to 224x224 in the preprocessing pipeline.",
+        )
     if not np.isfinite(arr).all():
-        raise InputDataError("crops contain NaN or infinite values.",
-                             fix="check the z-scoring of the preprocessing pipeline.")
+        raise InputDataError(
+            "crops contain NaN or infinite values.",
+            fix="check the z-scoring of the preprocessing pipeline.",
+        )
     return arr.astype(np.float32, copy=False)
 
 
-def build_extractor(resolved: ResolvedWeights, *, batch_size: int = 16,
-                    clip: float = 3.0) -> DenseNetExtractor:
+def build_extractor(
+    resolved: ResolvedWeights, *, batch_size: int = 16, clip: float = 3.0
+) -> DenseNetExtractor:
     """Build the frozen DenseNet-121 once and load the resolved weights into it."""
     import keras
 
@@ -355,8 +422,8 @@ def build_extractor(resolved: ResolvedWeights, *, batch_size: int = 16,
     if resolved.path is None:
         keras.utils.set_random_seed(int(prov.seed or 0))
     model = keras.applications.DenseNet121(
-        include_top=False, weights=None, pooling="avg",
-        input_shape=(INPUT_SIZE, INPUT_SIZE, 3))
+        include_top=False, weights=None, pooling="avg", input_shape=(INPUT_SIZE, INPUT_SIZE, 3)
+    )
     if resolved.path is not None:
         load_weights_checked(model, resolved.path)
     model.trainable = False
@@ -364,7 +431,9 @@ def build_extractor(resolved: ResolvedWeights, *, batch_size: int = 16,
         logger.warning(
             "!!! DenseNet-121 uses RANDOM weights (seed %s%s): deep features are NOT ImageNet "
             "features; outputs are labelled weights_source='random'.",
-            prov.seed, ", fallback from 'imagenet'" if prov.fallback else "")
+            prov.seed,
+            ", fallback from 'imagenet'" if prov.fallback else "",
+        )
     if prov.input_mode == "imagenet_pixels":
         prov = replace(prov, clip=float(clip))
     return DenseNetExtractor(model, prov, batch_size=batch_size, clip=clip)
@@ -383,7 +452,8 @@ def load_weights_checked(model, path: Path) -> None:
             file=path,
             fix="use the Keras no-top file " + NOTOP_FILENAME + " (MD5 " + NOTOP_MD5 + ") or "
             "weights saved from keras.applications.DenseNet121(include_top=False) "
-            "(.h5 or .weights.h5).") from exc
+            "(.h5 or .weights.h5).",
+        ) from exc
 
 
 def feature_names(phase: str, n: int = N_FEATURES) -> list[str]:
@@ -419,18 +489,25 @@ class ExtractorSettings:
         known = {f for f in cls.__dataclass_fields__}
         unknown = sorted(set(params) - known - set(cls.OTHER_KEYS))
         if unknown:
-            raise ValueError(f"unknown key(s) {unknown} in params:deep_features; known: "
-                             f"{sorted(known | set(cls.OTHER_KEYS))}")
+            raise ValueError(
+                f"unknown key(s) {unknown} in params:deep_features; known: "
+                f"{sorted(known | set(cls.OTHER_KEYS))}"
+            )
         settings = cls(**{k: v for k, v in params.items() if k in known})
         if not isinstance(settings.weights, str) or not settings.weights:
             raise ValueError("deep_features.weights must be 'imagenet', 'random' or a file path")
         if not isinstance(settings.allow_random_fallback, bool):
             raise ValueError("deep_features.allow_random_fallback must be true or false")
         if settings.input_mode not in INPUT_MODES:
-            raise ValueError(f"deep_features.input_mode must be one of {INPUT_MODES}, "
-                             f"got {settings.input_mode!r}")
-        if int(settings.batch_size) < 1 or float(settings.clip) <= 0 \
-                or float(settings.download_timeout_s) <= 0:
+            raise ValueError(
+                f"deep_features.input_mode must be one of {INPUT_MODES}, "
+                f"got {settings.input_mode!r}"
+            )
+        if (
+            int(settings.batch_size) < 1
+            or float(settings.clip) <= 0
+            or float(settings.download_timeout_s) <= 0
+        ):
             raise ValueError("deep_features.batch_size, clip and download_timeout_s must be > 0")
         return settings
 
@@ -445,12 +522,20 @@ def make_extractor(params: dict[str, Any]) -> DenseNetExtractor:
         download_timeout_s=float(settings.download_timeout_s),
         input_mode=settings.input_mode,
     )
-    return build_extractor(resolved, batch_size=int(settings.batch_size),
-                           clip=float(settings.clip))
+    return build_extractor(resolved, batch_size=int(settings.batch_size), clip=float(settings.clip))
 
 
 __all__: Sequence[str] = (
-    "DenseNetExtractor", "ExtractorSettings", "ResolvedWeights", "WeightsProvenance", "WeightsUnavailableError",
-    "build_extractor", "check_crop_stack", "feature_index", "feature_names", "file_md5",
-    "make_extractor", "resolve_weights",
+    "DenseNetExtractor",
+    "ExtractorSettings",
+    "ResolvedWeights",
+    "WeightsProvenance",
+    "WeightsUnavailableError",
+    "build_extractor",
+    "check_crop_stack",
+    "feature_index",
+    "feature_names",
+    "file_md5",
+    "make_extractor",
+    "resolve_weights",
 )

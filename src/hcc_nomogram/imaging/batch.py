@@ -11,6 +11,7 @@ patient's volumes ever leave the worker that read them. The engine is closed onc
 patient is handed back, or at the first error (``on_bad_patient: raise``). Were the QC records
 saved first (e.g. Kedro's ``--async`` saving), crops would wait in memory; results are the same.
 """
+
 from __future__ import annotations
 
 import functools
@@ -52,8 +53,7 @@ class _Progress:
             eta = elapsed / self.done * (self.total - self.done)
             if self.done % self.every == 0 or self.done in (1, self.total):
                 logger.info(
-                    "preprocessing: %d/%d patients done (last %s, %.1f s); "
-                    "%.1f s/patient, ETA %s",
+                    "preprocessing: %d/%d patients done (last %s, %.1f s); %.1f s/patient, ETA %s",
                     self.done,
                     self.total,
                     patient_id,
@@ -143,13 +143,9 @@ class _Stream:
         self._next = 0
 
     def _run_all(self) -> Iterator:
-        task = functools.partial(
-            preprocess_task, contract=self.contract, settings=self.settings
-        )
+        task = functools.partial(preprocess_task, contract=self.contract, settings=self.settings)
         with compute_engine(self.compute) as engine:
-            logger.info(
-                "preprocessing: %d patients on %s", len(self.jobs), engine.describe()
-            )
+            logger.info("preprocessing: %d patients on %s", len(self.jobs), engine.describe())
             yield from engine.map_ordered(task, [job.source for job in self.jobs])
 
     def advance_to(self, job: _PatientJob) -> None:

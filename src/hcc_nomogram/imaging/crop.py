@@ -41,7 +41,8 @@ def check_keys(section: str, params: dict, cls) -> None:
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise _params_error(
-            section, f"unknown key(s) {unknown}; allowed keys: {allowed}.",
+            section,
+            f"unknown key(s) {unknown}; allowed keys: {allowed}.",
             "correct the spelling or remove the key (docs/preprocessing.md).",
         )
 
@@ -60,12 +61,15 @@ class CropSettings:
         check_keys("crop", params, cls)
         spacing = params.get("in_plane_spacing_mm")
         if spacing is not None:
-            spacing = (float(spacing), float(spacing)) if np.isscalar(spacing) else tuple(
-                float(s) for s in spacing
+            spacing = (
+                (float(spacing), float(spacing))
+                if np.isscalar(spacing)
+                else tuple(float(s) for s in spacing)
             )
             if len(spacing) != 2 or min(spacing) <= 0:
                 raise _params_error(
-                    "crop", f"in_plane_spacing_mm={spacing} is invalid.",
+                    "crop",
+                    f"in_plane_spacing_mm={spacing} is invalid.",
                     "give null (native spacing), one positive number or [x, y] in mm.",
                 )
             params["in_plane_spacing_mm"] = spacing
@@ -91,13 +95,15 @@ class IntensitySettings:
         if window is not None:
             if len(window) != 2 or float(window[0]) >= float(window[1]):
                 raise _params_error(
-                    "intensity", f"window_hu={window} is invalid.",
+                    "intensity",
+                    f"window_hu={window} is invalid.",
                     "give null (no windowing) or [lower, upper] HU with lower < upper.",
                 )
             params["window_hu"] = (float(window[0]), float(window[1]))
         if params.get("normalization", "crop") not in NORMALIZATIONS:
             raise _params_error(
-                "intensity", f"normalization={params.get('normalization')!r} is unknown.",
+                "intensity",
+                f"normalization={params.get('normalization')!r} is unknown.",
                 f"use one of {NORMALIZATIONS}.",
             )
         return cls(**params)

@@ -212,7 +212,9 @@ def _roi(
 # --------------------------------------------------------------------------- registration
 
 
-def _method(settings: RegistrationSettings, stage: StageSettings | None) -> sitk.ImageRegistrationMethod:
+def _method(
+    settings: RegistrationSettings, stage: StageSettings | None
+) -> sitk.ImageRegistrationMethod:
     reg = sitk.ImageRegistrationMethod()
     reg.SetMetricAsMattesMutualInformation(numberOfHistogramBins=settings.histogram_bins)
     reg.SetMetricSamplingStrategy(reg.RANDOM)
@@ -324,7 +326,9 @@ def _register(fixed, moving, region_masks, settings) -> RegistrationResult:
     transform: sitk.Transform = rigid
     parameters: dict[str, Any] = {}
     if settings.rigid.enabled:
-        stops.append("rigid: " + _linear_stage(fixed_roi, moving_roi, rigid, settings.rigid, settings))
+        stops.append(
+            "rigid: " + _linear_stage(fixed_roi, moving_roi, rigid, settings.rigid, settings)
+        )
     parameters["rigid"] = euler_parameters(rigid)
     if settings.affine.enabled:
         affine = sitk.AffineTransform(3)
@@ -341,7 +345,9 @@ def _register(fixed, moving, region_masks, settings) -> RegistrationResult:
             "center_mm": [round(v, 4) for v in affine.GetCenter()],
         }
     if settings.bspline.enabled:
-        transform, stop = _bspline_stage(fixed_roi, moving_roi, transform, settings.bspline, settings)
+        transform, stop = _bspline_stage(
+            fixed_roi, moving_roi, transform, settings.bspline, settings
+        )
         stops.append("bspline: " + stop)
         coeffs = np.asarray(transform.GetNthTransform(1).GetParameters())
         parameters["bspline"] = {

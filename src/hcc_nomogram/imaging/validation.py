@@ -127,8 +127,10 @@ def check_image_geometry(
             fix="provide the whole volume (all axial slices), not a single slice.",
         )
     spacing = np.asarray(image.GetSpacing(), dtype=float)
-    if not np.all(np.isfinite(spacing)) or np.any(spacing < settings.min_spacing_mm) or np.any(
-        spacing > settings.max_spacing_mm
+    if (
+        not np.all(np.isfinite(spacing))
+        or np.any(spacing < settings.min_spacing_mm)
+        or np.any(spacing > settings.max_spacing_mm)
     ):
         raise ImageGeometryError(
             f"implausible voxel spacing {_fmt(spacing)} mm (allowed "
@@ -223,7 +225,12 @@ def tumour_mask(
                 fix="check the manifest column (mask vs CT), or threshold the probability map "
                 "and save it as an integer label image.",
             )
-    if np.issubdtype(array.dtype, np.integer) and array.size and array.min() >= 0 and array.max() < 2**16:
+    if (
+        np.issubdtype(array.dtype, np.integer)
+        and array.size
+        and array.min() >= 0
+        and array.max() < 2**16
+    ):
         present = np.flatnonzero(np.bincount(array.ravel()))  # much faster than np.unique
     else:
         present = np.unique(array)
@@ -251,9 +258,7 @@ def tumour_mask(
         out = (array == label).astype(np.uint8)
         others = [v for v in nonzero if v != label]
         if others:
-            warnings.append(
-                f"{file}: labels {others} besides tumour label {label} ignored."
-            )
+            warnings.append(f"{file}: labels {others} besides tumour label {label} ignored.")
     elif label == 1 and len(nonzero) == 1:
         out = (array != 0).astype(np.uint8)
         warnings.append(f"{file}: binary mask stored with value {nonzero[0]}, used as tumour.")

@@ -60,7 +60,9 @@ def model_spec(model: NomogramModel, horizons: Sequence[float]) -> dict[str, Any
         columns.append(entry)
     horizons = [float(h) for h in horizons]
     return {
-        "name": model.name, "available": True, "columns": columns,
+        "name": model.name,
+        "available": True,
+        "columns": columns,
         "factors": [t.display for t in model.terms],
         "points_per_lp": float(model.points_per_lp),
         "lp_at_zero_points": float(model.lp_at_zero_points),
@@ -84,14 +86,16 @@ def input_specs(models: Sequence[NomogramModel], training: pd.DataFrame) -> list
         for term in model.terms:
             if term.column in inputs:
                 continue
-            require_columns(training, [term.column], error=ReportInputError,
-                            name=f"`analysis_table` (used by the {model.name} nomogram)",
-                            fix=f"load the analysis_table of the training run; "
-                            f"{run_first('analysis_table')}")
+            require_columns(
+                training,
+                [term.column],
+                error=ReportInputError,
+                name=f"`analysis_table` (used by the {model.name} nomogram)",
+                fix=f"load the analysis_table of the training run; {run_first('analysis_table')}",
+            )
             spec = {"column": term.column, "label": term.display}
             if term.kind == "categorical":
-                spec |= {"kind": "categorical",
-                         "levels": [str(v) for v in term.level_labels()]}
+                spec |= {"kind": "categorical", "levels": [str(v) for v in term.level_labels()]}
             else:
                 seen = pd.to_numeric(training[term.column], errors="coerce").dropna()
                 spec |= {"kind": "numeric", "min": float(seen.min()), "max": float(seen.max())}
@@ -235,7 +239,8 @@ def _input_row(spec: Mapping[str, Any]) -> str:
     label = html.escape(spec["label"])
     if spec["kind"] == "categorical":
         options = '<option value="">(choose)</option>' + "".join(
-            f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in spec["levels"])
+            f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in spec["levels"]
+        )
         field = f'<select id="input-{col}" name="{col}">{options}</select>'
         hint = "levels seen in training"
     else:
@@ -243,9 +248,11 @@ def _input_row(spec: Mapping[str, Any]) -> str:
         hint = f"training range {spec['min']:g} to {spec['max']:g}"
         if spec.get("note"):
             hint += f"; {spec['note']}"
-    return (f'<tr><th><label for="input-{col}">{label}</label><br><span class="note">'
-            f"{html.escape(col)}</span></th><td>{field}<br><span class=\"note\">{html.escape(hint)}"
-            f'</span><br><span class="range-warning" id="warning-{col}"></span></td></tr>')
+    return (
+        f'<tr><th><label for="input-{col}">{label}</label><br><span class="note">'
+        f'{html.escape(col)}</span></th><td>{field}<br><span class="note">{html.escape(hint)}'
+        f'</span><br><span class="range-warning" id="warning-{col}"></span></td></tr>'
+    )
 
 
 def _output_table(models: Sequence[Mapping[str, Any]], horizons: Sequence[float]) -> str:
@@ -253,12 +260,18 @@ def _output_table(models: Sequence[Mapping[str, Any]], horizons: Sequence[float]
     head = "".join(f"<th>{html.escape(m['name'])} nomogram</th>" for m in avail)
 
     def row(label: str, key: str) -> str:
-        cells = "".join(f'<td class="out" id="{html.escape(m["name"])}-{key}">-</td>' for m in avail)
+        cells = "".join(
+            f'<td class="out" id="{html.escape(m["name"])}-{key}">-</td>' for m in avail
+        )
         return f"<tr><th>{html.escape(label)}</th>{cells}</tr>"
 
-    rows = [row("Total points", "total_points"), row("Linear predictor (higher = worse)",
-                                                     "linear_predictor")]
-    rows += [row(f"Predicted survival at {h:g} months", f"surv-{j}") for j, h in enumerate(horizons)]
+    rows = [
+        row("Total points", "total_points"),
+        row("Linear predictor (higher = worse)", "linear_predictor"),
+    ]
+    rows += [
+        row(f"Predicted survival at {h:g} months", f"surv-{j}") for j, h in enumerate(horizons)
+    ]
     rows.append(row("Risk group (training median LP)", "risk_group"))
     cut = "".join(f"<td>{m['lp_cutoff']:.{DIGITS['lp_cutoff']}f}</td>" for m in avail)
     rows.append(f"<tr><th>Risk cut-off (LP)</th>{cut}</tr>")
@@ -267,10 +280,16 @@ def _output_table(models: Sequence[Mapping[str, Any]], horizons: Sequence[float]
     return f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
 
 
-def calculator_page(models: Sequence[NomogramModel], training: pd.DataFrame, *,
-                    horizons: Sequence[float], banner: str | None = None,
-                    on_out_of_range: str = "refuse", out_of_range_margin: float = 0.5,
-                    title: str = "HCC nomogram calculator") -> str:
+def calculator_page(
+    models: Sequence[NomogramModel],
+    training: pd.DataFrame,
+    *,
+    horizons: Sequence[float],
+    banner: str | None = None,
+    on_out_of_range: str = "refuse",
+    out_of_range_margin: float = 0.5,
+    title: str = "HCC nomogram calculator",
+) -> str:
     """The calculator as one complete HTML document (no network access, inline JS).
 
     ``training``: the training cohort's rows (numeric input ranges); ``banner``: the red
@@ -280,33 +299,48 @@ def calculator_page(models: Sequence[NomogramModel], training: pd.DataFrame, *,
     """
     specs = [model_spec(m, horizons) for m in models]
     if not any(s["available"] for s in specs):
-        raise ReportInputError("no nomogram model is available, so the calculator has nothing "
-                               "to compute.", fix=run_first("clinical.nomogram_model"))
+        raise ReportInputError(
+            "no nomogram model is available, so the calculator has nothing to compute.",
+            fix=run_first("clinical.nomogram_model"),
+        )
     inputs = input_specs(models, training)
-    data = {"models": specs, "inputs": inputs, "digits": DIGITS,
-            "out_of_range": {"mode": on_out_of_range, "margin": float(out_of_range_margin)}}
-    unavailable = "".join(f'<p class="note">{html.escape(s["name"])} nomogram: not available '
-                          f'({html.escape(s["reason"])}).</p>' for s in specs if not s["available"])
+    data = {
+        "models": specs,
+        "inputs": inputs,
+        "digits": DIGITS,
+        "out_of_range": {"mode": on_out_of_range, "margin": float(out_of_range_margin)},
+    }
+    unavailable = "".join(
+        f'<p class="note">{html.escape(s["name"])} nomogram: not available '
+        f"({html.escape(s['reason'])}).</p>"
+        for s in specs
+        if not s["available"]
+    )
     rows = "".join(_input_row(s) for s in inputs)
-    return "\n".join([
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
-        f"</title><style>{CSS}</style></head><body>",
-        f'<div class="banner" role="alert">&#9888; {html.escape(banner)}</div>' if banner else "",
-        f"<h1>{html.escape(title)}</h1>",
-        '<p class="note">Cox nomograms of Zhang et al., Front. Oncol. 2020;10:593292, reproduced '
-        "with hcc-nomogram: the frozen models of this run. Pick each factor; the points, linear "
-        "predictor, predicted overall survival and risk group update at once and equal the "
-        "predict pipeline's. Higher points / linear predictor = higher hazard = worse. Works "
-        "offline. Research use only; not a medical device.</p>",
-        unavailable,
-        '<div class="layout"><div><h2>Factors</h2>',
-        f'<form id="calculator-form" onsubmit="return false"><table>{rows}</table></form>',
-        '</div><div><h2>Prediction</h2>', _output_table(specs, horizons),
-        '<p class="range-warning" id="warnings"></p></div></div>',
-        f'<script id="calculator-data" type="application/json">{_json_for_script(data)}</script>',
-        f"<script>{SCRIPT}</script>",
-        "</body></html>\n",
-    ])
+    return "\n".join(
+        [
+            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
+            f"</title><style>{CSS}</style></head><body>",
+            f'<div class="banner" role="alert">&#9888; {html.escape(banner)}</div>'
+            if banner
+            else "",
+            f"<h1>{html.escape(title)}</h1>",
+            '<p class="note">Cox nomograms of Zhang et al., Front. Oncol. 2020;10:593292, reproduced '
+            "with hcc-nomogram: the frozen models of this run. Pick each factor; the points, linear "
+            "predictor, predicted overall survival and risk group update at once and equal the "
+            "predict pipeline's. Higher points / linear predictor = higher hazard = worse. Works "
+            "offline. Research use only; not a medical device.</p>",
+            unavailable,
+            '<div class="layout"><div><h2>Factors</h2>',
+            f'<form id="calculator-form" onsubmit="return false"><table>{rows}</table></form>',
+            "</div><div><h2>Prediction</h2>",
+            _output_table(specs, horizons),
+            '<p class="range-warning" id="warnings"></p></div></div>',
+            f'<script id="calculator-data" type="application/json">{_json_for_script(data)}</script>',
+            f"<script>{SCRIPT}</script>",
+            "</body></html>\n",
+        ]
+    )
 
 
 EMBED_SCRIPT = r"""
@@ -327,16 +361,20 @@ def calculator_section(page: str, *, dataset: str = "nomogram_calculator") -> Se
     opens it alone in a new tab; the same page is the versioned catalog dataset ``dataset``."""
     encoded = base64.b64encode(page.encode("utf-8")).decode("ascii")
     sec = Section("calculator", "Interactive nomogram calculator")
-    sec.text("Pick the factors of one patient and read the total points, linear predictor, "
-             "predicted overall survival at the nomogram's horizons and risk group of both "
-             "nomograms; the "
-             "numbers equal the predict pipeline's (same frozen models, baseline survival, points "
-             f"scale and risk cut-off). The page is also saved alone as the dataset `{dataset}` "
-             f"(data/08_reporting/{dataset}.html/<version>/), to share or open offline.")
-    sec.html(f'<p><a id="calculator-open" href="#" target="_blank" rel="noopener" '
-             f'download="{dataset}.html">Open the calculator on its own page</a></p>'
-             f'<div id="calculator-embed" data-page="{encoded}"></div>'
-             '<iframe id="calculator-frame" title="nomogram calculator" '
-             'style="width:100%;height:720px;border:1px solid #ccc"></iframe>'
-             f"<script>{EMBED_SCRIPT}</script>")
+    sec.text(
+        "Pick the factors of one patient and read the total points, linear predictor, "
+        "predicted overall survival at the nomogram's horizons and risk group of both "
+        "nomograms; the "
+        "numbers equal the predict pipeline's (same frozen models, baseline survival, points "
+        f"scale and risk cut-off). The page is also saved alone as the dataset `{dataset}` "
+        f"(data/08_reporting/{dataset}.html/<version>/), to share or open offline."
+    )
+    sec.html(
+        f'<p><a id="calculator-open" href="#" target="_blank" rel="noopener" '
+        f'download="{dataset}.html">Open the calculator on its own page</a></p>'
+        f'<div id="calculator-embed" data-page="{encoded}"></div>'
+        '<iframe id="calculator-frame" title="nomogram calculator" '
+        'style="width:100%;height:720px;border:1px solid #ccc"></iframe>'
+        f"<script>{EMBED_SCRIPT}</script>"
+    )
     return sec

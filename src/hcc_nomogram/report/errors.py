@@ -58,11 +58,19 @@ def require_input(data, dataset: str, section: str, pipeline: str | None = None)
 
 
 def require_columns(
-    frame: pd.DataFrame, columns: Iterable[str], dataset: str, section: str,
+    frame: pd.DataFrame,
+    columns: Iterable[str],
+    dataset: str,
+    section: str,
     pipeline: str | None = None,
 ) -> pd.DataFrame:
     """Check that ``frame`` (dataset ``dataset``) is present and has ``columns``."""
     require_input(frame, dataset, section, pipeline)
-    errors.require_columns(frame, columns, name=f"`{dataset}` (report section '{section}')",
-                           fix=f"re-{run_first(dataset, pipeline)}", error=ReportInputError)
+    errors.require_columns(
+        frame,
+        columns,
+        name=f"`{dataset}` (report section '{section}')",
+        fix=f"re-{run_first(dataset, pipeline)}",
+        error=ReportInputError,
+    )
     return frame

@@ -67,10 +67,17 @@ class Section:
         self.blocks.append(raw_html)
         return self
 
-    def table(self, frame: pd.DataFrame, *, caption: str = "", index: bool = False,
-              float_format: str = "{:.3f}") -> Section:
-        self.blocks.append(table_html(frame, caption=caption, index=index,
-                                      float_format=float_format))
+    def table(
+        self,
+        frame: pd.DataFrame,
+        *,
+        caption: str = "",
+        index: bool = False,
+        float_format: str = "{:.3f}",
+    ) -> Section:
+        self.blocks.append(
+            table_html(frame, caption=caption, index=index, float_format=float_format)
+        )
         return self
 
     def figure(self, fig: go.Figure, *, name: str, caption: str = "") -> Section:
@@ -85,17 +92,28 @@ class Section:
         return cls(id=d["id"], title=d["title"], blocks=list(d["blocks"]))
 
 
-def table_html(frame: pd.DataFrame, *, caption: str = "", index: bool = False,
-               float_format: str = "{:.3f}") -> str:
-    body = frame.to_html(index=index, classes="report-table", border=0, na_rep="",
-                         float_format=float_format.format, escape=True)
+def table_html(
+    frame: pd.DataFrame, *, caption: str = "", index: bool = False, float_format: str = "{:.3f}"
+) -> str:
+    body = frame.to_html(
+        index=index,
+        classes="report-table",
+        border=0,
+        na_rep="",
+        float_format=float_format.format,
+        escape=True,
+    )
     cap = f"<p><b>{_html.escape(caption)}</b></p>" if caption else ""
     return cap + body
 
 
 def figure_html(fig: go.Figure, *, name: str, caption: str = "") -> str:
-    div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{name}",
-                      config={"displaylogo": False, "responsive": True})
+    div = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"fig-{name}",
+        config={"displaylogo": False, "responsive": True},
+    )
     cap = f'<p class="note">{_html.escape(caption)}</p>' if caption else ""
     return f'<div class="report-figure" data-figure="{_html.escape(name)}">{div}{cap}</div>'
 
@@ -104,20 +122,26 @@ def banner_html(message: str) -> str:
     return f'<div class="banner" role="alert">&#9888; {_html.escape(message)}</div>'
 
 
-def render_report(sections: Sequence[Section | Mapping[str, Any]], *, title: str,
-                  banners: Iterable[str] = (), subtitle: str = "") -> str:
+def render_report(
+    sections: Sequence[Section | Mapping[str, Any]],
+    *,
+    title: str,
+    banners: Iterable[str] = (),
+    subtitle: str = "",
+) -> str:
     """The full HTML document; Plotly's JS is inlined exactly once in ``<head>``."""
     secs = [s if isinstance(s, Section) else Section.from_dict(s) for s in sections]
     nav = "".join(f'<li><a href="#{s.id}">{_html.escape(s.title)}</a></li>' for s in secs)
     body = "\n".join(
         f'<section id="{s.id}" class="report-section"><h2>{_html.escape(s.title)}</h2>\n'
-        + "\n".join(s.blocks) + "</section>"
+        + "\n".join(s.blocks)
+        + "</section>"
         for s in secs
     )
     banner = "".join(banner_html(b) for b in banners)
     sub = f'<p class="note">{_html.escape(subtitle)}</p>' if subtitle else ""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{_html.escape(title)}</title><style>{CSS}</style>"
         f"<script>{ERROR_COLLECTOR}</script>"
         f'<script type="text/javascript">{get_plotlyjs()}</script></head>\n'

@@ -26,16 +26,24 @@ def _downsample(a: np.ndarray | None, stride: int) -> np.ndarray | None:
 
 def _gray(img: np.ndarray, *, window: tuple[float, float] | None = None) -> go.Heatmap:
     lo, hi = window or (float(np.percentile(img, 1)), float(np.percentile(img, 99)))
-    return go.Heatmap(z=np.round(img.astype(float), 3), colorscale="gray", zmin=lo, zmax=hi,
-                      showscale=False, hoverinfo="skip")
+    return go.Heatmap(
+        z=np.round(img.astype(float), 3),
+        colorscale="gray",
+        zmin=lo,
+        zmax=hi,
+        showscale=False,
+        hoverinfo="skip",
+    )
 
 
 def _contour(mask: np.ndarray, colour: str = "#ff3b3b") -> go.Contour:
     return go.Contour(
-        z=(mask > 0).astype(np.uint8), contours={"start": 0.5, "end": 0.5, "size": 1,
-                                                 "coloring": "lines"},
-        line={"color": colour, "width": 2}, colorscale=[[0, colour], [1, colour]],
-        showscale=False, hoverinfo="skip",
+        z=(mask > 0).astype(np.uint8),
+        contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
+        line={"color": colour, "width": 2},
+        colorscale=[[0, colour], [1, colour]],
+        showscale=False,
+        hoverinfo="skip",
     )
 
 
@@ -54,18 +62,32 @@ def image_grid_figure(
     """
     n_rows, n_cols = len(panels), max(len(r) for r in panels)
     titles = [p.get("title", "") for r in panels for p in r]
-    fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=titles or None,
-                        horizontal_spacing=0.02, vertical_spacing=0.06)
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        subplot_titles=titles or None,
+        horizontal_spacing=0.02,
+        vertical_spacing=0.06,
+    )
     for i, row in enumerate(panels, start=1):
         for j, panel in enumerate(row, start=1):
             img = _downsample(panel["image"], stride)
             fig.add_trace(_gray(img), row=i, col=j)
             overlay = _downsample(panel.get("overlay"), stride)
             if overlay is not None:
-                fig.add_trace(go.Heatmap(z=np.round(overlay.astype(float), 3), colorscale="Jet",
-                                         zmin=0, zmax=1, opacity=0.45, showscale=(i, j) == (1, 1),
-                                         colorbar={"title": "CAM", "len": 0.5}),
-                              row=i, col=j)
+                fig.add_trace(
+                    go.Heatmap(
+                        z=np.round(overlay.astype(float), 3),
+                        colorscale="Jet",
+                        zmin=0,
+                        zmax=1,
+                        opacity=0.45,
+                        showscale=(i, j) == (1, 1),
+                        colorbar={"title": "CAM", "len": 0.5},
+                    ),
+                    row=i,
+                    col=j,
+                )
             mask = _downsample(panel.get("mask"), stride)
             if mask is not None and np.any(mask):
                 fig.add_trace(_contour(mask), row=i, col=j)
@@ -77,11 +99,23 @@ def image_grid_figure(
             fig.update_yaxes(scaleanchor=f"x{'' if k == 1 else k}", row=i, col=j)
     if row_titles:
         for i, t in enumerate(row_titles):
-            fig.add_annotation(text=f"<b>{t}</b>", x=-0.01, xref="paper", xanchor="right",
-                               y=1 - (i + 0.5) / n_rows, yref="paper", showarrow=False,
-                               textangle=-90)
-    fig.update_layout(title=title, height=80 + cell_px * n_rows, width=None,
-                      margin={"l": 50, "r": 20, "t": 80, "b": 20}, template="simple_white")
+            fig.add_annotation(
+                text=f"<b>{t}</b>",
+                x=-0.01,
+                xref="paper",
+                xanchor="right",
+                y=1 - (i + 0.5) / n_rows,
+                yref="paper",
+                showarrow=False,
+                textangle=-90,
+            )
+    fig.update_layout(
+        title=title,
+        height=80 + cell_px * n_rows,
+        width=None,
+        margin={"l": 50, "r": 20, "t": 80, "b": 20},
+        template="simple_white",
+    )
     if col_titles:
         fig.update_layout(title=f"{title}<br><sup>{' | '.join(col_titles)}</sup>")
     return fig

@@ -33,24 +33,28 @@ def nice_step(span: float, target_ticks: int = 10) -> float:
     return float(next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw))
 
 
-def survival_tick_positions(survival_by_total: pd.DataFrame, time: float,
-                            ticks: Sequence[float] = DEFAULT_SURVIVAL_TICKS) -> pd.DataFrame:
+def survival_tick_positions(
+    survival_by_total: pd.DataFrame, time: float, ticks: Sequence[float] = DEFAULT_SURVIVAL_TICKS
+) -> pd.DataFrame:
     """Total points at which predicted ``time``-survival equals each tick (within range)."""
     cur = survival_by_total[survival_by_total["time"] == time].sort_values("total_points")
     tp, s = cur["total_points"].to_numpy(float), cur["survival"].to_numpy(float)
     if len(cur) < 2:
         return pd.DataFrame({"survival": [], "total_points": []})
     order = np.argsort(s)  # survival decreases with total points; interp needs increasing x
-    rows = [
-        (p, float(np.interp(p, s[order], tp[order])))
-        for p in ticks
-        if s.min() <= p <= s.max()
-    ]
+    rows = [(p, float(np.interp(p, s[order], tp[order]))) for p in ticks if s.min() <= p <= s.max()]
     return pd.DataFrame(rows, columns=["survival", "total_points"])
 
 
-def _axis_row(y: float, xs: Sequence[float], labels: Sequence[str], name: str, colour: str,
-              *, label_above: bool = True) -> list[go.Scatter]:
+def _axis_row(
+    y: float,
+    xs: Sequence[float],
+    labels: Sequence[str],
+    name: str,
+    colour: str,
+    *,
+    label_above: bool = True,
+) -> list[go.Scatter]:
     xs = np.asarray(xs, dtype=float)
     lo, hi = float(np.min(xs)), float(np.max(xs))
     line_x, line_y = [lo, hi, None], [y, y, None]
@@ -58,19 +62,38 @@ def _axis_row(y: float, xs: Sequence[float], labels: Sequence[str], name: str, c
         line_x += [x, x, None]
         line_y += [y, y + (TICK if label_above else -TICK), None]
     return [
-        go.Scatter(x=line_x, y=line_y, mode="lines", line={"color": colour, "width": 1.5},
-                   hoverinfo="skip", showlegend=False, name=name),
-        go.Scatter(x=xs, y=[y + (0.42 if label_above else -0.42)] * len(xs), mode="text",
-                   text=list(labels), textfont={"size": 11, "color": colour},
-                   hovertext=[f"{name}: {lab}" for lab in labels], hoverinfo="text",
-                   showlegend=False, name=name),
+        go.Scatter(
+            x=line_x,
+            y=line_y,
+            mode="lines",
+            line={"color": colour, "width": 1.5},
+            hoverinfo="skip",
+            showlegend=False,
+            name=name,
+        ),
+        go.Scatter(
+            x=xs,
+            y=[y + (0.42 if label_above else -0.42)] * len(xs),
+            mode="text",
+            text=list(labels),
+            textfont={"size": 11, "color": colour},
+            hovertext=[f"{name}: {lab}" for lab in labels],
+            hoverinfo="text",
+            showlegend=False,
+            name=name,
+        ),
     ]
 
 
-def nomogram_figure(factor_points: pd.DataFrame, survival_by_total: pd.DataFrame, *,
-                    times: Sequence[float] = (12, 24, 36), title: str = "Nomogram",
-                    survival_label: str = "{t:g}-month OS probability",
-                    survival_ticks: Sequence[float] = DEFAULT_SURVIVAL_TICKS) -> go.Figure:
+def nomogram_figure(
+    factor_points: pd.DataFrame,
+    survival_by_total: pd.DataFrame,
+    *,
+    times: Sequence[float] = (12, 24, 36),
+    title: str = "Nomogram",
+    survival_label: str = "{t:g}-month OS probability",
+    survival_ticks: Sequence[float] = DEFAULT_SURVIVAL_TICKS,
+) -> go.Figure:
     """The nomogram as a figure; see the module docstring for the two input tables."""
     for col in ("factor", "level", "points"):
         if col not in factor_points:
@@ -87,18 +110,26 @@ def nomogram_figure(factor_points: pd.DataFrame, survival_by_total: pd.DataFrame
     traces: list[go.Scatter] = []
     labels_y: list[tuple[float, str]] = []
     y = 0.0
-    traces += _axis_row(y, np.arange(0, 101, 10), [f"{v:g}" for v in range(0, 101, 10)],
-                        "Points", "black")
+    traces += _axis_row(
+        y, np.arange(0, 101, 10), [f"{v:g}" for v in range(0, 101, 10)], "Points", "black"
+    )
     labels_y.append((y, "Points"))
     for k, factor in enumerate(factors, start=1):
         y = -float(k)
         rows = factor_points[factor_points["factor"] == factor].sort_values("points")
-        traces += _axis_row(y, rows["points"], [str(v) for v in rows["level"]], str(factor),
-                            "#1f3b73", label_above=k % 2 == 1 or len(rows) <= 6)
+        traces += _axis_row(
+            y,
+            rows["points"],
+            [str(v) for v in rows["level"]],
+            str(factor),
+            "#1f3b73",
+            label_above=k % 2 == 1 or len(rows) <= 6,
+        )
         labels_y.append((y, str(factor)))
     y -= 1.3
-    traces += _axis_row(y, total_ticks * scale, [f"{v:g}" for v in total_ticks], "Total points",
-                        "black")
+    traces += _axis_row(
+        y, total_ticks * scale, [f"{v:g}" for v in total_ticks], "Total points", "black"
+    )
     labels_y.append((y, "Total points"))
     available = set(np.asarray(survival_by_total["time"], dtype=float))
     for t in times:
@@ -110,16 +141,27 @@ def nomogram_figure(factor_points: pd.DataFrame, survival_by_total: pd.DataFrame
             continue
         y -= 1.0
         name = survival_label.format(t=float(t))
-        traces += _axis_row(y, ticks["total_points"] * scale, [f"{v:g}" for v in ticks["survival"]],
-                            name, "#a11d21", label_above=False)
+        traces += _axis_row(
+            y,
+            ticks["total_points"] * scale,
+            [f"{v:g}" for v in ticks["survival"]],
+            name,
+            "#a11d21",
+            label_above=False,
+        )
         labels_y.append((y, name))
 
     fig = go.Figure(traces)
     for yy, text in labels_y:
-        fig.add_annotation(x=-2, y=yy, text=f"<b>{text}</b>", showarrow=False, xanchor="right",
-                           font={"size": 12})
+        fig.add_annotation(
+            x=-2, y=yy, text=f"<b>{text}</b>", showarrow=False, xanchor="right", font={"size": 12}
+        )
     fig.update_xaxes(visible=False, range=[-45, 105])
     fig.update_yaxes(visible=False, range=[y - 0.8, 0.8])
-    fig.update_layout(title=title, template="simple_white", height=90 + 48 * (len(labels_y) + 1),
-                      margin={"l": 20, "r": 20, "t": 60, "b": 20})
+    fig.update_layout(
+        title=title,
+        template="simple_white",
+        height=90 + 48 * (len(labels_y) + 1),
+        margin={"l": 20, "r": 20, "t": 60, "b": 20},
+    )
     return fig

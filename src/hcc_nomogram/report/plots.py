@@ -71,11 +71,16 @@ def km_figure(
         colour = _colour(g, i)
         fig.add_trace(
             go.Scatter(
-                x=steps["time"], y=steps["survival"], mode="lines", line_shape="hv",
-                line={"color": colour, "width": 2}, name=f"{g} (n={int(sel.sum())})",
+                x=steps["time"],
+                y=steps["survival"],
+                mode="lines",
+                line_shape="hv",
+                line={"color": colour, "width": 2},
+                name=f"{g} (n={int(sel.sum())})",
                 legendgroup=g,
             ),
-            row=1, col=1,
+            row=1,
+            col=1,
         )
         censored = sel & (event == 0)
         if censored.any():
@@ -83,96 +88,155 @@ def km_figure(
             s_at = steps["survival"].to_numpy()[np.clip(idx, 0, None)]
             fig.add_trace(
                 go.Scatter(
-                    x=time[censored], y=s_at, mode="markers",
+                    x=time[censored],
+                    y=s_at,
+                    mode="markers",
                     marker={"symbol": "line-ns-open", "size": 8, "color": colour},
-                    showlegend=False, legendgroup=g, hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup=g,
+                    hoverinfo="skip",
                 ),
-                row=1, col=1,
+                row=1,
+                col=1,
             )
         risk = numbers_at_risk(time[sel], ticks)
         fig.add_trace(
             go.Scatter(
-                x=ticks, y=[g] * len(ticks), mode="text", text=[str(r) for r in risk],
-                textfont={"color": colour}, showlegend=False, hoverinfo="skip",
+                x=ticks,
+                y=[g] * len(ticks),
+                mode="text",
+                text=[str(r) for r in risk],
+                textfont={"color": colour},
+                showlegend=False,
+                hoverinfo="skip",
             ),
-            row=2, col=1,
+            row=2,
+            col=1,
         )
     if show_logrank and len(groups) > 1:
         keep = np.isin(group, groups)
         p = logrank_p(time[keep], event[keep], group[keep])
         fig.add_annotation(
-            x=0.02, y=0.05, xref="x domain", yref="y domain", showarrow=False,
-            text=f"Log-rank {format_p(p)}", font={"size": 14}, xanchor="left",
+            x=0.02,
+            y=0.05,
+            xref="x domain",
+            yref="y domain",
+            showarrow=False,
+            text=f"Log-rank {format_p(p)}",
+            font={"size": 14},
+            xanchor="left",
         )
     fig.update_yaxes(range=[0, 1.03], title_text=survival_label, row=1, col=1)
     fig.update_yaxes(
-        title_text="At risk", categoryorder="array", categoryarray=list(reversed(groups)),
-        showline=False, ticks="", row=2, col=1,
+        title_text="At risk",
+        categoryorder="array",
+        categoryarray=list(reversed(groups)),
+        showline=False,
+        ticks="",
+        row=2,
+        col=1,
     )
     fig.update_xaxes(range=[0, max_time * 1.02], tickvals=ticks, row=1, col=1)
     fig.update_xaxes(title_text=time_label, tickvals=ticks, row=2, col=1)
     fig.update_layout(
-        title=title, template=TEMPLATE, height=520, legend={"x": 0.99, "xanchor": "right", "y": 0.99}
+        title=title,
+        template=TEMPLATE,
+        height=520,
+        legend={"x": 0.99, "xanchor": "right", "y": 0.99},
     )
     return fig
 
 
-def icc_histogram(icc: pd.DataFrame, *, threshold: float, icc_columns: Sequence[str],
-                  title: str = "Feature reproducibility (ICC)") -> go.Figure:
+def icc_histogram(
+    icc: pd.DataFrame,
+    *,
+    threshold: float,
+    icc_columns: Sequence[str],
+    title: str = "Feature reproducibility (ICC)",
+) -> go.Figure:
     """ICC distribution per phase and ICC type with the threshold line.
 
     ``icc`` has a ``phase`` column plus one column per ICC type (e.g. ``icc_intra``,
     ``icc_inter``); a feature passes when every ICC column is >= ``threshold``.
     """
     phases = list(pd.unique(icc["phase"]))
-    fig = make_subplots(rows=1, cols=len(phases), subplot_titles=[
-        f"{ph}: {int((icc.loc[icc['phase'] == ph, list(icc_columns)] >= threshold).all(axis=1).sum())}"
-        f" of {int((icc['phase'] == ph).sum())} features pass"
-        for ph in phases
-    ])
+    fig = make_subplots(
+        rows=1,
+        cols=len(phases),
+        subplot_titles=[
+            f"{ph}: {int((icc.loc[icc['phase'] == ph, list(icc_columns)] >= threshold).all(axis=1).sum())}"
+            f" of {int((icc['phase'] == ph).sum())} features pass"
+            for ph in phases
+        ],
+    )
     for j, ph in enumerate(phases, start=1):
         sub = icc[icc["phase"] == ph]
         for i, col in enumerate(icc_columns):
             fig.add_trace(
                 go.Histogram(
-                    x=sub[col], name=col, xbins={"start": 0, "end": 1.0001, "size": 0.025},
-                    marker_color=PALETTE[i], opacity=0.6, showlegend=j == 1, legendgroup=col,
+                    x=sub[col],
+                    name=col,
+                    xbins={"start": 0, "end": 1.0001, "size": 0.025},
+                    marker_color=PALETTE[i],
+                    opacity=0.6,
+                    showlegend=j == 1,
+                    legendgroup=col,
                 ),
-                row=1, col=j,
+                row=1,
+                col=j,
             )
         fig.add_vline(x=threshold, line_dash="dash", line_color="black", row=1, col=j)
-        fig.update_xaxes(title_text="ICC", range=[min(0.0, float(sub[list(icc_columns)].min().min())), 1.0],
-                         row=1, col=j)
+        fig.update_xaxes(
+            title_text="ICC",
+            range=[min(0.0, float(sub[list(icc_columns)].min().min())), 1.0],
+            row=1,
+            col=j,
+        )
     fig.update_yaxes(title_text="Features", row=1, col=1)
     fig.update_layout(barmode="overlay", title=title, template=TEMPLATE, height=420)
     return fig
 
 
-def signature_weights_figure(weights: pd.DataFrame, *, feature_col: str = "feature",
-                             weight_col: str = "coefficient",
-                             title: str = "Deep learning signature: selected features") -> go.Figure:
+def signature_weights_figure(
+    weights: pd.DataFrame,
+    *,
+    feature_col: str = "feature",
+    weight_col: str = "coefficient",
+    title: str = "Deep learning signature: selected features",
+) -> go.Figure:
     """Horizontal bar chart of the selected features' Cox coefficients (higher = worse)."""
     w = weights[[feature_col, weight_col]].copy()
     w = w[w[weight_col] != 0].sort_values(weight_col)
     fig = go.Figure(
         go.Bar(
-            x=w[weight_col], y=w[feature_col], orientation="h",
+            x=w[weight_col],
+            y=w[feature_col],
+            orientation="h",
             marker_color=np.where(w[weight_col] > 0, "#d62728", "#1f77b4"),
         )
     )
     fig.update_layout(
-        title=f"{title} ({len(w)})", template=TEMPLATE,
+        title=f"{title} ({len(w)})",
+        template=TEMPLATE,
         xaxis_title="Coefficient (log hazard per SD; > 0 = worse)",
         height=max(300, 22 * len(w) + 120),
     )
     return fig
 
 
-def cv_curve_figure(cv: pd.DataFrame, *, x_col: str, mean_col: str, sd_col: str | None = None,
-                    selected_x: float | None = None, group_cols: Sequence[str] = (),
-                    selected_col: str | None = None, log_x: bool = True,
-                    y_label: str = "Cross-validated C-index",
-                    title: str = "Elastic-net penalty: cross-validation") -> go.Figure:
+def cv_curve_figure(
+    cv: pd.DataFrame,
+    *,
+    x_col: str,
+    mean_col: str,
+    sd_col: str | None = None,
+    selected_x: float | None = None,
+    group_cols: Sequence[str] = (),
+    selected_col: str | None = None,
+    log_x: bool = True,
+    y_label: str = "Cross-validated C-index",
+    title: str = "Elastic-net penalty: cross-validation",
+) -> go.Figure:
     """Cross-validation curve(s) over the penalty, with the chosen configuration marked.
 
     One line per combination of ``group_cols`` (e.g. ``k, l1_ratio`` of the signature grid);
@@ -181,67 +245,123 @@ def cv_curve_figure(cv: pd.DataFrame, *, x_col: str, mean_col: str, sd_col: str 
     """
     groups = [c for c in group_cols if c in cv]
     cv = cv.sort_values(groups + [x_col])
-    chosen = cv[cv[selected_col].astype(bool)] if selected_col and selected_col in cv else cv.iloc[:0]
+    chosen = (
+        cv[cv[selected_col].astype(bool)] if selected_col and selected_col in cv else cv.iloc[:0]
+    )
     fig = go.Figure()
     parts = list(cv.groupby(groups, sort=False)) if groups else [((), cv)]
     for i, (raw_key, sub) in enumerate(parts):
         key = raw_key if isinstance(raw_key, tuple) else (raw_key,)
-        is_chosen = not groups or (not chosen.empty and all(
-            chosen.iloc[0][c] == v for c, v in zip(groups, key)))
-        name = ", ".join(f"{c}={v:g}" if isinstance(v, int | float) else f"{c}={v}"
-                         for c, v in zip(groups, key)) or "mean"
+        is_chosen = not groups or (
+            not chosen.empty and all(chosen.iloc[0][c] == v for c, v in zip(groups, key))
+        )
+        name = (
+            ", ".join(
+                f"{c}={v:g}" if isinstance(v, int | float) else f"{c}={v}"
+                for c, v in zip(groups, key)
+            )
+            or "mean"
+        )
         colour = PALETTE[i % len(PALETTE)]
         if sd_col is not None and sd_col in sub and is_chosen:
-            fig.add_trace(go.Scatter(
-                x=np.r_[sub[x_col], sub[x_col][::-1]],
-                y=np.r_[sub[mean_col] + sub[sd_col], (sub[mean_col] - sub[sd_col])[::-1]],
-                fill="toself", fillcolor="rgba(31,119,180,0.15)", line={"width": 0},
-                name=f"± 1 SD ({name})" if groups else "± 1 SD", hoverinfo="skip",
-            ))
-        fig.add_trace(go.Scatter(x=sub[x_col], y=sub[mean_col], mode="lines+markers", name=name,
-                                 line={"color": colour, "width": 3 if is_chosen and groups else 1.5},
-                                 marker={"size": 4}))
+            fig.add_trace(
+                go.Scatter(
+                    x=np.r_[sub[x_col], sub[x_col][::-1]],
+                    y=np.r_[sub[mean_col] + sub[sd_col], (sub[mean_col] - sub[sd_col])[::-1]],
+                    fill="toself",
+                    fillcolor="rgba(31,119,180,0.15)",
+                    line={"width": 0},
+                    name=f"± 1 SD ({name})" if groups else "± 1 SD",
+                    hoverinfo="skip",
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=sub[x_col],
+                y=sub[mean_col],
+                mode="lines+markers",
+                name=name,
+                line={"color": colour, "width": 3 if is_chosen and groups else 1.5},
+                marker={"size": 4},
+            )
+        )
     if not chosen.empty:
         row = chosen.iloc[0]
-        fig.add_trace(go.Scatter(x=[row[x_col]], y=[row[mean_col]], mode="markers",
-                                 marker={"symbol": "star", "size": 16, "color": "#d62728"},
-                                 name=f"selected ({x_col}={row[x_col]:.3g}, C={row[mean_col]:.3f})"))
+        fig.add_trace(
+            go.Scatter(
+                x=[row[x_col]],
+                y=[row[mean_col]],
+                mode="markers",
+                marker={"symbol": "star", "size": 16, "color": "#d62728"},
+                name=f"selected ({x_col}={row[x_col]:.3g}, C={row[mean_col]:.3f})",
+            )
+        )
     if selected_x is not None and np.isfinite(selected_x):
-        fig.add_vline(x=np.log10(selected_x) if log_x else selected_x, line_dash="dash",
-                      annotation_text=f"selected {selected_x:.3g}")
-    fig.update_layout(title=title, template=TEMPLATE, height=440, xaxis_title=x_col,
-                      yaxis_title=y_label)
+        fig.add_vline(
+            x=np.log10(selected_x) if log_x else selected_x,
+            line_dash="dash",
+            annotation_text=f"selected {selected_x:.3g}",
+        )
+    fig.update_layout(
+        title=title, template=TEMPLATE, height=440, xaxis_title=x_col, yaxis_title=y_label
+    )
     if log_x:
         fig.update_xaxes(type="log")
     return fig
 
 
-def cindex_figure(metrics: pd.DataFrame, *, model_col: str = "model", cohort_col: str = "cohort",
-                  value_col: str = "c_index", lower_col: str = "ci_lower",
-                  upper_col: str = "ci_upper", title: str = "C-index (95% CI)") -> go.Figure:
+def cindex_figure(
+    metrics: pd.DataFrame,
+    *,
+    model_col: str = "model",
+    cohort_col: str = "cohort",
+    value_col: str = "c_index",
+    lower_col: str = "ci_lower",
+    upper_col: str = "ci_upper",
+    title: str = "C-index (95% CI)",
+) -> go.Figure:
     """Point-and-whisker plot of C-index with CI, one marker per model and cohort."""
     fig = go.Figure()
     for i, (cohort, sub) in enumerate(metrics.groupby(cohort_col, sort=False)):
-        fig.add_trace(go.Scatter(
-            x=sub[value_col], y=sub[model_col], mode="markers", name=str(cohort),
-            marker={"size": 11, "color": _colour(cohort, i)},
-            error_x={"type": "data", "symmetric": False,
-                     "array": sub[upper_col] - sub[value_col],
-                     "arrayminus": sub[value_col] - sub[lower_col]},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=sub[value_col],
+                y=sub[model_col],
+                mode="markers",
+                name=str(cohort),
+                marker={"size": 11, "color": _colour(cohort, i)},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": sub[upper_col] - sub[value_col],
+                    "arrayminus": sub[value_col] - sub[lower_col],
+                },
+            )
+        )
     fig.add_vline(x=0.5, line_dash="dot", line_color="grey")
-    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="C-index",
-                      height=max(280, 60 * metrics[model_col].nunique() + 160),
-                      scattermode="group")
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        xaxis_title="C-index",
+        height=max(280, 60 * metrics[model_col].nunique() + 160),
+        scattermode="group",
+    )
     return fig
 
 
-def calibration_figure(cal: pd.DataFrame, *, panel_col: str = "cohort", line_col: str = "model",
-                       time_col: str | None = "time", predicted_col: str = "predicted",
-                       observed_col: str = "observed", lower_col: str | None = "lower",
-                       upper_col: str | None = "upper",
-                       rmse: Mapping[tuple, float] | None = None,
-                       title: str = "Calibration of predicted survival") -> go.Figure:
+def calibration_figure(
+    cal: pd.DataFrame,
+    *,
+    panel_col: str = "cohort",
+    line_col: str = "model",
+    time_col: str | None = "time",
+    predicted_col: str = "predicted",
+    observed_col: str = "observed",
+    lower_col: str | None = "lower",
+    upper_col: str | None = "upper",
+    rmse: Mapping[tuple, float] | None = None,
+    title: str = "Calibration of predicted survival",
+) -> go.Figure:
     """Calibration curves (predicted vs Kaplan-Meier observed), one panel per ``panel_col``.
 
     The legend gives each curve's RMSE between predicted and observed (paper Fig 4C): taken
@@ -264,69 +384,134 @@ def calibration_figure(cal: pd.DataFrame, *, panel_col: str = "cohort", line_col
             if rmse is not None:
                 value = float(rmse.get((key[0], key[1] if len(key) > 1 else None, panel), value))
             label = " ".join(
-                [str(key[0])] + ([f"{key[1]:g}-month" if isinstance(key[1], int | float) else str(key[1])]
-                                 if len(key) > 1 else [])
+                [str(key[0])]
+                + (
+                    [f"{key[1]:g}-month" if isinstance(key[1], int | float) else str(key[1])]
+                    if len(key) > 1
+                    else []
+                )
             )
             err = None
             if lower_col in cur and upper_col in cur:
-                err = {"type": "data", "symmetric": False,
-                       "array": cur[upper_col] - cur[observed_col],
-                       "arrayminus": cur[observed_col] - cur[lower_col], "thickness": 1}
-            fig.add_trace(go.Scatter(
-                x=cur[predicted_col], y=cur[observed_col], mode="lines+markers", error_y=err,
-                name=f"{label} ({panel}): RMSE {value:.3f}", line={"color": PALETTE[i % len(PALETTE)]},
-            ), row=1, col=j)
-        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", showlegend=False,
-                                 line={"dash": "dash", "color": "grey"}, hoverinfo="skip"),
-                      row=1, col=j)
+                err = {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": cur[upper_col] - cur[observed_col],
+                    "arrayminus": cur[observed_col] - cur[lower_col],
+                    "thickness": 1,
+                }
+            fig.add_trace(
+                go.Scatter(
+                    x=cur[predicted_col],
+                    y=cur[observed_col],
+                    mode="lines+markers",
+                    error_y=err,
+                    name=f"{label} ({panel}): RMSE {value:.3f}",
+                    line={"color": PALETTE[i % len(PALETTE)]},
+                ),
+                row=1,
+                col=j,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                showlegend=False,
+                line={"dash": "dash", "color": "grey"},
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=j,
+        )
         fig.update_xaxes(title_text="Predicted survival", range=[0, 1], row=1, col=j)
-        fig.update_yaxes(title_text="Observed survival (KM)" if j == 1 else None, range=[0, 1],
-                         row=1, col=j)
-    fig.update_layout(title=title, template=TEMPLATE, height=460,
-                      legend={"orientation": "h", "y": -0.2})
+        fig.update_yaxes(
+            title_text="Observed survival (KM)" if j == 1 else None, range=[0, 1], row=1, col=j
+        )
+    fig.update_layout(
+        title=title, template=TEMPLATE, height=460, legend={"orientation": "h", "y": -0.2}
+    )
     return fig
 
 
-def time_auc_figure(auc: pd.DataFrame, *, time_col: str = "time", auc_col: str = "auc",
-                    model_col: str = "model", cohort_col: str = "cohort",
-                    title: str = "Time-dependent AUC") -> go.Figure:
+def time_auc_figure(
+    auc: pd.DataFrame,
+    *,
+    time_col: str = "time",
+    auc_col: str = "auc",
+    model_col: str = "model",
+    cohort_col: str = "cohort",
+    title: str = "Time-dependent AUC",
+) -> go.Figure:
     """Time-dependent AUC curves, one line per model, one dash style per cohort."""
     fig = go.Figure()
     dashes = ("solid", "dash", "dot", "dashdot")
     cohorts = list(pd.unique(auc[cohort_col])) if cohort_col in auc else [None]
-    for (model, cohort), sub in auc.groupby([model_col, cohort_col] if cohort_col in auc else
-                                            [model_col, model_col], sort=False):
+    for (model, cohort), sub in auc.groupby(
+        [model_col, cohort_col] if cohort_col in auc else [model_col, model_col], sort=False
+    ):
         i = list(pd.unique(auc[model_col])).index(model)
-        fig.add_trace(go.Scatter(
-            x=sub[time_col], y=sub[auc_col], mode="lines+markers",
-            name=f"{model} ({cohort})" if cohort_col in auc else str(model),
-            line={"color": _colour(model, i), "dash": dashes[cohorts.index(cohort) % 4]},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=sub[time_col],
+                y=sub[auc_col],
+                mode="lines+markers",
+                name=f"{model} ({cohort})" if cohort_col in auc else str(model),
+                line={"color": _colour(model, i), "dash": dashes[cohorts.index(cohort) % 4]},
+            )
+        )
     fig.add_hline(y=0.5, line_dash="dot", line_color="grey")
-    fig.update_layout(title=title, template=TEMPLATE, xaxis_title="Months", yaxis_title="AUC(t)",
-                      yaxis_range=[0.4, 1.0], height=420)
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        xaxis_title="Months",
+        yaxis_title="AUC(t)",
+        yaxis_range=[0.4, 1.0],
+        height=420,
+    )
     return fig
 
 
-def registration_metric_figure(qc: pd.DataFrame, *, before_col: str = "registration_metric_before",
-                               after_col: str = "registration_metric_after",
-                               id_col: str = "patient_id",
-                               title: str = "Registration: similarity metric before vs after"
-                               ) -> go.Figure:
+def registration_metric_figure(
+    qc: pd.DataFrame,
+    *,
+    before_col: str = "registration_metric_before",
+    after_col: str = "registration_metric_after",
+    id_col: str = "patient_id",
+    title: str = "Registration: similarity metric before vs after",
+) -> go.Figure:
     """Per-patient registration metric before vs after (points below the diagonal improved
     when the metric is a cost, e.g. SimpleITK's negative mutual information)."""
     d = qc[[id_col, before_col, after_col]].dropna()
     lo = float(min(d[before_col].min(), d[after_col].min())) if len(d) else 0.0
     hi = float(max(d[before_col].max(), d[after_col].max())) if len(d) else 1.0
-    fig = go.Figure([
-        go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line={"dash": "dash", "color": "grey"},
-                   name="no change", hoverinfo="skip"),
-        go.Scatter(x=d[before_col], y=d[after_col], mode="markers", text=d[id_col],
-                   name="patients", marker={"color": PALETTE[0], "size": 8}),
-    ])
-    fig.update_layout(title=title, template=TEMPLATE, height=420,
-                      xaxis_title="metric before registration",
-                      yaxis_title="metric after registration")
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=[lo, hi],
+                y=[lo, hi],
+                mode="lines",
+                line={"dash": "dash", "color": "grey"},
+                name="no change",
+                hoverinfo="skip",
+            ),
+            go.Scatter(
+                x=d[before_col],
+                y=d[after_col],
+                mode="markers",
+                text=d[id_col],
+                name="patients",
+                marker={"color": PALETTE[0], "size": 8},
+            ),
+        ]
+    )
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        height=420,
+        xaxis_title="metric before registration",
+        yaxis_title="metric after registration",
+    )
     return fig
 
 
@@ -357,47 +542,93 @@ def km_table_figure(
         raise ValueError("km_table_figure: no curve to draw.")
     max_time = float(km[time_col].max())
     ticks = np.arange(0.0, max_time + 1e-9, at_risk_every)
-    fig = make_subplots(rows=2, cols=1, row_heights=[0.78, 0.22], shared_xaxes=True,
-                        vertical_spacing=0.08)
+    fig = make_subplots(
+        rows=2, cols=1, row_heights=[0.78, 0.22], shared_xaxes=True, vertical_spacing=0.08
+    )
     for i, g in enumerate(groups):
         cur = km[km[group_col] == g].sort_values(time_col)
         colour = _colour(g, i)
         t = np.r_[0.0, cur[time_col].to_numpy(float)]
         s = np.r_[1.0, cur[survival_col].to_numpy(float)]
         n0 = int((group_sizes or {}).get(g, cur[at_risk_col].iloc[0]))
-        fig.add_trace(go.Scatter(x=t, y=s, mode="lines", line_shape="hv",
-                                 line={"color": colour, "width": 2}, name=f"{g} (n={n0})",
-                                 legendgroup=str(g)), row=1, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=t,
+                y=s,
+                mode="lines",
+                line_shape="hv",
+                line={"color": colour, "width": 2},
+                name=f"{g} (n={n0})",
+                legendgroup=str(g),
+            ),
+            row=1,
+            col=1,
+        )
         times = cur[time_col].to_numpy(float)
         at_risk = cur[at_risk_col].to_numpy(int)
         risk = []
         for tick in ticks:
             idx = np.searchsorted(times, tick, side="left")
             risk.append(0 if idx >= len(times) else (n0 if idx == 0 else int(at_risk[idx])))
-        fig.add_trace(go.Scatter(x=ticks, y=[str(g)] * len(ticks), mode="text",
-                                 text=[str(r) for r in risk], textfont={"color": colour},
-                                 showlegend=False, hoverinfo="skip"), row=2, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=ticks,
+                y=[str(g)] * len(ticks),
+                mode="text",
+                text=[str(r) for r in risk],
+                textfont={"color": colour},
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            row=2,
+            col=1,
+        )
     if p_value is not None:
-        fig.add_annotation(x=0.02, y=0.05, xref="x domain", yref="y domain", showarrow=False,
-                           text=f"Log-rank {format_p(p_value)}", font={"size": 14},
-                           xanchor="left")
+        fig.add_annotation(
+            x=0.02,
+            y=0.05,
+            xref="x domain",
+            yref="y domain",
+            showarrow=False,
+            text=f"Log-rank {format_p(p_value)}",
+            font={"size": 14},
+            xanchor="left",
+        )
     fig.update_yaxes(range=[0, 1.03], title_text=survival_label, row=1, col=1)
-    fig.update_yaxes(title_text="At risk", categoryorder="array",
-                     categoryarray=[str(g) for g in reversed(groups)], showline=False, ticks="",
-                     row=2, col=1)
+    fig.update_yaxes(
+        title_text="At risk",
+        categoryorder="array",
+        categoryarray=[str(g) for g in reversed(groups)],
+        showline=False,
+        ticks="",
+        row=2,
+        col=1,
+    )
     fig.update_xaxes(range=[0, max_time * 1.02], tickvals=ticks, row=1, col=1)
     fig.update_xaxes(title_text="Months", tickvals=ticks, row=2, col=1)
-    fig.update_layout(title=title, template=TEMPLATE, height=520,
-                      legend={"x": 0.99, "xanchor": "right", "y": 0.99})
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        height=520,
+        legend={"x": 0.99, "xanchor": "right", "y": 0.99},
+    )
     return fig
 
 
 def not_available_figure(title: str, note: str = "") -> go.Figure:
     """A placeholder figure that says why there is nothing to draw (e.g. the integrated
     nomogram of a clinical-only run)."""
-    fig = go.Figure(go.Scatter(x=[0.5], y=[0.5], mode="text", text=["not available"],
-                               textfont={"size": 20, "color": "#888"}, hoverinfo="skip",
-                               showlegend=False))
+    fig = go.Figure(
+        go.Scatter(
+            x=[0.5],
+            y=[0.5],
+            mode="text",
+            text=["not available"],
+            textfont={"size": 20, "color": "#888"},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
     if note:
         fig.add_annotation(x=0.5, y=0.3, text=note, showarrow=False, font={"size": 12})
     fig.update_xaxes(visible=False, range=[0, 1])
@@ -406,10 +637,13 @@ def not_available_figure(title: str, note: str = "") -> go.Figure:
     return fig
 
 
-def smooth_calibration_figure(curve: pd.DataFrame, points: pd.DataFrame | None = None, *,
-                              ici: Mapping[tuple, float] | None = None,
-                              title: str = "Smoothed calibration of predicted risk"
-                              ) -> go.Figure:
+def smooth_calibration_figure(
+    curve: pd.DataFrame,
+    points: pd.DataFrame | None = None,
+    *,
+    ici: Mapping[tuple, float] | None = None,
+    title: str = "Smoothed calibration of predicted risk",
+) -> go.Figure:
     """Smoothed calibration curves with their CI band, one panel per (horizon, cohort).
 
     ``curve``: model, cohort, horizon, predicted_risk, observed_risk, ci_lower, ci_upper (the
@@ -418,72 +652,130 @@ def smooth_calibration_figure(curve: pd.DataFrame, points: pd.DataFrame | None =
     ``{(model, horizon, cohort): ICI}`` shown in the legend. Risk = 1 - survival at the
     horizon (higher = worse); the dashed diagonal is perfect calibration.
     """
-    panels = list(curve[["horizon", "cohort"]].drop_duplicates().itertuples(index=False,
-                                                                             name=None))
+    panels = list(curve[["horizon", "cohort"]].drop_duplicates().itertuples(index=False, name=None))
     horizons = list(pd.unique(curve["horizon"]))
     cohorts = list(pd.unique(curve["cohort"]))
-    fig = make_subplots(rows=len(horizons), cols=len(cohorts), shared_xaxes=False,
-                        subplot_titles=[f"{c}, {h:g} months" for h in horizons for c in cohorts])
+    fig = make_subplots(
+        rows=len(horizons),
+        cols=len(cohorts),
+        shared_xaxes=False,
+        subplot_titles=[f"{c}, {h:g} months" for h in horizons for c in cohorts],
+    )
     models = list(pd.unique(curve["model"]))
     for h, c in panels:
         row, col = horizons.index(h) + 1, cohorts.index(c) + 1
         for i, model in enumerate(models):
             colour = _colour(model, i)
-            cur = curve[(curve["model"] == model) & (curve["horizon"] == h)
-                        & (curve["cohort"] == c)].sort_values("predicted_risk")
+            cur = curve[
+                (curve["model"] == model) & (curve["horizon"] == h) & (curve["cohort"] == c)
+            ].sort_values("predicted_risk")
             if cur.empty:
                 continue
             first = row == 1 and col == 1
             if cur["ci_lower"].notna().all():
-                fig.add_trace(go.Scatter(
-                    x=np.r_[cur["predicted_risk"], cur["predicted_risk"][::-1]],
-                    y=np.r_[cur["ci_upper"], cur["ci_lower"][::-1]], fill="toself",
-                    fillcolor=colour, opacity=0.18, line={"width": 0}, hoverinfo="skip",
-                    name=f"{model}: 95% band", showlegend=first, legendgroup=f"{model}band"),
-                    row=row, col=col)
+                fig.add_trace(
+                    go.Scatter(
+                        x=np.r_[cur["predicted_risk"], cur["predicted_risk"][::-1]],
+                        y=np.r_[cur["ci_upper"], cur["ci_lower"][::-1]],
+                        fill="toself",
+                        fillcolor=colour,
+                        opacity=0.18,
+                        line={"width": 0},
+                        hoverinfo="skip",
+                        name=f"{model}: 95% band",
+                        showlegend=first,
+                        legendgroup=f"{model}band",
+                    ),
+                    row=row,
+                    col=col,
+                )
             label = f"{model}: smooth curve"
             if ici is not None and (model, float(h), c) in ici:
                 label = f"{model} {h:g} mo ({c}): ICI {ici[(model, float(h), c)]:.3f}"
-            fig.add_trace(go.Scatter(
-                x=cur["predicted_risk"], y=cur["observed_risk"], mode="lines",
-                line={"color": colour}, name=label, legendgroup=model), row=row, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=cur["predicted_risk"],
+                    y=cur["observed_risk"],
+                    mode="lines",
+                    line={"color": colour},
+                    name=label,
+                    legendgroup=model,
+                ),
+                row=row,
+                col=col,
+            )
             if points is not None and len(points):
-                pts = points[(points["model"] == model) & (points["horizon"] == h)
-                             & (points["cohort"] == c)].dropna(subset=["observed_risk"])
-                fig.add_trace(go.Scatter(
-                    x=pts["predicted_risk"], y=pts["observed_risk"], mode="markers",
-                    marker={"color": colour, "size": 9, "symbol": "circle-open"},
-                    name=f"{model}: grouped (KM)", showlegend=first,
-                    legendgroup=f"{model}pts"), row=row, col=col)
-        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", showlegend=False,
-                                 line={"dash": "dash", "color": "grey"}, hoverinfo="skip"),
-                      row=row, col=col)
+                pts = points[
+                    (points["model"] == model) & (points["horizon"] == h) & (points["cohort"] == c)
+                ].dropna(subset=["observed_risk"])
+                fig.add_trace(
+                    go.Scatter(
+                        x=pts["predicted_risk"],
+                        y=pts["observed_risk"],
+                        mode="markers",
+                        marker={"color": colour, "size": 9, "symbol": "circle-open"},
+                        name=f"{model}: grouped (KM)",
+                        showlegend=first,
+                        legendgroup=f"{model}pts",
+                    ),
+                    row=row,
+                    col=col,
+                )
+        fig.add_trace(
+            go.Scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                showlegend=False,
+                line={"dash": "dash", "color": "grey"},
+                hoverinfo="skip",
+            ),
+            row=row,
+            col=col,
+        )
         fig.update_xaxes(title_text="Predicted risk", range=[0, 1], row=row, col=col)
-        fig.update_yaxes(title_text="Observed risk" if col == 1 else None, range=[0, 1],
-                         row=row, col=col)
-    fig.update_layout(title=title, template=TEMPLATE, height=380 * len(horizons) + 120,
-                      legend={"orientation": "h", "y": -0.12})
+        fig.update_yaxes(
+            title_text="Observed risk" if col == 1 else None, range=[0, 1], row=row, col=col
+        )
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        height=380 * len(horizons) + 120,
+        legend={"orientation": "h", "y": -0.12},
+    )
     return fig
 
 
-REFERENCE_STYLES = {"treat_all": {"color": "#7f7f7f", "dash": "dash"},
-                    "treat_none": {"color": "#000000", "dash": "dot"}}
+REFERENCE_STYLES = {
+    "treat_all": {"color": "#7f7f7f", "dash": "dash"},
+    "treat_none": {"color": "#000000", "dash": "dot"},
+}
 
 
-def decision_curve_figure(dca: pd.DataFrame, *, panel_row_col: str = "cohort",
-                          panel_col_col: str = "horizon", strategy_col: str = "strategy",
-                          threshold_col: str = "threshold", nb_col: str = "net_benefit",
-                          title: str = "Decision curves: net benefit") -> go.Figure:
+def decision_curve_figure(
+    dca: pd.DataFrame,
+    *,
+    panel_row_col: str = "cohort",
+    panel_col_col: str = "horizon",
+    strategy_col: str = "strategy",
+    threshold_col: str = "threshold",
+    nb_col: str = "net_benefit",
+    title: str = "Decision curves: net benefit",
+) -> go.Figure:
     """Net benefit against threshold probability, one panel per (row, column) value (cohort x
     horizon), one line per strategy; treat-all dashed grey, treat-none dotted black. Rows
     without a net benefit (not estimable) are gaps. The y axis starts just below 0: a curve
     below the references is of no use there."""
     rows = list(pd.unique(dca[panel_row_col]))
     cols = list(pd.unique(dca[panel_col_col]))
-    titles = [f"{r}, {c:g} months" if isinstance(c, int | float) else f"{r}, {c}"
-              for r in rows for c in cols]
-    fig = make_subplots(rows=len(rows), cols=len(cols), subplot_titles=titles,
-                        shared_xaxes=True, shared_yaxes=True)
+    titles = [
+        f"{r}, {c:g} months" if isinstance(c, int | float) else f"{r}, {c}"
+        for r in rows
+        for c in cols
+    ]
+    fig = make_subplots(
+        rows=len(rows), cols=len(cols), subplot_titles=titles, shared_xaxes=True, shared_yaxes=True
+    )
     strategies = list(pd.unique(dca[strategy_col]))
     top = float(np.nanmax(dca[nb_col].to_numpy(float))) if len(dca) else 0.5
     for i, r in enumerate(rows, start=1):
@@ -492,38 +784,76 @@ def decision_curve_figure(dca: pd.DataFrame, *, panel_row_col: str = "cohort",
             for k, s in enumerate(strategies):
                 cur = panel[panel[strategy_col] == s].sort_values(threshold_col)
                 style = REFERENCE_STYLES.get(s, {"color": _colour(s, k), "dash": "solid"})
-                fig.add_trace(go.Scatter(
-                    x=cur[threshold_col], y=cur[nb_col], mode="lines", name=str(s),
-                    legendgroup=str(s), showlegend=(i == 1 and j == 1),
-                    line={**style, "width": 2}), row=i, col=j)
-            fig.update_xaxes(title_text="Threshold probability" if i == len(rows) else None,
-                             range=[0, 1], row=i, col=j)
-            fig.update_yaxes(title_text="Net benefit" if j == 1 else None,
-                             range=[-0.05, max(top, 0.05) * 1.05], row=i, col=j)
-    fig.update_layout(title=title, template=TEMPLATE, height=280 * len(rows) + 140,
-                      legend={"orientation": "h", "y": -0.12})
+                fig.add_trace(
+                    go.Scatter(
+                        x=cur[threshold_col],
+                        y=cur[nb_col],
+                        mode="lines",
+                        name=str(s),
+                        legendgroup=str(s),
+                        showlegend=(i == 1 and j == 1),
+                        line={**style, "width": 2},
+                    ),
+                    row=i,
+                    col=j,
+                )
+            fig.update_xaxes(
+                title_text="Threshold probability" if i == len(rows) else None,
+                range=[0, 1],
+                row=i,
+                col=j,
+            )
+            fig.update_yaxes(
+                title_text="Net benefit" if j == 1 else None,
+                range=[-0.05, max(top, 0.05) * 1.05],
+                row=i,
+                col=j,
+            )
+    fig.update_layout(
+        title=title,
+        template=TEMPLATE,
+        height=280 * len(rows) + 140,
+        legend={"orientation": "h", "y": -0.12},
+    )
     return fig
 
 
-def reclassification_figure(rec: pd.DataFrame, *, measures: Mapping[str, str],
-                            label_col: str = "label", measure_col: str = "measure",
-                            estimate_col: str = "estimate", lower_col: str = "ci_lower",
-                            upper_col: str = "ci_upper",
-                            title: str = "Reclassification: integrated vs clinical (95% CI)"
-                            ) -> go.Figure:
+def reclassification_figure(
+    rec: pd.DataFrame,
+    *,
+    measures: Mapping[str, str],
+    label_col: str = "label",
+    measure_col: str = "measure",
+    estimate_col: str = "estimate",
+    lower_col: str = "ci_lower",
+    upper_col: str = "ci_upper",
+    title: str = "Reclassification: integrated vs clinical (95% CI)",
+) -> go.Figure:
     """Forest plot, one panel per measure (``measures``: column value -> panel title), one
     row per ``label`` (e.g. cohort and horizon); dotted line at 0 (no improvement)."""
-    fig = make_subplots(rows=1, cols=len(measures), subplot_titles=list(measures.values()),
-                        shared_yaxes=True)
+    fig = make_subplots(
+        rows=1, cols=len(measures), subplot_titles=list(measures.values()), shared_yaxes=True
+    )
     labels = list(pd.unique(rec[label_col]))
     for j, m in enumerate(measures, start=1):
         cur = rec[rec[measure_col] == m].set_index(label_col).reindex(labels)
-        fig.add_trace(go.Scatter(
-            x=cur[estimate_col], y=labels, mode="markers", showlegend=False,
-            marker={"size": 10, "color": PALETTE[0]},
-            error_x={"type": "data", "symmetric": False,
-                     "array": cur[upper_col] - cur[estimate_col],
-                     "arrayminus": cur[estimate_col] - cur[lower_col]}), row=1, col=j)
+        fig.add_trace(
+            go.Scatter(
+                x=cur[estimate_col],
+                y=labels,
+                mode="markers",
+                showlegend=False,
+                marker={"size": 10, "color": PALETTE[0]},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": cur[upper_col] - cur[estimate_col],
+                    "arrayminus": cur[estimate_col] - cur[lower_col],
+                },
+            ),
+            row=1,
+            col=j,
+        )
         fig.add_vline(x=0, line_dash="dot", line_color="grey", row=1, col=j)
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(title=title, template=TEMPLATE, height=max(300, 40 * len(labels) + 160))

@@ -12,9 +12,18 @@ from hcc_nomogram.parameters import StrictModel
 
 #: Column roles of the signature pipeline's tables (docs/signature.md) -> column names.
 SIGNATURE_COLUMNS = {
-    "feature": "feature", "phase": "phase", "weight": "weight", "scale": "train_sd",
-    "cv_x": "alpha", "cv_mean": "mean_c", "cv_sd": "sd_c", "cv_selected": "selected",
-    "metric_cohort": "cohort", "c_index": "c_index", "ci_lower": "ci_lower", "ci_upper": "ci_upper",
+    "feature": "feature",
+    "phase": "phase",
+    "weight": "weight",
+    "scale": "train_sd",
+    "cv_x": "alpha",
+    "cv_mean": "mean_c",
+    "cv_sd": "sd_c",
+    "cv_selected": "selected",
+    "metric_cohort": "cohort",
+    "c_index": "c_index",
+    "ci_lower": "ci_lower",
+    "ci_upper": "ci_upper",
 }
 
 

@@ -21,8 +21,14 @@ from PIL import Image
 logger = logging.getLogger(__name__)
 
 
-def figures_to_images(figures: Mapping[str, go.Figure], *, width: int = 1000, height: int | None = None,
-                      scale: float = 1.0, engine: str = "auto") -> dict[str, Image.Image]:
+def figures_to_images(
+    figures: Mapping[str, go.Figure],
+    *,
+    width: int = 1000,
+    height: int | None = None,
+    scale: float = 1.0,
+    engine: str = "auto",
+) -> dict[str, Image.Image]:
     """PNG images of ``figures``. ``engine``: ``"auto"`` (kaleido, else matplotlib),
     ``"kaleido"`` or ``"matplotlib"``."""
     if engine not in {"auto", "kaleido", "matplotlib"}:
@@ -33,10 +39,15 @@ def figures_to_images(figures: Mapping[str, go.Figure], *, width: int = 1000, he
         except Exception as exc:
             if engine == "kaleido":
                 raise
-            logger.warning("kaleido could not render static images (%s: %s); falling back "
-                           "to matplotlib. Install Chromium for identical PNGs.",
-                           type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-    return {name: matplotlib_image(fig, width=width, height=height) for name, fig in figures.items()}
+            logger.warning(
+                "kaleido could not render static images (%s: %s); falling back "
+                "to matplotlib. Install Chromium for identical PNGs.",
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+            )
+    return {
+        name: matplotlib_image(fig, width=width, height=height) for name, fig in figures.items()
+    }
 
 
 def _kaleido_images(figures, *, width, height, scale) -> dict[str, Image.Image]:
@@ -63,8 +74,9 @@ def _array(values) -> np.ndarray:
         arr = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
         shape = values.get("shape")
         if shape:
-            arr = arr.reshape([int(v) for v in str(shape).split(",")] if isinstance(shape, str)
-                              else shape)
+            arr = arr.reshape(
+                [int(v) for v in str(shape).split(",")] if isinstance(shape, str) else shape
+            )
         return arr
     return np.asarray(values)
 
@@ -85,8 +97,9 @@ def _axis_domain(layout, ref: str, letter: str) -> tuple[float, float]:
     return float(dom[0]), float(dom[1])
 
 
-def matplotlib_image(fig: go.Figure, *, width: int = 1000, height: int | None = None,
-                     dpi: int = 100) -> Image.Image:
+def matplotlib_image(
+    fig: go.Figure, *, width: int = 1000, height: int | None = None, dpi: int = 100
+) -> Image.Image:
     """Redraw a Plotly figure with matplotlib (scatter, bar, histogram, heatmap, contour);
     annotations other than titles are dropped."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -145,9 +158,13 @@ def _draw_trace(a, trace, categories: dict[str, int]) -> None:
     elif trace.type == "histogram":
         a.hist(_array(trace.x).astype(float), bins=40, alpha=0.6, label=trace.name)
     elif trace.type == "heatmap":
-        a.imshow(_array(trace.z).astype(float), cmap="gray" if "gray" in str(
-            trace.colorscale).lower() or trace.colorscale is None else "jet",
-            alpha=trace.opacity if trace.opacity is not None else 1.0)
+        a.imshow(
+            _array(trace.z).astype(float),
+            cmap="gray"
+            if "gray" in str(trace.colorscale).lower() or trace.colorscale is None
+            else "jet",
+            alpha=trace.opacity if trace.opacity is not None else 1.0,
+        )
     elif trace.type == "contour":
         a.contour(_array(trace.z).astype(float), levels=[0.5], colors="red")
 
@@ -166,12 +183,28 @@ def _draw_scatter(a, trace, cats: dict[str, int]) -> None:
     mode = trace.mode or "lines"
     if "text" in mode and trace.text is not None:
         for xi, yi, t in zip(x, y, trace.text):
-            a.text(xi, yi, str(t), ha="center", va="center", fontsize=7,
-                   color=(trace.textfont.color if trace.textfont else None) or "black")
+            a.text(
+                xi,
+                yi,
+                str(t),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color=(trace.textfont.color if trace.textfont else None) or "black",
+            )
     if "lines" in mode:
-        a.plot(x, y, color=colour, drawstyle="steps-post" if trace.line.shape == "hv"
-               else "default", label=trace.name if trace.showlegend is not False else None)
+        a.plot(
+            x,
+            y,
+            color=colour,
+            drawstyle="steps-post" if trace.line.shape == "hv" else "default",
+            label=trace.name if trace.showlegend is not False else None,
+        )
     if "markers" in mode:
-        a.plot(x, y, "o", ms=3, color=(trace.marker.color if isinstance(
-            trace.marker.color, str) else colour))
-
+        a.plot(
+            x,
+            y,
+            "o",
+            ms=3,
+            color=(trace.marker.color if isinstance(trace.marker.color, str) else colour),
+        )

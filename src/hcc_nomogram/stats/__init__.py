@@ -2,4 +2,3 @@
 
 Risk direction: every ``risk_score`` / linear predictor argument is HIGHER = WORSE
 (higher hazard, shorter survival)."""
-

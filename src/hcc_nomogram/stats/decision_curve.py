@@ -175,9 +175,7 @@ def decision_curve(
         rows += _strategy_rows(name, [r >= p_t for p_t in p], **outcome)
     rows += _strategy_rows(TREAT_ALL, [np.ones(n, dtype=bool)] * p.size, **outcome)
     rows += [(TREAT_NONE, float(p_t), n, 0, 0.0, 0.0, 0.0, 0.0, 0.0, True) for p_t in p]
-    table = pd.DataFrame(
-        rows, columns=[c for c in COLUMNS if c != "net_interventions_avoided"]
-    )
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "net_interventions_avoided"])
     nb_all = table.loc[table["strategy"] == TREAT_ALL].set_index("threshold")["net_benefit"]
     with np.errstate(divide="ignore", invalid="ignore"):
         odds = table["threshold"] / (1 - table["threshold"])

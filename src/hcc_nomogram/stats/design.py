@@ -91,8 +91,10 @@ class Term:
 
 
 #: The fix for a column the nomogram's configuration names but the table lacks.
-COLUMN_FIX = ("map the column name in conf/base/parameters_nomogram.yml "
-              "(nomogram.candidate_factors / outcomes / signature) or add it to the table.")
+COLUMN_FIX = (
+    "map the column name in conf/base/parameters_nomogram.yml "
+    "(nomogram.candidate_factors / outcomes / signature) or add it to the table."
+)
 
 
 def _normalise_level(value):

@@ -44,10 +44,15 @@ class ICCResult:
 
     def to_frame(self, index=None, prefix: str = "") -> pd.DataFrame:
         return pd.DataFrame(
-            {f"{prefix}icc": self.icc, f"{prefix}ci_lower": self.ci_lower,
-             f"{prefix}ci_upper": self.ci_upper, f"{prefix}f": self.f_value,
-             f"{prefix}p_value": self.p_value},
-            index=index)
+            {
+                f"{prefix}icc": self.icc,
+                f"{prefix}ci_lower": self.ci_lower,
+                f"{prefix}ci_upper": self.ci_upper,
+                f"{prefix}f": self.f_value,
+                f"{prefix}p_value": self.p_value,
+            },
+            index=index,
+        )
 
 
 def icc_2_1(ratings: np.ndarray, alpha: float = 0.05) -> ICCResult:
@@ -103,8 +108,17 @@ def icc_2_1(ratings: np.ndarray, alpha: float = 0.05) -> ICCResult:
     constant = ss_total <= 1e-24 * np.maximum(1.0, grand**2)
     for arr in (icc, ci_lower, ci_upper, f_value, p_value):
         arr[constant] = np.nan
-    return ICCResult(icc=icc, ci_lower=ci_lower, ci_upper=ci_upper, f_value=f_value, df1=df1,
-                     df2=df2, p_value=p_value, n_targets=n, n_raters=k)
+    return ICCResult(
+        icc=icc,
+        ci_lower=ci_lower,
+        ci_upper=ci_upper,
+        f_value=f_value,
+        df1=df1,
+        df2=df2,
+        p_value=p_value,
+        n_targets=n,
+        n_raters=k,
+    )
 
 
 __all__ = ["ICCResult", "icc_2_1"]

@@ -85,8 +85,9 @@ def stepwise_aic(
     aic = fit.aic(k)
     rows = [(0, "start", "", aic, True, f"{len(current)} term(s)")]
     for step in range(1, max_steps + 1):
-        best = _best_move(fitter, _moves(direction, names, current, keep), current, k,
-                          trace=(step, rows))
+        best = _best_move(
+            fitter, _moves(direction, names, current, keep), current, k, trace=(step, rows)
+        )
         if best is None or best[0] >= aic - 1e-10:
             break
         aic, current, fit = best[0], best[1], best[2]

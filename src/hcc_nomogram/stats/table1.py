@@ -96,8 +96,9 @@ def table1(
     p_value (on the first row of each variable).
     """
     cutoffs = dict(cutoffs or {})
-    require_columns(df, [group_col, *categorical, *numeric, *cutoffs], name="analysis_table",
-                    fix=COLUMN_FIX)
+    require_columns(
+        df, [group_col, *categorical, *numeric, *cutoffs], name="analysis_table", fix=COLUMN_FIX
+    )
     groups = (
         list(group_order) if group_order is not None else sorted(df[group_col].dropna().unique())
     )

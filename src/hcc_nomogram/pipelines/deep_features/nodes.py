@@ -33,8 +33,10 @@ WEIGHTS_SOURCE_COLUMN = "weights_source"
 
 
 def build_densenet_extractor(
-    settings: dict[str, Any], preprocessed_crops: Mapping[str, Any],
-    data_contract: dict[str, Any], phases: dict[str, str],
+    settings: dict[str, Any],
+    preprocessed_crops: Mapping[str, Any],
+    data_contract: dict[str, Any],
+    phases: dict[str, str],
 ) -> tuple[DenseNetExtractor, dict[str, Any], pd.DataFrame]:
     """Check every crop of every phase (bad input fails before anything is built or saved), then
     build the frozen DenseNet-121; return it, its weights provenance and the crop inventory."""
@@ -57,13 +59,17 @@ def _checked_crop(archive: Mapping[str, np.ndarray], key: str, patient: str) -> 
     if crop.shape != (INPUT_SIZE, INPUT_SIZE):
         raise InputDataError(
             f"crop {key!r} has shape {crop.shape}, expected ({INPUT_SIZE}, {INPUT_SIZE}).",
-            patient=patient, file=f"preprocessed_crops/{patient}.npz",
-            fix="re-run the preprocessing pipeline (crops are resampled to 224x224).")
+            patient=patient,
+            file=f"preprocessed_crops/{patient}.npz",
+            fix="re-run the preprocessing pipeline (crops are resampled to 224x224).",
+        )
     if not np.issubdtype(crop.dtype, np.number) or not np.isfinite(crop).all():
         raise InputDataError(
             f"crop {key!r} contains NaN/infinite or non-numeric values.",
-            patient=patient, file=f"preprocessed_crops/{patient}.npz",
-            fix="check the image and its z-scoring in the preprocessing pipeline.")
+            patient=patient,
+            file=f"preprocessed_crops/{patient}.npz",
+            fix="check the image and its z-scoring in the preprocessing pipeline.",
+        )
     return crop.astype(np.float32, copy=False)
 
 
@@ -87,28 +93,36 @@ def collect_phase_crops(
                 if delineation == primary:
                     raise InputDataError(
                         f"crop {name!r} (primary delineation) is missing; the archive holds "
-                        f"{sorted(archive)}.", patient=patient,
+                        f"{sorted(archive)}.",
+                        patient=patient,
                         file=f"preprocessed_crops/{patient}.npz",
-                        fix="re-run the preprocessing pipeline for this patient.")
+                        fix="re-run the preprocessing pipeline for this patient.",
+                    )
                 continue
             crops.append(_checked_crop(archive, name, patient))
             rows.append((patient, delineation))
     if not rows:
-        raise InputDataError("preprocessed_crops holds no patient.", file="preprocessed_crops",
-                             fix="run the preprocessing pipeline first.")
+        raise InputDataError(
+            "preprocessed_crops holds no patient.",
+            file="preprocessed_crops",
+            fix="run the preprocessing pipeline first.",
+        )
     index = pd.DataFrame(rows, columns=[id_col, DELINEATION_COLUMN])
     return index, np.stack(crops)
 
 
-def listed_crops(preprocessed_crops: Mapping[str, Any], inventory: pd.DataFrame, phase: str,
-                 id_col: str) -> tuple[pd.DataFrame, np.ndarray]:
+def listed_crops(
+    preprocessed_crops: Mapping[str, Any], inventory: pd.DataFrame, phase: str, id_col: str
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The crops of ``phase`` that ``inventory`` lists, in its order: ``(index, (N, 224, 224))``."""
     index = inventory.query("phase == @phase")[[id_col, DELINEATION_COLUMN]].reset_index(drop=True)
     keys, crops = {_patient_id(key): key for key in preprocessed_crops}, []
     for patient, rows in index.groupby(id_col, sort=False):
         archive = _load(preprocessed_crops[keys[patient]])
-        crops += [_checked_crop(archive, f"{phase}__{d}__image", patient)
-                  for d in rows[DELINEATION_COLUMN]]
+        crops += [
+            _checked_crop(archive, f"{phase}__{d}__image", patient)
+            for d in rows[DELINEATION_COLUMN]
+        ]
     return index, np.stack(crops)
 
 
@@ -117,28 +131,50 @@ def check_preprocessed_crops(
 ) -> pd.DataFrame:
     """Validate every crop of every phase; return the inventory: one row per patient x phase x
     delineation found."""
-    inventory = pd.concat([collect_phase_crops(preprocessed_crops, phase, data_contract)[0]
-                           .assign(phase=phase) for phase in phases.values()], ignore_index=True)
-    logger.info("preprocessed_crops: %d patients, %d crops checked (shape, finiteness).",
-                inventory.iloc[:, 0].nunique(), len(inventory))
+    inventory = pd.concat(
+        [
+            collect_phase_crops(preprocessed_crops, phase, data_contract)[0].assign(phase=phase)
+            for phase in phases.values()
+        ],
+        ignore_index=True,
+    )
+    logger.info(
+        "preprocessed_crops: %d patients, %d crops checked (shape, finiteness).",
+        inventory.iloc[:, 0].nunique(),
+        len(inventory),
+    )
     return inventory
 
 
-def extract_deep_features(preprocessed_crops: Mapping[str, Any], crop_inventory: pd.DataFrame,
-                          densenet_extractor: DenseNetExtractor, phase: str,
-                          data_contract: dict[str, Any]) -> pd.DataFrame:
+def extract_deep_features(
+    preprocessed_crops: Mapping[str, Any],
+    crop_inventory: pd.DataFrame,
+    densenet_extractor: DenseNetExtractor,
+    phase: str,
+    data_contract: dict[str, Any],
+) -> pd.DataFrame:
     """Deep features of the crops ``crop_inventory`` lists for ``phase``: one row per patient x
     delineation, 1024 ``<phase>_fNNNN`` columns."""
-    index, crops = listed_crops(preprocessed_crops, crop_inventory, phase,
-                                 typed(DataContract, data_contract).id_column)
-    logger.info("deep_features[%s]: %d crops of %d patients through DenseNet-121 (%s weights).",
-                phase, len(crops), index.iloc[:, 0].nunique(), densenet_extractor.weights_source)
+    index, crops = listed_crops(
+        preprocessed_crops, crop_inventory, phase, typed(DataContract, data_contract).id_column
+    )
+    logger.info(
+        "deep_features[%s]: %d crops of %d patients through DenseNet-121 (%s weights).",
+        phase,
+        len(crops),
+        index.iloc[:, 0].nunique(),
+        densenet_extractor.weights_source,
+    )
     features = densenet_extractor.extract(crops)
     table = pd.concat(
-        [index, pd.DataFrame(features, columns=feature_names(phase, N_FEATURES))], axis=1)
+        [index, pd.DataFrame(features, columns=feature_names(phase, N_FEATURES))], axis=1
+    )
     table.insert(2, WEIGHTS_SOURCE_COLUMN, densenet_extractor.weights_source)
-    table.attrs.update(weights_source=densenet_extractor.weights_source,
-                       is_imagenet=densenet_extractor.provenance.is_imagenet, phase=phase)
+    table.attrs.update(
+        weights_source=densenet_extractor.weights_source,
+        is_imagenet=densenet_extractor.provenance.is_imagenet,
+        phase=phase,
+    )
     return table
 
 
@@ -158,33 +194,53 @@ def compute_feature_icc(
     threshold = float(icc_settings["threshold"])
     alpha = float(icc_settings.get("alpha", 0.05))
     if not -1.0 <= threshold < 1.0 or not 0.0 < alpha < 1.0:
-        raise ValueError(f"deep_features.icc: threshold must be in [-1, 1) and alpha in (0, 1), "
-                         f"got {threshold} and {alpha}")
+        raise ValueError(
+            f"deep_features.icc: threshold must be in [-1, 1) and alpha in (0, 1), "
+            f"got {threshold} and {alpha}"
+        )
     known = set(dc.delineations)
     for name, comparison in icc_settings["comparisons"].items():
         if len(comparison) != 2 or not set(comparison) <= known or len(set(comparison)) != 2:
-            raise ValueError(f"deep_features.icc.comparisons.{name} must name two different "
-                             f"delineations of {sorted(known)}, got {comparison}")
-    features = [c for c in deep_features.columns if c not in (id_col, DELINEATION_COLUMN,
-                                                                WEIGHTS_SOURCE_COLUMN)]
+            raise ValueError(
+                f"deep_features.icc.comparisons.{name} must name two different "
+                f"delineations of {sorted(known)}, got {comparison}"
+            )
+    features = [
+        c
+        for c in deep_features.columns
+        if c not in (id_col, DELINEATION_COLUMN, WEIGHTS_SOURCE_COLUMN)
+    ]
     out = pd.DataFrame({"feature": features})
     reproducible = np.ones(len(features), dtype=bool)
     skipped: list[str] = []
     for name, comparison in icc_settings["comparisons"].items():
         pair = list(comparison)
-        wide = [deep_features.loc[deep_features[DELINEATION_COLUMN] == d]
-                .set_index(id_col)[features] for d in pair]
+        wide = [
+            deep_features.loc[deep_features[DELINEATION_COLUMN] == d].set_index(id_col)[features]
+            for d in pair
+        ]
         patients = wide[0].index.intersection(wide[1].index)
         if len(patients) < 3:
             # e.g. an export with one reader's delineations only: say which filter cannot be
             # computed (the table's <name>_status) instead of stopping the run
-            status = (f"not computed: {len(patients)} patient(s) with both {pair[0]} and "
-                      f"{pair[1]} (>= 3 needed)")
-            out[f"{name}_icc"], out[f"{name}_n"], out[f"{name}_status"] = np.nan, len(patients), status
+            status = (
+                f"not computed: {len(patients)} patient(s) with both {pair[0]} and "
+                f"{pair[1]} (>= 3 needed)"
+            )
+            out[f"{name}_icc"], out[f"{name}_n"], out[f"{name}_status"] = (
+                np.nan,
+                len(patients),
+                status,
+            )
             skipped.append(name)
-            logger.warning("ICC %s (%s vs %s): %s; this reproducibility filter is not applied. "
-                           "Provide the %s delineation (manifest mask columns) for more patients.",
-                           name, *pair, status, pair[1])
+            logger.warning(
+                "ICC %s (%s vs %s): %s; this reproducibility filter is not applied. "
+                "Provide the %s delineation (manifest mask columns) for more patients.",
+                name,
+                *pair,
+                status,
+                pair[1],
+            )
             continue
         ratings = np.stack([w.loc[patients].to_numpy(np.float64) for w in wide], axis=1)
         res = icc_2_1(ratings, alpha=alpha)
@@ -194,17 +250,33 @@ def compute_feature_icc(
         out = pd.concat([out, frame], axis=1)
         passed = np.nan_to_num(res.icc, nan=-np.inf) > threshold
         reproducible &= passed
-        logger.info("ICC %s (%s vs %s, %d patients): %d/%d features > %.2f", name, *pair,
-                    len(patients), int(passed.sum()), len(features), threshold)
+        logger.info(
+            "ICC %s (%s vs %s, %d patients): %d/%d features > %.2f",
+            name,
+            *pair,
+            len(patients),
+            int(passed.sum()),
+            len(features),
+            threshold,
+        )
     out["reproducible"] = reproducible
     out.attrs.update(deep_features.attrs)
     computed = [n for n in icc_settings["comparisons"] if n not in skipped]
     if skipped:
-        logger.warning("ICC filters computed: %s; not computed: %s%s.", computed or "none", skipped,
-                       " -- no reproducibility filter is applied, every feature is kept"
-                       if not computed else "")
-    logger.info("%d/%d features reproducible (all ICCs > %.2f).", int(reproducible.sum()),
-                len(features), threshold)
+        logger.warning(
+            "ICC filters computed: %s; not computed: %s%s.",
+            computed or "none",
+            skipped,
+            " -- no reproducibility filter is applied, every feature is kept"
+            if not computed
+            else "",
+        )
+    logger.info(
+        "%d/%d features reproducible (all ICCs > %.2f).",
+        int(reproducible.sum()),
+        len(features),
+        threshold,
+    )
     return out
 
 
@@ -233,9 +305,12 @@ def assemble_model_input_features(
     table = getattr(cohort_manifest, "table", cohort_manifest)
     missing = [c for c in cols if c not in table.columns]
     if missing:
-        raise InputDataError(f"columns {missing} missing from the cohort table.",
-                             file="cohort_manifest", column=missing[0],
-                             fix="map the names in data_contract (conf/base/parameters.yml).")
+        raise InputDataError(
+            f"columns {missing} missing from the cohort table.",
+            file="cohort_manifest",
+            column=missing[0],
+            fix="map the names in data_contract (conf/base/parameters.yml).",
+        )
     info = table[cols].astype({id_col: str}).set_index(id_col)
     features = pd.concat(phase_features, axis=1, join="outer")
     features.index = features.index.astype(str)
@@ -243,21 +318,32 @@ def assemble_model_input_features(
         raise InputDataError(
             "no deep feature passed the ICC reproducibility filter in any phase.",
             fix="inspect <phase>.icc_table; check the repeated delineations or lower "
-            "deep_features.icc.threshold.")
+            "deep_features.icc.threshold.",
+        )
     unknown = features.index.difference(info.index)
     if len(unknown):
-        raise InputDataError("patients with crops are absent from the cohort manifest.",
-                             patient=", ".join(map(str, unknown[:10])), file="cohort_manifest",
-                             fix="re-run preprocessing on the current manifest.")
+        raise InputDataError(
+            "patients with crops are absent from the cohort manifest.",
+            patient=", ".join(map(str, unknown[:10])),
+            file="cohort_manifest",
+            fix="re-run preprocessing on the current manifest.",
+        )
     no_crops = info.index.difference(features.index)
     if len(no_crops):
-        logger.warning("%d manifest patients have no crops and are left out of "
-                       "model_input_features: %s", len(no_crops), ", ".join(no_crops[:10]))
+        logger.warning(
+            "%d manifest patients have no crops and are left out of model_input_features: %s",
+            len(no_crops),
+            ", ".join(no_crops[:10]),
+        )
     result = info.join(features, how="inner").reset_index()
     sources = sorted({f.attrs.get("weights_source", "unknown") for f in phase_features})
-    result.attrs.update(weights_source=",".join(sources),
-                        is_imagenet=all(f.attrs.get("is_imagenet", False) for f in phase_features))
+    result.attrs.update(
+        weights_source=",".join(sources),
+        is_imagenet=all(f.attrs.get("is_imagenet", False) for f in phase_features),
+    )
     if result.attrs["weights_source"] != "imagenet":
-        logger.warning("!!! model_input_features built from %s weights, NOT ImageNet.",
-                       result.attrs["weights_source"])
+        logger.warning(
+            "!!! model_input_features built from %s weights, NOT ImageNet.",
+            result.attrs["weights_source"],
+        )
     return result

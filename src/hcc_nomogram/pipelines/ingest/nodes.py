@@ -120,9 +120,7 @@ def _columns(data_contract: dict[str, Any]) -> tuple[dict[str, str], dict[tuple[
     dc = typed(DataContract, data_contract)
     phases = dict(dc.phases)
     masks = {
-        (d, phase): column
-        for d, cols in dc.delineations.items()
-        for phase, column in cols.items()
+        (d, phase): column for d, cols in dc.delineations.items() for phase, column in cols.items()
     }
     return phases, masks
 

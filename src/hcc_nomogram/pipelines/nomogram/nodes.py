@@ -71,19 +71,23 @@ def prepare_nomogram_cohort(analysis_table: pd.DataFrame, params, data_contract)
     model_cols = [time_col, event_col] + [t.column for t in _terms(p)]
     categorical, numeric, _ = _table1_columns(p)
     # every column a later node needs: a missing one stops the run before its first output
-    require_columns(analysis_table,
-                    [dc.id_column, dc.cohort_column, *model_cols, *categorical, *numeric],
-                    name="analysis_table", fix=COLUMN_FIX)
+    require_columns(
+        analysis_table,
+        [dc.id_column, dc.cohort_column, *model_cols, *categorical, *numeric],
+        name="analysis_table",
+        fix=COLUMN_FIX,
+    )
     check_patient_ids(analysis_table, dc.id_column, source="analysis_table")
-    check_cohort_values(analysis_table, dc.cohort_column,
-                        [dc.training_value, dc.validation_value], dc.id_column,
-                        source="analysis_table")
-    df = check_outcomes(analysis_table, time_col, event_col, dc.id_column,
-                        source="analysis_table")
+    check_cohort_values(
+        analysis_table,
+        dc.cohort_column,
+        [dc.training_value, dc.validation_value],
+        dc.id_column,
+        source="analysis_table",
+    )
+    df = check_outcomes(analysis_table, time_col, event_col, dc.id_column, source="analysis_table")
     if dc.cohort_column != COHORT:
-        df = df.drop(columns=[COHORT], errors="ignore").rename(
-            columns={dc.cohort_column: COHORT}
-        )
+        df = df.drop(columns=[COHORT], errors="ignore").rename(columns={dc.cohort_column: COHORT})
     missing = df[model_cols].isna()
     incomplete = missing.any(axis=1)
     if incomplete.any():
@@ -210,7 +214,11 @@ def develop_nomogram(
     cohort: pd.DataFrame, params: NomogramParams, model: dict, data_contract
 ) -> tuple[NomogramModel, pd.DataFrame]:
     """Screen (univariate P) then stepwise-AIC Cox on training: the model and the AIC trace."""
-    p, spec, dc = typed(NomogramParams, params), typed(ModelSpec, model), typed(DataContract, data_contract)
+    p, spec, dc = (
+        typed(NomogramParams, params),
+        typed(ModelSpec, model),
+        typed(DataContract, data_contract),
+    )
     if spec.use_signature and p.signature is None:
         reason = "no signature column configured (nomogram.signature is null): clinical-only run"
         logger.warning("nomogram: model %r not available: %s", spec.name, reason)
@@ -342,7 +350,11 @@ def validate_by_bootstrap(
     cohort: pd.DataFrame, params: NomogramParams, model: dict, data_contract
 ) -> pd.DataFrame:
     """Optimism-corrected C in training: screening + stepwise repeated in every resample."""
-    p, spec, dc = typed(NomogramParams, params), typed(ModelSpec, model), typed(DataContract, data_contract)
+    p, spec, dc = (
+        typed(NomogramParams, params),
+        typed(ModelSpec, model),
+        typed(DataContract, data_contract),
+    )
     if spec.use_signature and p.signature is None:
         return _not_available(NomogramModel.unavailable(spec.name, "no signature column"))
     time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
@@ -696,8 +708,9 @@ def assess_reclassification(
                 )
             except SurvivalDataError as exc:
                 logger.warning("reclassification (%s, %g months) not estimable: %s", g, h, exc)
-                rows.append(pd.DataFrame([{COHORT: g, "horizon": h, "available": False,
-                                           "note": str(exc)}]))
+                rows.append(
+                    pd.DataFrame([{COHORT: g, "horizon": h, "available": False, "note": str(exc)}])
+                )
                 continue
             frame = res.to_frame()
             frame.insert(0, COHORT, g)

@@ -23,8 +23,9 @@ def _md_table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
         return str(v).replace("|", "/")
 
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
-              for row in frame.itertuples(index=False)]
+    lines += [
+        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -38,16 +39,22 @@ def _without(frame: pd.DataFrame | None, columns) -> pd.DataFrame | None:
     return None if frame is None else frame.drop(columns=[c for c in columns if c in frame])
 
 
-def cohort_summary(analysis_table: pd.DataFrame, cohort_col: str, center_col: str,
-                   time_col: str, event_col: str) -> pd.DataFrame:
+def cohort_summary(
+    analysis_table: pd.DataFrame, cohort_col: str, center_col: str, time_col: str, event_col: str
+) -> pd.DataFrame:
     rows = []
     for cohort, sub in analysis_table.groupby(cohort_col, sort=False):
-        rows.append({
-            "cohort": cohort, "n": len(sub), "deaths": int(sub[event_col].sum()),
-            "centers": ", ".join(sorted(map(str, sub[center_col].unique()))) if center_col in sub
-            else "",
-            "median follow-up (months)": float(np.median(sub[time_col])),
-        })
+        rows.append(
+            {
+                "cohort": cohort,
+                "n": len(sub),
+                "deaths": int(sub[event_col].sum()),
+                "centers": ", ".join(sorted(map(str, sub[center_col].unique())))
+                if center_col in sub
+                else "",
+                "median follow-up (months)": float(np.median(sub[time_col])),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -79,8 +86,14 @@ class ModelCard:
         out = ["# Model card: HCC overall-survival nomogram with a deep learning signature", ""]
         if banner:
             out += [f"> **WARNING: {banner}**", ""]
-        out += [*self._intended_use(), *self._models(), *self._cohorts_and_provenance(),
-                *self._performance(), *self._calibration_and_ranges(), *self._limitations()]
+        out += [
+            *self._intended_use(),
+            *self._models(),
+            *self._cohorts_and_provenance(),
+            *self._performance(),
+            *self._calibration_and_ranges(),
+            *self._limitations(),
+        ]
         return "\n".join(out) + "\n"
 
     def _intended_use(self) -> list[str]:
@@ -137,8 +150,11 @@ class ModelCard:
             "to run when they differ from the configured ones):",
             "",
             "```",
-            *[f"{k}: {json.dumps(v, default=str)}" for k, v in self.training_settings.items()
-              if k != "densenet_weights_provenance"],
+            *[
+                f"{k}: {json.dumps(v, default=str)}"
+                for k, v in self.training_settings.items()
+                if k != "densenet_weights_provenance"
+            ],
             "```",
             "",
         ]
@@ -148,21 +164,51 @@ class ModelCard:
             "## Performance (95% CI)",
             "Deep learning signature, Harrell's C:",
             "",
-            _md_table(_pick(self.signature_metrics, ["cohort", "n_patients", "n_events",
-                                                     "c_index", "ci_lower", "ci_upper"])),
+            _md_table(
+                _pick(
+                    self.signature_metrics,
+                    ["cohort", "n_patients", "n_events", "c_index", "ci_lower", "ci_upper"],
+                )
+            ),
             "Integrated nomogram, Harrell's C and time-dependent AUC:",
             "",
-            _md_table(_pick(self.discrimination, ["cohort", "n", "n_events", "c_index",
-                                                  "c_ci_lower", "c_ci_upper", "auc_12", "auc_24",
-                                                  "auc_36", "ibs"])),
+            _md_table(
+                _pick(
+                    self.discrimination,
+                    [
+                        "cohort",
+                        "n",
+                        "n_events",
+                        "c_index",
+                        "c_ci_lower",
+                        "c_ci_upper",
+                        "auc_12",
+                        "auc_24",
+                        "auc_36",
+                        "ibs",
+                    ],
+                )
+            ),
             "Optimism-corrected (bootstrap) C in training:",
             "",
             _md_table(_without(self.bootstrap, ("note", "available"))),
             "Integrated vs clinical nomogram:",
             "",
-            _md_table(_pick(self.c_index_comparison, ["cohort", "n", "c_clinical",
-                                                      "c_clinical_ci", "c_integrated",
-                                                      "c_integrated_ci", "delta", "p_value"])),
+            _md_table(
+                _pick(
+                    self.c_index_comparison,
+                    [
+                        "cohort",
+                        "n",
+                        "c_clinical",
+                        "c_clinical_ci",
+                        "c_integrated",
+                        "c_integrated_ci",
+                        "delta",
+                        "p_value",
+                    ],
+                )
+            ),
         ]
 
     def _calibration_and_ranges(self) -> list[str]:
@@ -171,12 +217,16 @@ class ModelCard:
             "Root-mean-square difference between predicted and Kaplan-Meier observed survival "
             "(quantile groups):",
             "",
-            _md_table(_pick(self.calibration_summary, ["cohort", "horizon", "rmse",
-                                                       "n_groups_estimable"])),
+            _md_table(
+                _pick(self.calibration_summary, ["cohort", "horizon", "rmse", "n_groups_estimable"])
+            ),
             "## Input ranges seen in training",
             _md_table(self.ranges),
-            *([f"**Out-of-range guard:** {self.out_of_range_policy}", ""]
-              if self.out_of_range_policy else []),
+            *(
+                [f"**Out-of-range guard:** {self.out_of_range_policy}", ""]
+                if self.out_of_range_policy
+                else []
+            ),
         ]
 
     def _limitations(self) -> list[str]:
@@ -194,6 +244,8 @@ class ModelCard:
             "- Small cohorts give wide confidence intervals; calibration estimated on few groups.",
         ]
         if self.provenance.get("weights_source") == "random":
-            out.append("- **RANDOM DenseNet-121 weights were used**: the signature and integrated "
-                       "nomogram are a control/demo only and must not be interpreted clinically.")
+            out.append(
+                "- **RANDOM DenseNet-121 weights were used**: the signature and integrated "
+                "nomogram are a control/demo only and must not be interpreted clinically."
+            )
         return out

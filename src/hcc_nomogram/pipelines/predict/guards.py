@@ -34,8 +34,14 @@ PREPROCESSING_KEYS = ("registration", "crop", "intensity")
 DEEP_FEATURE_KEYS = ("input_mode", "clip")
 CONTRACT_KEYS = ("phases", "primary_delineation", "mask_label")
 #: Provenance fields that must be equal (the seed only matters for random weights).
-PROVENANCE_KEYS = ("weights_source", "file_md5", "input_mode", "architecture", "pooling",
-                   "n_features")
+PROVENANCE_KEYS = (
+    "weights_source",
+    "file_md5",
+    "input_mode",
+    "architecture",
+    "pooling",
+    "n_features",
+)
 SETTINGS_SCHEMA_VERSION = 1
 
 
@@ -47,11 +53,17 @@ def _plain(value: Any) -> Any:
     """JSON round trip: tuples -> lists, numpy scalars -> Python, pydantic -> dict."""
     if hasattr(value, "model_dump"):
         value = value.model_dump()
-    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+    return json.loads(
+        json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+    )
 
 
-def training_settings_record(data_contract: Mapping, preprocessing: Mapping,
-                             deep_features: Mapping, weights_provenance: Mapping) -> dict:
+def training_settings_record(
+    data_contract: Mapping,
+    preprocessing: Mapping,
+    deep_features: Mapping,
+    weights_provenance: Mapping,
+) -> dict:
     """The settings a training run used to compute its crops and deep features."""
     return {
         "schema_version": SETTINGS_SCHEMA_VERSION,
@@ -68,16 +80,24 @@ def _differences(trained: Any, current: Any, path: str) -> list[str]:
         for key in sorted(set(trained) | set(current), key=str):
             out += _differences(trained.get(key), current.get(key), f"{path}.{key}")
         return out
-    if isinstance(trained, float) and isinstance(current, int | float) and not isinstance(
-            current, bool) and math.isclose(trained, float(current), rel_tol=1e-12):
+    if (
+        isinstance(trained, float)
+        and isinstance(current, int | float)
+        and not isinstance(current, bool)
+        and math.isclose(trained, float(current), rel_tol=1e-12)
+    ):
         return []
     if trained != current:
         return [f"{path}: trained with {trained!r}, configured now {current!r}"]
     return []
 
 
-def compare_training_settings(training_settings: Mapping, data_contract: Mapping,
-                              preprocessing: Mapping, deep_features: Mapping) -> list[str]:
+def compare_training_settings(
+    training_settings: Mapping,
+    data_contract: Mapping,
+    preprocessing: Mapping,
+    deep_features: Mapping,
+) -> list[str]:
     """Raise :class:`ModelMismatchError` when a crop/feature setting differs from training.
 
     Returns the list of compared setting paths (for the model card / logs).
@@ -95,8 +115,11 @@ def compare_training_settings(training_settings: Mapping, data_contract: Mapping
             ", parameters_deep_features.yml, parameters.yml or conf/local), or load the models of"
             " a training run made with the current settings (--load-versions)."
         )
-    return [f"{b}.{k}" for b in ("data_contract", "preprocessing", "deep_features")
-            for k in training_settings.get(b, {})]
+    return [
+        f"{b}.{k}"
+        for b in ("data_contract", "preprocessing", "deep_features")
+        for k in training_settings.get(b, {})
+    ]
 
 
 def compare_weights_provenance(trained: Mapping, current: Mapping) -> None:
@@ -104,12 +127,16 @@ def compare_weights_provenance(trained: Mapping, current: Mapping) -> None:
     keys = list(PROVENANCE_KEYS)
     if trained.get("weights_source") == "random" or current.get("weights_source") == "random":
         keys.append("seed")
-    problems = [f"{k}: trained with {trained.get(k)!r}, now {current.get(k)!r}"
-                for k in keys if trained.get(k) != current.get(k)]
+    problems = [
+        f"{k}: trained with {trained.get(k)!r}, now {current.get(k)!r}"
+        for k in keys
+        if trained.get(k) != current.get(k)
+    ]
     if problems:
         raise ModelMismatchError(
             "the DenseNet-121 weights resolved now differ from the ones the models were trained "
-            "with (densenet_weights_provenance):\n  - " + "\n  - ".join(problems)
+            "with (densenet_weights_provenance):\n  - "
+            + "\n  - ".join(problems)
             + "\nPotential fix: set deep_features.weights / seed / input_mode to the training "
             "values (for ImageNet weights, make the same file available, e.g. in the Keras cache;"
             " for a training run that fell back to random weights, predict offline with the same "
@@ -120,8 +147,10 @@ def compare_weights_provenance(trained: Mapping, current: Mapping) -> None:
 def check_same_training_run(signature_lp_train: np.ndarray, lp_min: float, lp_max: float) -> None:
     """The signature model and the nomogram's analysis table must come from one training run."""
     lp = np.asarray(signature_lp_train, dtype=float)
-    if lp.size == 0 or not (math.isclose(float(lp.min()), lp_min, rel_tol=1e-6, abs_tol=1e-9)
-                            and math.isclose(float(lp.max()), lp_max, rel_tol=1e-6, abs_tol=1e-9)):
+    if lp.size == 0 or not (
+        math.isclose(float(lp.min()), lp_min, rel_tol=1e-6, abs_tol=1e-9)
+        and math.isclose(float(lp.max()), lp_max, rel_tol=1e-6, abs_tol=1e-9)
+    ):
         raise ModelMismatchError(
             "signature_model and analysis_table come from different training runs: the training "
             f"signature_lp of analysis_table spans [{lp.min() if lp.size else 'n/a'}, "
@@ -136,8 +165,9 @@ def clinical_terms(terms: tuple[Term, ...], signature_column: str | None) -> lis
     return [t for t in terms if t.column != signature_column]
 
 
-def check_clinical_inputs(clinical: pd.DataFrame, terms: list[Term], training: pd.DataFrame,
-                          id_column: str) -> dict[str, list[str]]:
+def check_clinical_inputs(
+    clinical: pd.DataFrame, terms: list[Term], training: pd.DataFrame, id_column: str
+) -> dict[str, list[str]]:
     """Validate the clinical values the nomogram needs; return ``{patient: [warnings]}``.
 
     Raises :class:`InputDataError` for a missing column, a missing value (naming patient and
@@ -146,35 +176,48 @@ def check_clinical_inputs(clinical: pd.DataFrame, terms: list[Term], training: p
     """
     warnings: dict[str, list[str]] = {str(p): [] for p in clinical[id_column]}
     for term in terms:
-        require_columns(clinical, [term.column],
-                        name=f"the new patients' clinical table (factor {term.display!r})",
-                        fix="add the column (same name and coding as in training), or map it "
-                        "in conf/base/parameters_nomogram.yml.")
+        require_columns(
+            clinical,
+            [term.column],
+            name=f"the new patients' clinical table (factor {term.display!r})",
+            fix="add the column (same name and coding as in training), or map it "
+            "in conf/base/parameters_nomogram.yml.",
+        )
         values = clinical[term.column]
         for pid in clinical.loc[values.isna(), id_column]:
             raise InputDataError(
-                f"missing value of {term.display!r}, required by the nomogram.", patient=pid,
+                f"missing value of {term.display!r}, required by the nomogram.",
+                patient=pid,
                 column=term.column,
-                fix="fill in the value; the nomogram cannot predict without it (no imputation).")
+                fix="fill in the value; the nomogram cannot predict without it (no imputation).",
+            )
         if term.kind == "categorical":
             levels = set(term.levels)
             for pid, value in zip(clinical[id_column], values, strict=True):
                 if _normalise_level(value) not in levels:
                     raise InputDataError(
                         f"value {value!r} of {term.display!r} was never seen in the training "
-                        f"cohort (levels {list(term.levels)}).", patient=pid, column=term.column,
-                        fix="recode it to one of the training levels.")
+                        f"cohort (levels {list(term.levels)}).",
+                        patient=pid,
+                        column=term.column,
+                        fix="recode it to one of the training levels.",
+                    )
             continue
         numeric = pd.to_numeric(values, errors="coerce")
         for pid in clinical.loc[numeric.isna(), id_column]:
-            raise InputDataError(f"{term.display!r} must be numeric.", patient=pid,
-                                 column=term.column, fix="give a number (no units).")
+            raise InputDataError(
+                f"{term.display!r} must be numeric.",
+                patient=pid,
+                column=term.column,
+                fix="give a number (no units).",
+            )
         seen = pd.to_numeric(training[term.column], errors="coerce").dropna()
         lo, hi = float(seen.min()), float(seen.max())
         for pid, value in zip(clinical[id_column], numeric, strict=True):
             if not lo <= value <= hi:
                 warnings[str(pid)].append(
-                    f"{term.column}={value:g} is outside the training range [{lo:g}, {hi:g}]")
+                    f"{term.column}={value:g} is outside the training range [{lo:g}, {hi:g}]"
+                )
     return warnings
 
 
@@ -199,8 +242,9 @@ def training_ranges(terms: list[Term], training: pd.DataFrame) -> dict[str, tupl
     return ranges
 
 
-def far_out_of_range(values: Mapping[str, float], ranges: Mapping[str, tuple[float, float]],
-                     margin: float) -> list[str]:
+def far_out_of_range(
+    values: Mapping[str, float], ranges: Mapping[str, tuple[float, float]], margin: float
+) -> list[str]:
     """Reasons why an input lies FAR outside training: beyond ``margin`` x the training range
     on either side of it (``margin`` 0.5 with a signature score trained on [0, 1]: below -0.5 or
     above 1.5). Within the margin a value is only warned about (:func:`score_range_warning`)."""
@@ -209,8 +253,10 @@ def far_out_of_range(values: Mapping[str, float], ranges: Mapping[str, tuple[flo
         lo, hi = ranges[name]
         slack = margin * (hi - lo)
         if not np.isfinite(value) or not lo - slack <= value <= hi + slack:
-            reasons.append(f"{name}={value:.3g} is far outside the training range "
-                           f"[{lo:.3g}, {hi:.3g}] (beyond the margin of {margin:g} x its width)")
+            reasons.append(
+                f"{name}={value:.3g} is far outside the training range "
+                f"[{lo:.3g}, {hi:.3g}] (beyond the margin of {margin:g} x its width)"
+            )
     return reasons
 
 
@@ -221,12 +267,14 @@ CROP_QC_SUFFIXES = ("crop_outside_fraction", "crop_air_fraction")
 
 def crop_qc_columns(qc: pd.DataFrame, primary: str) -> list[str]:
     """The crop-coverage QC columns of the primary delineation present in ``qc``."""
-    return [c for c in qc.columns if c.endswith(tuple(f"__{primary}__{s}"
-                                                      for s in CROP_QC_SUFFIXES))]
+    return [
+        c for c in qc.columns if c.endswith(tuple(f"__{primary}__{s}" for s in CROP_QC_SUFFIXES))
+    ]
 
 
-def crop_training_ranges(training_qc: pd.DataFrame, training_ids, primary: str,
-                         id_column: str = "patient_id") -> dict[str, tuple[float, float]]:
+def crop_training_ranges(
+    training_qc: pd.DataFrame, training_ids, primary: str, id_column: str = "patient_id"
+) -> dict[str, tuple[float, float]]:
     """``{column: (min, max)}`` of the crop-coverage QC over the included training patients
     (empty when the training run predates these columns)."""
     qc = training_qc[training_qc[id_column].astype(str).isin({str(p) for p in training_ids})]
@@ -247,8 +295,9 @@ def crop_training_ranges(training_qc: pd.DataFrame, training_ids, primary: str,
 CROP_MIN_SLACK_SHARE = 0.5
 
 
-def crop_far_outside(values: Mapping[str, float], ranges: Mapping[str, tuple[float, float]],
-                     margin: float) -> list[str]:
+def crop_far_outside(
+    values: Mapping[str, float], ranges: Mapping[str, tuple[float, float]], margin: float
+) -> list[str]:
     """Reasons why a new patient's crop lies much more outside the image / in air than any
     training crop, e.g. a tumour at the image corner: above the training maximum ``hi`` by more
     than ``max(margin x the training width, CROP_MIN_SLACK_SHARE x (1 - hi))``. High side only
@@ -260,6 +309,8 @@ def crop_far_outside(values: Mapping[str, float], ranges: Mapping[str, tuple[flo
         lo, hi = ranges[name]
         slack = max(margin * (hi - lo), CROP_MIN_SLACK_SHARE * (1.0 - hi))
         if not np.isfinite(value) or value > hi + slack:
-            reasons.append(f"crop mostly outside the body: {name}={value:.3g} is far outside the "
-                           f"training range [{lo:.3g}, {hi:.3g}] (more than {slack:.3g} above it)")
+            reasons.append(
+                f"crop mostly outside the body: {name}={value:.3g} is far outside the "
+                f"training range [{lo:.3g}, {hi:.3g}] (more than {slack:.3g} above it)"
+            )
     return reasons

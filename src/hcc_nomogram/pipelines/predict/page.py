@@ -40,8 +40,9 @@ def png_data_uri(fig: Figure, dpi: int = 90) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def survival_curve_figure(curve: pd.DataFrame, horizons: Sequence[float],
-                          predicted: Mapping[float, float], title: str) -> Figure:
+def survival_curve_figure(
+    curve: pd.DataFrame, horizons: Sequence[float], predicted: Mapping[float, float], title: str
+) -> Figure:
     """Predicted survival curve (step) with the horizon predictions marked."""
     fig = Figure(figsize=(5.2, 3.4))
     ax = fig.subplots()
@@ -50,8 +51,9 @@ def survival_curve_figure(curve: pd.DataFrame, horizons: Sequence[float],
         s = predicted.get(h, np.nan)
         if np.isfinite(s):
             ax.plot([h], [s], "o", color="#d62728")
-            ax.annotate(f"{100 * s:.0f}%", (h, s), textcoords="offset points", xytext=(4, 6),
-                        fontsize=8)
+            ax.annotate(
+                f"{100 * s:.0f}%", (h, s), textcoords="offset points", xytext=(4, 6), fontsize=8
+            )
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("months since baseline CT")
     ax.set_ylabel("predicted overall survival")
@@ -72,16 +74,19 @@ def cam_figure(panels: Mapping[str, Mapping[str, np.ndarray]]) -> Figure:
         mask = panel.get("mask")
         if mask is not None and np.any(mask):
             ax.contour(np.asarray(mask) > 0, levels=[0.5], colors="#ff3b3b", linewidths=1)
-        ax.set_title(f"{phase}" + ("" if panel.get("has_weights", True)
-                                   else " (no signature feature)"), fontsize=9)
+        ax.set_title(
+            f"{phase}" + ("" if panel.get("has_weights", True) else " (no signature feature)"),
+            fontsize=9,
+        )
         ax.axis("off")
     return fig
 
 
 def _table(rows: Sequence[tuple[str, str, bool]]) -> str:
     body = "".join(
-        f'<tr{" class=flag" if flag else ""}><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>'
-        for k, v, flag in rows)
+        f"<tr{' class=flag' if flag else ''}><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        for k, v, flag in rows
+    )
     return f"<table>{body}</table>"
 
 
@@ -90,13 +95,18 @@ def _out_of_range_banner(prediction: Mapping) -> str:
     if not _true(prediction.get("out_of_range")):
         return ""
     status = str(prediction.get("prediction_status", ""))
-    verdict = ("NO PREDICTION GIVEN" if status.startswith("refused") else
-               "PREDICTION FLAGGED - NOT RELIABLE")
-    return (f'<div class="banner" role="alert">&#9888; {verdict}: this patient lies far outside '
-            "the training data ("
-            f"{html.escape(str(prediction.get('out_of_range_reasons', '')))}). The models "
-            "extrapolate here; check the image, the mask and the inputs "
-            "(predict.on_out_of_range, docs/predict.md).</div>")
+    verdict = (
+        "NO PREDICTION GIVEN"
+        if status.startswith("refused")
+        else "PREDICTION FLAGGED - NOT RELIABLE"
+    )
+    return (
+        f'<div class="banner" role="alert">&#9888; {verdict}: this patient lies far outside '
+        "the training data ("
+        f"{html.escape(str(prediction.get('out_of_range_reasons', '')))}). The models "
+        "extrapolate here; check the image, the mask and the inputs "
+        "(predict.on_out_of_range, docs/predict.md).</div>"
+    )
 
 
 def _true(value) -> bool:
@@ -113,23 +123,43 @@ def _number(value, fmt: str, scale: float = 1.0, suffix: str = "") -> str:
     return "withheld" if not np.isfinite(number) else f"{scale * number:{fmt}}{suffix}"
 
 
-def patient_page(prediction: Mapping, clinical_rows: Sequence[tuple[str, str, bool]], *,
-                 survival_png: str | None, cam_png: str | None, provenance: Mapping,
-                 model_info: Mapping[str, str], horizons: Sequence[float]) -> str:
+def patient_page(
+    prediction: Mapping,
+    clinical_rows: Sequence[tuple[str, str, bool]],
+    *,
+    survival_png: str | None,
+    cam_png: str | None,
+    provenance: Mapping,
+    model_info: Mapping[str, str],
+    horizons: Sequence[float],
+) -> str:
     """The HTML page of one patient (a complete document). ``survival_png`` is ``None`` when the
     prediction was refused (out of range)."""
     pid = html.escape(str(prediction["patient_id"]))
     banner = weights_banner(provenance)
     warnings = [w for w in str(prediction.get("warnings") or "").split("; ") if w]
     result = [
-        ("Risk group (training cut-off)", f"{prediction['risk_group']} risk "
-         f"(integrated LP {_number(prediction['linear_predictor'], '.3f')} vs cut-off "
-         f"{prediction['lp_cutoff']:.3f})", _true(prediction.get("out_of_range"))),
+        (
+            "Risk group (training cut-off)",
+            f"{prediction['risk_group']} risk "
+            f"(integrated LP {_number(prediction['linear_predictor'], '.3f')} vs cut-off "
+            f"{prediction['lp_cutoff']:.3f})",
+            _true(prediction.get("out_of_range")),
+        ),
         ("Nomogram total points", _number(prediction["total_points"], ".1f"), False),
-        *[(f"Predicted survival at {h:g} months",
-           _number(prediction[f"surv_{h:g}"], ".1f", 100.0, "%"), False) for h in horizons],
-        ("DL signature score (rescaled, training 0-1)", f"{prediction['signature_score']:.3f}",
-         bool(prediction.get("signature_out_of_range"))),
+        *[
+            (
+                f"Predicted survival at {h:g} months",
+                _number(prediction[f"surv_{h:g}"], ".1f", 100.0, "%"),
+                False,
+            )
+            for h in horizons
+        ],
+        (
+            "DL signature score (rescaled, training 0-1)",
+            f"{prediction['signature_score']:.3f}",
+            bool(prediction.get("signature_out_of_range")),
+        ),
         ("DL signature linear predictor (raw)", f"{prediction['signature_lp']:.4f}", False),
     ]
     parts = [
@@ -144,25 +174,36 @@ def patient_page(prediction: Mapping, clinical_rows: Sequence[tuple[str, str, bo
     ]
     if warnings:
         items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
-        parts.append(f'<div class="warn"><b>Warnings - interpret with caution:</b><ul>{items}'
-                     "</ul></div>")
+        parts.append(
+            f'<div class="warn"><b>Warnings - interpret with caution:</b><ul>{items}</ul></div>'
+        )
     parts += [
-        "<h2>Prediction</h2>", _table(result),
-        '<div class="row"><div>', "<h2>Predicted survival curve</h2>",
-        f'<img alt="survival curve" src="{survival_png}">' if survival_png else
-        "<p>Withheld: the patient lies far outside the training data.</p>", "</div><div>",
-        "<h2>Clinical values used</h2>", _table(clinical_rows),
+        "<h2>Prediction</h2>",
+        _table(result),
+        '<div class="row"><div>',
+        "<h2>Predicted survival curve</h2>",
+        f'<img alt="survival curve" src="{survival_png}">'
+        if survival_png
+        else "<p>Withheld: the patient lies far outside the training data.</p>",
+        "</div><div>",
+        "<h2>Clinical values used</h2>",
+        _table(clinical_rows),
         '<p class="note">Highlighted: outside the range seen in the training cohort.</p>',
         "</div></div>",
     ]
     if cam_png:
-        parts += ["<h2>Class activation maps (signature)</h2>",
-                  f'<img alt="class activation maps" src="{cam_png}">',
-                  '<p class="note">Red contour: tumour (primary delineation). Colour: where the '
-                  "signature's deep features respond, scaled per image (red = higher contribution"
-                  " to the linear predictor).</p>"]
+        parts += [
+            "<h2>Class activation maps (signature)</h2>",
+            f'<img alt="class activation maps" src="{cam_png}">',
+            '<p class="note">Red contour: tumour (primary delineation). Colour: where the '
+            "signature's deep features respond, scaled per image (red = higher contribution"
+            " to the linear predictor).</p>",
+        ]
     versions = "; ".join(f"{k}: {v}" for k, v in model_info.items())
-    parts += [f'<p class="note">DenseNet-121 weights: {html.escape(str(provenance.get("weights_source")))}'
-              f" (MD5 {html.escape(str(provenance.get('file_md5')))}). Models: "
-              f"{html.escape(versions)}</p>", "</body></html>\n"]
+    parts += [
+        f'<p class="note">DenseNet-121 weights: {html.escape(str(provenance.get("weights_source")))}'
+        f" (MD5 {html.escape(str(provenance.get('file_md5')))}). Models: "
+        f"{html.escape(versions)}</p>",
+        "</body></html>\n",
+    ]
     return "\n".join(p for p in parts if p)

@@ -80,9 +80,7 @@ def validate_cohort_images(
 def _sources(cohort_manifest: CohortManifest, patient_ids: list[str]) -> list[PatientSource]:
     """One source per patient, each carrying only its own manifest row (small to ship to a
     worker)."""
-    return [
-        PatientSource.from_manifest(cohort_manifest.subset([pid]), pid) for pid in patient_ids
-    ]
+    return [PatientSource.from_manifest(cohort_manifest.subset([pid]), pid) for pid in patient_ids]
 
 
 def preprocess_patients(

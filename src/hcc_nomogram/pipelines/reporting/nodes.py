@@ -33,38 +33,51 @@ def _with_section(figs: dict, sec) -> dict[str, Any]:
     return {**figs, "section": sec.to_dict()}
 
 
-def build_cohort_section(clinical_table: pd.DataFrame, data_contract: dict,
-                         reporting: dict) -> dict[str, Any]:
+def build_cohort_section(
+    clinical_table: pd.DataFrame, data_contract: dict, reporting: dict
+) -> dict[str, Any]:
     settings = typed(ReportSettings, reporting)
-    figs, sec = sections.cohort_section(clinical_table, typed(DataContract, data_contract),
-                                        at_risk_every=settings.at_risk_every_months)
+    figs, sec = sections.cohort_section(
+        clinical_table,
+        typed(DataContract, data_contract),
+        at_risk_every=settings.at_risk_every_months,
+    )
     return _with_section(figs, sec)
 
 
-def build_preprocessing_section(preprocessing_qc: pd.DataFrame, preprocessed_crops: dict,
-                                data_contract: dict, reporting: dict) -> dict[str, Any]:
+def build_preprocessing_section(
+    preprocessing_qc: pd.DataFrame, preprocessed_crops: dict, data_contract: dict, reporting: dict
+) -> dict[str, Any]:
     settings, dc = typed(ReportSettings, reporting), typed(DataContract, data_contract)
     figs, sec = sections.preprocessing_section(
-        preprocessing_qc, preprocessed_crops, phases=list(dc.phases),
+        preprocessing_qc,
+        preprocessed_crops,
+        phases=list(dc.phases),
         delineation=dc.primary_delineation,
-        n_patients=settings.n_example_patients, stride=settings.image_stride,
-        id_col=dc.id_column)
+        n_patients=settings.n_example_patients,
+        stride=settings.image_stride,
+        id_col=dc.id_column,
+    )
     return _with_section(figs, sec)
 
 
-def build_ingest_section(ingest_qc: pd.DataFrame | None, preprocessing_qc: pd.DataFrame,
-                         data_contract: dict) -> dict[str, Any]:
+def build_ingest_section(
+    ingest_qc: pd.DataFrame | None, preprocessing_qc: pd.DataFrame, data_contract: dict
+) -> dict[str, Any]:
     dc = typed(DataContract, data_contract)
-    figs, sec = sections.ingest_section(ingest_qc, preprocessing_qc, phases=list(dc.phases),
-                                        id_col=dc.id_column)
+    figs, sec = sections.ingest_section(
+        ingest_qc, preprocessing_qc, phases=list(dc.phases), id_col=dc.id_column
+    )
     return _with_section(figs, sec)
 
 
-def build_reproducibility_section(arterial_icc_table: pd.DataFrame, portal_icc_table: pd.DataFrame,
-                                  icc_settings: dict) -> dict[str, Any]:
+def build_reproducibility_section(
+    arterial_icc_table: pd.DataFrame, portal_icc_table: pd.DataFrame, icc_settings: dict
+) -> dict[str, Any]:
     figs, sec = sections.reproducibility_section(
         {"arterial": arterial_icc_table, "portal": portal_icc_table},
-        threshold=float(icc_settings["threshold"]))
+        threshold=float(icc_settings["threshold"]),
+    )
     return _with_section(figs, sec)
 
 
@@ -76,14 +89,23 @@ def build_cam_extractor(densenet_weights_provenance: dict, deep_features: dict):
     prov = require_input(densenet_weights_provenance, "densenet_weights_provenance", "CAM")
     source = prov.get("weights_source")
     weights = "random" if source == "random" else prov.get("file") or "imagenet"
-    resolved = resolve_weights(weights, seed=int(prov.get("seed") or 0),
-                               input_mode=prov.get("input_mode", "replicate"))
-    return build_extractor(resolved, batch_size=int(deep_features.get("batch_size", 16)),
-                           clip=float(deep_features.get("clip", 3.0)))
+    resolved = resolve_weights(
+        weights, seed=int(prov.get("seed") or 0), input_mode=prov.get("input_mode", "replicate")
+    )
+    return build_extractor(
+        resolved,
+        batch_size=int(deep_features.get("batch_size", 16)),
+        clip=float(deep_features.get("clip", 3.0)),
+    )
 
 
-def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame, extractor,
-                       data_contract: dict, reporting: dict) -> list[list[dict]]:
+def compute_cam_panels(
+    preprocessed_crops: dict,
+    signature_weights: pd.DataFrame,
+    extractor,
+    data_contract: dict,
+    reporting: dict,
+) -> list[list[dict]]:
     """CAM of a few patients' AP and PVP crops (paper Fig 3), min-max scaled per crop.
 
     The map weights are the signature coefficients divided by the features' training SD
@@ -94,12 +116,19 @@ def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame
 
     settings, dc = typed(ReportSettings, reporting), typed(DataContract, data_contract)
     cols = settings.signature_columns
-    sections.require_columns(signature_weights, [cols["feature"], cols["weight"]],
-                             "signature_weights", "Class activation maps")
+    sections.require_columns(
+        signature_weights,
+        [cols["feature"], cols["weight"]],
+        "signature_weights",
+        "Class activation maps",
+    )
     require_input(preprocessed_crops, "preprocessed_crops", "Class activation maps")
     weights = dict(zip(signature_weights[cols["feature"]], signature_weights[cols["weight"]]))
-    scale = (dict(zip(signature_weights[cols["feature"]], signature_weights[cols["scale"]]))
-             if cols.get("scale") in signature_weights else None)
+    scale = (
+        dict(zip(signature_weights[cols["feature"]], signature_weights[cols["scale"]]))
+        if cols.get("scale") in signature_weights
+        else None
+    )
     deli = dc.primary_delineation
     panels = []
     for pid in sections.sample_patients(list(preprocessed_crops), settings.n_example_patients):
@@ -109,78 +138,124 @@ def compute_cam_panels(preprocessed_crops: dict, signature_weights: pd.DataFrame
             crop = arrays[f"{phase}__{deli}__image"]
             w = signature_feature_weights(weights, phase, scale)
             cam = compute_cam(extractor, crop, w) if w else np.zeros_like(crop, dtype=float)
-            row.append({"image": crop, "mask": arrays.get(f"{phase}__{deli}__mask"),
-                        "overlay": min_max(cam),
-                        "title": f"{pid} {phase}" + ("" if w else " (no selected feature)")})
+            row.append(
+                {
+                    "image": crop,
+                    "mask": arrays.get(f"{phase}__{deli}__mask"),
+                    "overlay": min_max(cam),
+                    "title": f"{pid} {phase}" + ("" if w else " (no selected feature)"),
+                }
+            )
         panels.append(row)
     return panels
 
 
-def build_cam_section(cam_panels: list, densenet_weights_provenance: dict,
-                      reporting: dict) -> dict[str, Any]:
+def build_cam_section(
+    cam_panels: list, densenet_weights_provenance: dict, reporting: dict
+) -> dict[str, Any]:
     settings = typed(ReportSettings, reporting)
     figs, sec = sections.cam_section(
-        cam_panels, weights_source=str(densenet_weights_provenance.get("weights_source")),
-        stride=settings.image_stride)
+        cam_panels,
+        weights_source=str(densenet_weights_provenance.get("weights_source")),
+        stride=settings.image_stride,
+    )
     return _with_section(figs, sec)
 
 
-def build_signature_section(signature_weights: pd.DataFrame, signature_cv_results: pd.DataFrame,
-                            signature_metrics: pd.DataFrame, reporting: dict) -> dict[str, Any]:
+def build_signature_section(
+    signature_weights: pd.DataFrame,
+    signature_cv_results: pd.DataFrame,
+    signature_metrics: pd.DataFrame,
+    reporting: dict,
+) -> dict[str, Any]:
     settings = typed(ReportSettings, reporting)
     figs, sec = sections.signature_section(
-        signature_weights, signature_cv_results, signature_metrics,
-        columns=settings.signature_columns)
+        signature_weights,
+        signature_cv_results,
+        signature_metrics,
+        columns=settings.signature_columns,
+    )
     return _with_section(figs, sec)
 
 
-def build_characteristics_section(table1_characteristics: pd.DataFrame,
-                                  cohort_survival: pd.DataFrame) -> dict[str, Any]:
+def build_characteristics_section(
+    table1_characteristics: pd.DataFrame, cohort_survival: pd.DataFrame
+) -> dict[str, Any]:
     figs, sec = sections.characteristics_section(table1_characteristics, cohort_survival)
     return _with_section(figs, sec)
 
 
-def build_nomogram_section(*, clinical_points: pd.DataFrame, clinical_scale: pd.DataFrame,
-                           integrated_points: pd.DataFrame, integrated_scale: pd.DataFrame,
-                           multivariate_cox_table: pd.DataFrame,
-                           reporting: dict) -> dict[str, Any]:
+def build_nomogram_section(
+    *,
+    clinical_points: pd.DataFrame,
+    clinical_scale: pd.DataFrame,
+    integrated_points: pd.DataFrame,
+    integrated_scale: pd.DataFrame,
+    multivariate_cox_table: pd.DataFrame,
+    reporting: dict,
+) -> dict[str, Any]:
     settings = typed(ReportSettings, reporting)
     figs, sec = sections.nomogram_section(
-        {"clinical": (clinical_points, clinical_scale),
-         "integrated": (integrated_points, integrated_scale)},
-        multivariate_cox_table, times=settings.survival_times_months)
+        {
+            "clinical": (clinical_points, clinical_scale),
+            "integrated": (integrated_points, integrated_scale),
+        },
+        multivariate_cox_table,
+        times=settings.survival_times_months,
+    )
     return _with_section(figs, sec)
 
 
-def build_discrimination_section(clinical_discrimination: pd.DataFrame,
-                                 integrated_discrimination: pd.DataFrame,
-                                 c_index_comparison: pd.DataFrame) -> dict[str, Any]:
+def build_discrimination_section(
+    clinical_discrimination: pd.DataFrame,
+    integrated_discrimination: pd.DataFrame,
+    c_index_comparison: pd.DataFrame,
+) -> dict[str, Any]:
     figs, sec = sections.discrimination_section(
         {"clinical": clinical_discrimination, "integrated": integrated_discrimination},
-        c_index_comparison)
+        c_index_comparison,
+    )
     return _with_section(figs, sec)
 
 
-def build_calibration_section(clinical_calibration: pd.DataFrame,
-                              clinical_calibration_summary: pd.DataFrame,
-                              integrated_calibration: pd.DataFrame,
-                              integrated_calibration_summary: pd.DataFrame) -> dict[str, Any]:
+def build_calibration_section(
+    clinical_calibration: pd.DataFrame,
+    clinical_calibration_summary: pd.DataFrame,
+    integrated_calibration: pd.DataFrame,
+    integrated_calibration_summary: pd.DataFrame,
+) -> dict[str, Any]:
     figs, sec = sections.calibration_section(
-        {"clinical": (clinical_calibration, clinical_calibration_summary),
-         "integrated": (integrated_calibration, integrated_calibration_summary)})
+        {
+            "clinical": (clinical_calibration, clinical_calibration_summary),
+            "integrated": (integrated_calibration, integrated_calibration_summary),
+        }
+    )
     return _with_section(figs, sec)
 
 
 def build_smooth_calibration_section(
-        *, clinical_calibration: pd.DataFrame, clinical_calibration_metrics: pd.DataFrame,
-        clinical_calibration_curve: pd.DataFrame, integrated_calibration: pd.DataFrame,
-        integrated_calibration_metrics: pd.DataFrame,
-        integrated_calibration_curve: pd.DataFrame) -> dict[str, Any]:
+    *,
+    clinical_calibration: pd.DataFrame,
+    clinical_calibration_metrics: pd.DataFrame,
+    clinical_calibration_curve: pd.DataFrame,
+    integrated_calibration: pd.DataFrame,
+    integrated_calibration_metrics: pd.DataFrame,
+    integrated_calibration_curve: pd.DataFrame,
+) -> dict[str, Any]:
     figs, sec = sections.smooth_calibration_section(
-        {"clinical": (clinical_calibration, clinical_calibration_metrics,
-                      clinical_calibration_curve),
-         "integrated": (integrated_calibration, integrated_calibration_metrics,
-                        integrated_calibration_curve)})
+        {
+            "clinical": (
+                clinical_calibration,
+                clinical_calibration_metrics,
+                clinical_calibration_curve,
+            ),
+            "integrated": (
+                integrated_calibration,
+                integrated_calibration_metrics,
+                integrated_calibration_curve,
+            ),
+        }
+    )
     return _with_section(figs, sec)
 
 
@@ -194,19 +269,32 @@ def build_reclassification_section(reclassification: pd.DataFrame) -> dict[str, 
     return _with_section(figs, sec)
 
 
-def build_risk_groups_section(risk_group_km: pd.DataFrame, risk_group_summary: pd.DataFrame,
-                              data_contract: dict, reporting: dict) -> dict[str, Any]:
+def build_risk_groups_section(
+    risk_group_km: pd.DataFrame,
+    risk_group_summary: pd.DataFrame,
+    data_contract: dict,
+    reporting: dict,
+) -> dict[str, Any]:
     settings, dc = typed(ReportSettings, reporting), typed(DataContract, data_contract)
     figs, sec = sections.risk_groups_section(
-        risk_group_km, risk_group_summary,
+        risk_group_km,
+        risk_group_summary,
         cohorts={"training": dc.training_value, "validation": dc.validation_value},
-        at_risk_every=settings.at_risk_every_months)
+        at_risk_every=settings.at_risk_every_months,
+    )
     return _with_section(figs, sec)
 
 
-def build_calculator_section(*, clinical_nomogram_model, integrated_nomogram_model,
-                             analysis_table: pd.DataFrame, densenet_weights_provenance: dict,
-                             data_contract: dict, nomogram, predict) -> dict[str, Any]:
+def build_calculator_section(
+    *,
+    clinical_nomogram_model,
+    integrated_nomogram_model,
+    analysis_table: pd.DataFrame,
+    densenet_weights_provenance: dict,
+    data_contract: dict,
+    nomogram,
+    predict,
+) -> dict[str, Any]:
     """The offline nomogram calculator (``page``, the ``nomogram_calculator`` dataset) and the
     report section that embeds and links it. Horizons: ``nomogram.horizons_months``; numeric
     input ranges: the training rows of ``analysis_table``, and inputs far outside them handled
@@ -216,37 +304,51 @@ def build_calculator_section(*, clinical_nomogram_model, integrated_nomogram_mod
     require_input(analysis_table, "analysis_table", "Nomogram calculator")
     guard, dc = typed(PredictParams, predict), typed(DataContract, data_contract)
     train = analysis_table[analysis_table[dc.cohort_column] == dc.training_value]
-    page = calculator_page([clinical_nomogram_model, integrated_nomogram_model], train,
-                           horizons=typed(NomogramParams, nomogram).horizons_months,
-                           banner=weights_banner(densenet_weights_provenance),
-                           on_out_of_range=guard.on_out_of_range,
-                           out_of_range_margin=guard.out_of_range_margin)
+    page = calculator_page(
+        [clinical_nomogram_model, integrated_nomogram_model],
+        train,
+        horizons=typed(NomogramParams, nomogram).horizons_months,
+        banner=weights_banner(densenet_weights_provenance),
+        on_out_of_range=guard.on_out_of_range,
+        out_of_range_margin=guard.out_of_range_margin,
+    )
     return {"page": page, "section": calculator_section(page).to_dict()}
 
 
-def build_provenance_section(densenet_weights_provenance: dict, reporting: dict,
-                             deep_features: dict, data_contract: dict) -> dict[str, Any]:
+def build_provenance_section(
+    densenet_weights_provenance: dict, reporting: dict, deep_features: dict, data_contract: dict
+) -> dict[str, Any]:
     sec, banners = provenance_section(
         densenet_weights_provenance,
         {"reporting": reporting, "deep_features": deep_features, "data_contract": data_contract},
-        package_versions())
+        package_versions(),
+    )
     return {"section": sec.to_dict(), "banners": banners}
 
 
-def build_tripod_section(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.DataFrame,
-                         multivariate_cox_table: pd.DataFrame,
-                         clinical_discrimination: pd.DataFrame,
-                         integrated_discrimination: pd.DataFrame,
-                         c_index_comparison: pd.DataFrame,
-                         clinical_bootstrap_validation: pd.DataFrame,
-                         integrated_bootstrap_validation: pd.DataFrame,
-                         clinical_calibration_summary: pd.DataFrame,
-                         integrated_calibration_summary: pd.DataFrame,
-                         signature_metrics: pd.DataFrame, signature_weights: pd.DataFrame,
-                         risk_group_summary: pd.DataFrame, densenet_weights_provenance: dict,
-                         data_contract: dict, nomogram, signature,
-                         deep_features: dict, preprocessing: dict,
-                         **report_sections: dict) -> dict[str, Any]:
+def build_tripod_section(
+    *,
+    clinical_table: pd.DataFrame,
+    preprocessing_qc: pd.DataFrame,
+    multivariate_cox_table: pd.DataFrame,
+    clinical_discrimination: pd.DataFrame,
+    integrated_discrimination: pd.DataFrame,
+    c_index_comparison: pd.DataFrame,
+    clinical_bootstrap_validation: pd.DataFrame,
+    integrated_bootstrap_validation: pd.DataFrame,
+    clinical_calibration_summary: pd.DataFrame,
+    integrated_calibration_summary: pd.DataFrame,
+    signature_metrics: pd.DataFrame,
+    signature_weights: pd.DataFrame,
+    risk_group_summary: pd.DataFrame,
+    densenet_weights_provenance: dict,
+    data_contract: dict,
+    nomogram,
+    signature,
+    deep_features: dict,
+    preprocessing: dict,
+    **report_sections: dict,
+) -> dict[str, Any]:
     """The TRIPOD+AI checklist filled from this run (table, Markdown, report section).
 
     ``report_sections``: the other sections of the report being built (``report_<id>_section``
@@ -257,40 +359,60 @@ def build_tripod_section(*, clinical_table: pd.DataFrame, preprocessing_qc: pd.D
     from hcc_nomogram.pipelines.nomogram.config import NomogramParams
     from hcc_nomogram.pipelines.signature.params import SignatureParams
 
-    for data, name in ((clinical_table, "clinical_table"), (preprocessing_qc, "preprocessing_qc"),
-                       (signature_metrics, "signature_metrics"),
-                       (multivariate_cox_table, "multivariate_cox_table")):
+    for data, name in (
+        (clinical_table, "clinical_table"),
+        (preprocessing_qc, "preprocessing_qc"),
+        (signature_metrics, "signature_metrics"),
+        (multivariate_cox_table, "multivariate_cox_table"),
+    ):
         require_input(data, name, "TRIPOD+AI checklist")
     records = run_records(
-        clinical_table=clinical_table, preprocessing_qc=preprocessing_qc,
+        clinical_table=clinical_table,
+        preprocessing_qc=preprocessing_qc,
         multivariate_cox_table=multivariate_cox_table,
-        discrimination={"clinical": clinical_discrimination,
-                        "integrated": integrated_discrimination},
+        discrimination={
+            "clinical": clinical_discrimination,
+            "integrated": integrated_discrimination,
+        },
         comparison=c_index_comparison,
-        bootstrap={"clinical": clinical_bootstrap_validation,
-                   "integrated": integrated_bootstrap_validation},
-        calibration={"clinical": clinical_calibration_summary,
-                     "integrated": integrated_calibration_summary},
-        signature_metrics=signature_metrics, signature_weights=signature_weights,
-        risk_group_summary=risk_group_summary, provenance=densenet_weights_provenance,
+        bootstrap={
+            "clinical": clinical_bootstrap_validation,
+            "integrated": integrated_bootstrap_validation,
+        },
+        calibration={
+            "clinical": clinical_calibration_summary,
+            "integrated": integrated_calibration_summary,
+        },
+        signature_metrics=signature_metrics,
+        signature_weights=signature_weights,
+        risk_group_summary=risk_group_summary,
+        provenance=densenet_weights_provenance,
         data_contract=typed(DataContract, data_contract),
-        nomogram=typed(NomogramParams, nomogram), signature=typed(SignatureParams, signature),
+        nomogram=typed(NomogramParams, nomogram),
+        signature=typed(SignatureParams, signature),
         icc_threshold=float(deep_features["icc"]["threshold"]),
         preprocessing=PreprocessingSettings.from_params(preprocessing),
-        versions={**package_versions(), "hcc-nomogram": metadata.version("hcc_nomogram")})
+        versions={**package_versions(), "hcc-nomogram": metadata.version("hcc_nomogram")},
+    )
     present = [s["id"] for s in report_sections.values()] + ["tripod_ai"]
     checklist = fill_checklist(records, present)
-    return {"checklist": checklist,
-            "markdown": checklist_markdown(checklist, report_file="hcc_nomogram_report.html"),
-            "section": checklist_section(checklist).to_dict()}
+    return {
+        "checklist": checklist,
+        "markdown": checklist_markdown(checklist, report_file="hcc_nomogram_report.html"),
+        "section": checklist_section(checklist).to_dict(),
+    }
 
 
 def assemble_report(reporting: dict, banners: list[str], *sections_: dict) -> str:
     """The single self-contained HTML report (Plotly JS inlined once)."""
     settings = typed(ReportSettings, reporting)
-    return render_report(list(sections_), title=settings.title, banners=banners,
-                         subtitle="Zhang et al., Front. Oncol. 2020;10:593292, reproduced with "
-                                  "hcc-nomogram. Risk direction: higher = worse.")
+    return render_report(
+        list(sections_),
+        title=settings.title,
+        banners=banners,
+        subtitle="Zhang et al., Front. Oncol. 2020;10:593292, reproduced with "
+        "hcc-nomogram. Risk direction: higher = worse.",
+    )
 
 
 def render_static_images(reporting: dict, **figures) -> dict[str, Any]:
@@ -304,11 +426,16 @@ def assemble_clinical_report(reporting: dict, *sections_: dict) -> str:
     user with a clinical spreadsheet only; `kedro run --pipelines=reporting --tags=clinical_report`)."""
     settings = typed(ReportSettings, reporting)
     note = Section("not_available", "Image-based sections")
-    note.text("Preprocessing QC, feature reproducibility, the deep learning signature and the "
-              "class activation maps are not available in the clinical-only report (they need "
-              "CT images). Run the default pipeline for the full report "
-              "(hcc_nomogram_report).")
-    return render_report([*sections_, note.to_dict()], title=f"{settings.title} (clinical only)",
-                         subtitle="Zhang et al., Front. Oncol. 2020;10:593292, reproduced with "
-                                  "hcc-nomogram. Clinical-only report. Risk direction: higher = "
-                                  "worse.")
+    note.text(
+        "Preprocessing QC, feature reproducibility, the deep learning signature and the "
+        "class activation maps are not available in the clinical-only report (they need "
+        "CT images). Run the default pipeline for the full report "
+        "(hcc_nomogram_report)."
+    )
+    return render_report(
+        [*sections_, note.to_dict()],
+        title=f"{settings.title} (clinical only)",
+        subtitle="Zhang et al., Front. Oncol. 2020;10:593292, reproduced with "
+        "hcc-nomogram. Clinical-only report. Risk direction: higher = "
+        "worse.",
+    )

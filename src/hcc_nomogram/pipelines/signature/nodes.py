@@ -92,16 +92,22 @@ def prepare_training_set(
     params = typed(SignatureParams, params)
     id_col, cohort_col = dc.id_column, dc.cohort_column
     time_col, event_col = outcome_columns(dc, params.outcome, "signature.outcome")
-    require_columns(model_input_features, [id_col, cohort_col], name="model_input_features",
-                    fix=_COLUMN_FIX)
-    require_columns(clinical_table, [id_col, cohort_col, time_col, event_col],
-                    name="clinical_table", fix=_COLUMN_FIX)
+    require_columns(
+        model_input_features, [id_col, cohort_col], name="model_input_features", fix=_COLUMN_FIX
+    )
+    require_columns(
+        clinical_table,
+        [id_col, cohort_col, time_col, event_col],
+        name="clinical_table",
+        fix=_COLUMN_FIX,
+    )
     check_patient_ids(clinical_table, id_col, source="clinical_table")
     cohorts = [dc.training_value, dc.validation_value]
     check_cohort_values(clinical_table, cohort_col, cohorts, id_col, source="clinical_table")
     features = _str_ids(model_input_features, id_col)
-    clinical = check_outcomes(_str_ids(clinical_table, id_col), time_col, event_col, id_col,
-                              source="clinical_table")
+    clinical = check_outcomes(
+        _str_ids(clinical_table, id_col), time_col, event_col, id_col, source="clinical_table"
+    )
     feats = feature_columns(features)
     if not feats:
         raise InputDataError(
