@@ -30,7 +30,6 @@ import yaml
 from hcc_nomogram.datasets import CohortManifestDataset
 from hcc_nomogram.demo.phantom import true_transform
 from hcc_nomogram.imaging.patient import (
-    Contract,
     PatientSource,
     PreprocessingSettings,
     preprocess_patient,
@@ -40,6 +39,7 @@ from hcc_nomogram.imaging.registration import (
     mask_points,
     target_registration_error,
 )
+from hcc_nomogram.parameters import DataContract, typed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,10 +83,11 @@ def main() -> None:
     params = params["preprocessing"]
     for assignment in args.set:
         _set(params, assignment)
-    contract = Contract.from_params(
-        yaml.safe_load((ROOT / "conf/base/parameters.yml").read_text())["data_contract"]
+    contract = typed(
+        DataContract,
+        yaml.safe_load((ROOT / "conf/base/parameters.yml").read_text())["data_contract"],
     )
-    settings = PreprocessingSettings.from_params(params)
+    settings = typed(PreprocessingSettings, params)
     manifest = CohortManifestDataset(str(args.manifest)).load()
     gt_path = args.ground_truth or args.manifest.parent / "ground_truth/ground_truth.csv"
     truth = (

@@ -34,8 +34,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 logger = logging.getLogger(__name__)
 
-PARAMS_FILE = "conf/base/parameters.yml"
-
 
 class ComputeSettings(BaseModel):
     """``compute`` (``conf/base/parameters.yml``): the engine of the per-patient work."""
@@ -58,23 +56,6 @@ class ComputeSettings(BaseModel):
                 f"(got mode={self.mode!r}, scheduler_address={self.scheduler_address!r})"
             )
         return self
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any] | None) -> ComputeSettings:
-        """Validated settings; a bad block raises :class:`~hcc_nomogram.errors.InputDataError`."""
-        from pydantic import ValidationError
-
-        from hcc_nomogram.errors import InputDataError
-
-        try:
-            return cls.model_validate(dict(params or {}))
-        except ValidationError as error:
-            raise InputDataError(
-                f"invalid compute block: {error.errors()[0]['msg']} "
-                f"(at compute.{'.'.join(map(str, error.errors()[0]['loc']))}).",
-                file=PARAMS_FILE,
-                fix="see docs/scaling.md for the keys of compute.",
-            ) from error
 
     @property
     def local_workers(self) -> int:

@@ -37,11 +37,6 @@ class InputDataError(HccNomogramError, ValueError):
         )
 
 
-def parameter_error(key: str, problem: str, fix: str, file: str) -> InputDataError:
-    """A bad parameter: names the dotted key (``preprocessing.crop``) and its YAML file."""
-    return InputDataError(f"{key}: {problem}", file=file, fix=fix)
-
-
 class ImageGeometryError(InputDataError):
     """An image and its mask (or two images that must match) differ in geometry."""
 

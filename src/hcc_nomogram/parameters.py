@@ -1,11 +1,14 @@
 """Every parameter block, checked once before a run: unknown or misspelled keys are errors.
 
 A misspelled key (``mask_lable``, ``horizon_months``, ``szie``) would otherwise be ignored and
-its default used silently. :func:`check_parameters` validates each top-level block with the
-typed model that owns it -- a pydantic model with ``extra="forbid"`` where one exists, else the
-block's ``from_params`` -- and raises one :class:`~hcc_nomogram.errors.InputDataError` that
-lists, for every problem, the dotted key, the allowed keys and the YAML file.
-:class:`hcc_nomogram.hooks.ParameterCheckHooks` calls it before any node runs.
+its default used silently. Each top-level block has one pydantic model (a :class:`StrictModel`,
+sub-blocks nested models), listed in :data:`BLOCKS`. :func:`check_parameters` validates every
+block, then the settings that name values of another block (:func:`cross_block_problems`), and
+raises one :class:`~hcc_nomogram.errors.InputDataError` that lists, for every problem, the
+dotted key, what is wrong (the allowed keys) and the YAML file;
+:class:`hcc_nomogram.hooks.ParameterCheckHooks` calls it before any node runs. Nodes convert
+their blocks with :func:`typed`, which reports a bad block (a node called directly, from a test
+or a notebook) in the same format.
 
 :class:`DataContract` (``data_contract``) and :class:`PredictParams` (``predict``) are defined
 here; the other blocks' models live with their pipelines.
@@ -18,7 +21,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hcc_nomogram.errors import HccNomogramError, InputDataError
+from hcc_nomogram.errors import InputDataError
 
 #: Namespaces, defined once and passed to whatever builds or names namespaced datasets
 #: (``clinical.discrimination``, ``arterial.icc_table``): the two nomograms (the keys of
@@ -34,16 +37,6 @@ class StrictModel(BaseModel):
 
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-def typed(model: type[Model], value: Any) -> Model:
-    """The validated ``model`` of a parameter block -- the one conversion every node makes.
-
-    A ``kedro run`` passes the instance where the node argument is annotated with the model
-    (Kedro's typed ``params:`` inputs), else the mapping checked by :func:`check_parameters`
-    when the run started; tests and notebooks pass the YAML mapping. Either way: the model.
-    """
-    return value if isinstance(value, model) else model.model_validate(value or {})
 
 
 class OutcomeColumns(StrictModel):
@@ -87,19 +80,7 @@ class PredictParams(StrictModel):
     out_of_range_margin: float = Field(0.5, ge=0)
 
 
-def _preprocessing(block: Mapping) -> Any:
-    from hcc_nomogram.imaging.patient import PreprocessingSettings
-
-    return PreprocessingSettings.from_params(block)
-
-
-def _deep_features(block: Mapping) -> Any:
-    from hcc_nomogram.features.densenet import ExtractorSettings
-
-    return ExtractorSettings.from_params(dict(block))
-
-
-def _pydantic(path: str, name: str) -> Callable[[], type[BaseModel]]:
+def _model(path: str, name: str) -> Callable[[], type[BaseModel]]:
     def load() -> type[BaseModel]:
         import importlib
 
@@ -108,43 +89,39 @@ def _pydantic(path: str, name: str) -> Callable[[], type[BaseModel]]:
     return load
 
 
-#: block -> (its model: a pydantic class loader, or a from_params function; its YAML file)
-BLOCKS: dict[str, tuple[Callable, str]] = {
+#: block -> (a loader of its model, its YAML file)
+BLOCKS: dict[str, tuple[Callable[[], type[BaseModel]], str]] = {
     "data_contract": (lambda: DataContract, "conf/base/parameters.yml"),
-    "preprocessing": (_preprocessing, "conf/base/parameters_preprocessing.yml"),
-    "deep_features": (_deep_features, "conf/base/parameters_deep_features.yml"),
+    "preprocessing": (
+        _model("hcc_nomogram.imaging.patient", "PreprocessingSettings"),
+        "conf/base/parameters_preprocessing.yml",
+    ),
+    "deep_features": (
+        _model("hcc_nomogram.pipelines.deep_features.params", "DeepFeaturesParams"),
+        "conf/base/parameters_deep_features.yml",
+    ),
     "signature": (
-        _pydantic("hcc_nomogram.pipelines.signature.params", "SignatureParams"),
+        _model("hcc_nomogram.pipelines.signature.params", "SignatureParams"),
         "conf/base/parameters_signature.yml",
     ),
     "nomogram": (
-        _pydantic("hcc_nomogram.pipelines.nomogram.config", "NomogramParams"),
+        _model("hcc_nomogram.pipelines.nomogram.config", "NomogramParams"),
         "conf/base/parameters_nomogram.yml",
     ),
     "reporting": (
-        _pydantic("hcc_nomogram.report.settings", "ReportSettings"),
+        _model("hcc_nomogram.report.settings", "ReportSettings"),
         "conf/base/parameters_reporting.yml",
     ),
     "predict": (lambda: PredictParams, "conf/base/parameters_predict.yml"),
     "demo_cohort": (
-        _pydantic("hcc_nomogram.demo.config", "DemoCohortConfig"),
+        _model("hcc_nomogram.demo.config", "DemoCohortConfig"),
         "conf/base/parameters_demo_cohort.yml",
     ),
     "ingest": (
-        _pydantic("hcc_nomogram.ingest.params", "IngestParams"),
+        _model("hcc_nomogram.ingest.params", "IngestParams"),
         "conf/base/parameters_ingest.yml",
     ),
-    "compute": (_pydantic("hcc_nomogram.compute", "ComputeSettings"), "conf/base/parameters.yml"),
-}
-PYDANTIC_BLOCKS = {
-    "data_contract",
-    "signature",
-    "nomogram",
-    "reporting",
-    "predict",
-    "demo_cohort",
-    "ingest",
-    "compute",
+    "compute": (_model("hcc_nomogram.compute", "ComputeSettings"), "conf/base/parameters.yml"),
 }
 LOCAL_NOTE = " (or its override in conf/local/)"
 
@@ -189,43 +166,127 @@ def _pydantic_problems(block: str, model: type[BaseModel], error: ValidationErro
         if item["type"] == "extra_forbidden":
             problems.append(f"{key}: unknown key; allowed keys here: {_allowed_keys(model, loc)}.")
         else:
-            problems.append(f"{key}: {item['msg']} (got {item.get('input')!r}).")
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(f"{key}: {message} (got {item.get('input')!r}).")
     return problems
 
 
 def block_problems(block: str, values: Any) -> list[str]:
     """Problems of one top-level parameter block (empty when it is valid)."""
-    load, _file = BLOCKS[block]
-    if block in PYDANTIC_BLOCKS:
-        model = load()
-        try:
-            model.model_validate(values)
-        except ValidationError as error:
-            return _pydantic_problems(block, model, error)
-        return []
+    model = BLOCKS[block][0]()
     try:
-        load(values if values is not None else {})
-    except InputDataError as error:
-        return [error.problem if error.problem.startswith(block) else f"{block}: {error.problem}"]
-    except (HccNomogramError, ValueError, TypeError) as error:
-        text = str(error)
-        return [text if text.startswith(block) else f"{block}: {text}"]
+        model.model_validate(values if values is not None else {})
+    except ValidationError as error:
+        return _pydantic_problems(block, model, error)
     return []
 
 
-def _cross_block_problems(parameters: Mapping[str, Any]) -> list[str]:
-    """Settings naming a value of another block (checked once per run, not once per patient)."""
-    if "preprocessing" not in parameters or "data_contract" not in parameters:
-        return []
-    phases = sorted(DataContract.model_validate(parameters["data_contract"]).phases)
-    fixed = _preprocessing(parameters["preprocessing"] or {}).registration.fixed_phase
-    if fixed in phases:
-        return []
-    file = BLOCKS["preprocessing"][1] + LOCAL_NOTE
-    return [
-        f"- preprocessing.registration.fixed_phase: {fixed!r} is not a phase of "
-        f"data_contract.phases {phases}; set it to one of them [file {file}]."
-    ]
+def _location(model: type[BaseModel]) -> tuple[str, str]:
+    """Dotted key and YAML file of the block or sub-block ``model`` validates (a model inside
+    a dict or list is named ``<key>.*``), for the errors of :func:`typed`."""
+
+    def find(current: type[BaseModel], key: str) -> str | None:
+        if issubclass(current, model):
+            return key
+        for name, field in current.model_fields.items():
+            sub = _field_model(field.annotation)
+            inner = get_origin(field.annotation) in (dict, list)
+            found = find(sub, f"{key}.{name}" + (".*" if inner else "")) if sub else None
+            if found is not None:
+                return found
+        return None
+
+    for block, (load, file) in BLOCKS.items():
+        key = find(load(), block)
+        if key is not None:
+            return key, file + LOCAL_NOTE
+    return model.__name__, "conf/base/parameters*.yml"
+
+
+SPELLING_FIX = (
+    "correct the spelling (a misspelled key would otherwise be ignored and its default used "
+    "silently) or remove the key; see the docs page of each pipeline."
+)
+CROSS_BLOCK_FIX = (
+    "make each setting name a value that data_contract defines (docs/data_contract.md)."
+)
+
+
+def _invalid(lines: list[str], header: str, fix: str = SPELLING_FIX) -> InputDataError:
+    return InputDataError(f"{header}\n" + "\n".join(lines) + "\n", fix=fix)
+
+
+def typed(model: type[Model], value: Any) -> Model:
+    """The validated ``model`` of a parameter block -- the one conversion every node makes.
+
+    A ``kedro run`` passes the instance where the node argument is annotated with the model
+    (Kedro's typed ``params:`` inputs), else the mapping checked by :func:`check_parameters`
+    when the run started; tests and notebooks pass the YAML mapping. Either way: the model,
+    or an :class:`InputDataError` listing each problem as :func:`check_parameters` does.
+    """
+    if isinstance(value, model):
+        return value
+    try:
+        return model.model_validate(value or {})
+    except ValidationError as error:
+        key, file = _location(model)
+        problems = _pydantic_problems(key, model, error)
+        raise _invalid([f"- {p} [file {file}]" for p in problems], "invalid parameters:") from None
+
+
+def cross_block_problems(
+    data_contract: Any, *, preprocessing: Any = None, icc: Any = None
+) -> list[str]:
+    """Settings that name values of ``data_contract`` (typed or YAML blocks; ``icc``:
+    ``deep_features.icc``): checked once per run by :func:`check_parameters`, and by the nodes
+    that use them when called directly."""
+    contract = typed(DataContract, data_contract)
+    problems = []
+    if preprocessing is not None:
+        problems += _preprocessing_problems(
+            contract, typed(BLOCKS["preprocessing"][0](), preprocessing)
+        )
+    if icc is not None:
+        from hcc_nomogram.pipelines.deep_features.params import IccSettings
+
+        known = sorted(contract.delineations)
+        file = BLOCKS["deep_features"][1] + LOCAL_NOTE
+        for name, pair in typed(IccSettings, icc).comparisons.items():
+            if not set(pair) <= set(known):
+                problems.append(
+                    f"- deep_features.icc.comparisons.{name}: must name two different "
+                    f"delineations of data_contract.delineations {known}, got {list(pair)} "
+                    f"[file {file}]"
+                )
+    return problems
+
+
+def _preprocessing_problems(contract: DataContract, preprocessing: Any) -> list[str]:
+    phases = sorted(contract.phases)
+    problems = []
+    fixed = preprocessing.registration.fixed_phase
+    if fixed not in phases:
+        problems.append(
+            f"- preprocessing.registration.fixed_phase: {fixed!r} is not a phase of "
+            f"data_contract.phases {phases}; set it to one of them "
+            f"[file {BLOCKS['preprocessing'][1] + LOCAL_NOTE}]"
+        )
+    for delineation, columns in contract.delineations.items():
+        missing = sorted(set(phases) - set(columns))
+        if missing:
+            problems.append(
+                f"- data_contract.delineations.{delineation}: no mask column for phase(s) "
+                f"{missing}; name one mask column per phase for every delineation "
+                f"[file {BLOCKS['data_contract'][1] + LOCAL_NOTE}]"
+            )
+    return problems
+
+
+def check_consistent(data_contract: Any, *, preprocessing: Any = None, icc: Any = None) -> None:
+    """Raise :class:`InputDataError` listing the :func:`cross_block_problems`, if any."""
+    lines = cross_block_problems(data_contract, preprocessing=preprocessing, icc=icc)
+    if lines:
+        raise _invalid(lines, "inconsistent parameters:", CROSS_BLOCK_FIX)
 
 
 def check_parameters(parameters: Mapping[str, Any]) -> None:
@@ -241,11 +302,13 @@ def check_parameters(parameters: Mapping[str, Any]) -> None:
             continue
         file = BLOCKS[block][1] + LOCAL_NOTE
         lines += [f"- {p} [file {file}]" for p in block_problems(block, values)]
-    if not lines:
-        lines = _cross_block_problems(parameters)
-    if lines:
-        raise InputDataError(
-            "invalid parameters; nothing was run or written:\n" + "\n".join(lines) + "\n",
-            fix="correct the spelling (a misspelled key would otherwise be ignored and its "
-            "default used silently) or remove the key; see the docs page of each pipeline.",
+    fix = SPELLING_FIX
+    if not lines and "data_contract" in parameters:
+        fix = CROSS_BLOCK_FIX
+        lines = cross_block_problems(
+            parameters["data_contract"],
+            preprocessing=parameters.get("preprocessing"),
+            icc=(parameters.get("deep_features") or {}).get("icc"),
         )
+    if lines:
+        raise _invalid(lines, "invalid parameters; nothing was run or written:", fix)

@@ -195,5 +195,5 @@ def test_icc_settings_are_validated():
         nodes.compute_feature_icc(
             table, {"threshold": 0.75, "comparisons": {"x": ["r1a", "r9"]}}, contract
         )
-    with pytest.raises(ValueError, match="threshold must be"):
+    with pytest.raises(InputDataError, match=r"deep_features\.icc\.threshold"):
         nodes.compute_feature_icc(table, {"threshold": 1.5, "comparisons": {}}, contract)

@@ -199,12 +199,13 @@ def test_feature_names():
 
 def test_extractor_settings_validation():
     from hcc_nomogram.features.densenet import ExtractorSettings
+    from hcc_nomogram.parameters import typed
 
-    params = {"weights": "random", "seed": 3, "phases": {}, "icc": {}}
-    assert ExtractorSettings.from_params(params).seed == 3
+    params = {"weights": "random", "seed": 3}
+    assert typed(ExtractorSettings, params).seed == 3
     with pytest.raises(ValueError, match="unknown key"):
-        ExtractorSettings.from_params({"weight": "imagenet"})
+        typed(ExtractorSettings, {"weight": "imagenet"})
     with pytest.raises(ValueError, match="input_mode"):
-        ExtractorSettings.from_params({"input_mode": "rgb"})
+        typed(ExtractorSettings, {"input_mode": "rgb"})
     with pytest.raises(ValueError, match="allow_random_fallback"):
-        ExtractorSettings.from_params({"allow_random_fallback": "yes"})
+        typed(ExtractorSettings, {"allow_random_fallback": "yes"})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from hcc_nomogram.imaging import batch
-from hcc_nomogram.imaging.patient import Contract, PatientSource, PreprocessingSettings
+from hcc_nomogram.imaging.patient import PatientSource, PreprocessingSettings
+from hcc_nomogram.parameters import DataContract
 
 
 def test_each_patient_is_computed_once_and_crops_are_released(monkeypatch):
@@ -16,7 +17,9 @@ def test_each_patient_is_computed_once_and_crops_are_released(monkeypatch):
     monkeypatch.setattr(batch, "preprocess_patient", fake)
     sources = [PatientSource(p, load=None, file=None) for p in ("P1", "P2")]
     excluded = {"P3": {"patient_id": "P3", "excluded": True}}
-    contract = Contract({"a": "a_ct"}, {"r": {"a": "a_mask"}})
+    contract = DataContract(
+        phases={"a": "a_ct"}, delineations={"r": {"a": "a_mask"}}, primary_delineation="r"
+    )
     crops, records = batch.lazy_preprocessing(sources, excluded, contract, PreprocessingSettings())
     assert sorted(crops) == ["P1", "P2"] and sorted(records) == ["P1", "P2", "P3"]
     assert calls == []  # nothing computed until the datasets save

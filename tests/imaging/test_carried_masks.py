@@ -14,12 +14,12 @@ import yaml
 from hcc_nomogram.datasets import CohortManifestDataset
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.imaging.patient import (
-    Contract,
     PatientSource,
     PreprocessingSettings,
     preprocess_patient,
 )
 from hcc_nomogram.imaging.testing import euler, misaligned_pair
+from hcc_nomogram.parameters import DataContract, typed
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE, SPACING = (64, 64, 24), (1.5, 1.5, 2.5)
@@ -29,12 +29,12 @@ def _settings(**registration):
     pre = yaml.safe_load((ROOT / "conf/base/parameters_preprocessing.yml").read_text("utf-8"))
     pre = pre["preprocessing"]
     pre["registration"].update(registration)
-    return PreprocessingSettings.from_params(pre)
+    return typed(PreprocessingSettings, pre)
 
 
 def _contract():
     base = yaml.safe_load((ROOT / "conf/base/parameters.yml").read_text("utf-8"))
-    return Contract.from_params(base["data_contract"])
+    return typed(DataContract, base["data_contract"])
 
 
 def _source(tmp_path: Path, drop: tuple[str, ...]) -> PatientSource:

@@ -13,12 +13,12 @@ import yaml
 
 from hcc_nomogram.datasets import CohortManifestDataset
 from hcc_nomogram.imaging.patient import (
-    Contract,
     PatientSource,
     PreprocessingSettings,
     preprocess_patient,
 )
 from hcc_nomogram.imaging.testing import euler, misaligned_pair
+from hcc_nomogram.parameters import DataContract, typed
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE, SPACING, CROP = (64, 64, 24), (1.5, 1.5, 2.5), 224
@@ -29,7 +29,7 @@ def _settings(registration: bool) -> PreprocessingSettings:
     pre = pre["preprocessing"]
     pre["registration"]["enabled"] = registration
     pre["crop"]["size"] = CROP
-    return PreprocessingSettings.from_params(pre)
+    return typed(PreprocessingSettings, pre)
 
 
 def _patient(tmp_path: Path):
@@ -48,7 +48,7 @@ def _patient(tmp_path: Path):
     base = yaml.safe_load((ROOT / "conf/base/parameters.yml").read_text("utf-8"))
     return (
         PatientSource.from_manifest(manifest, "P1"),
-        Contract.from_params(base["data_contract"]),
+        typed(DataContract, base["data_contract"]),
         a_ct,
     )
 

@@ -11,7 +11,6 @@ import yaml
 from hcc_nomogram.datasets import CohortManifestDataset
 from hcc_nomogram.demo.phantom import true_transform
 from hcc_nomogram.imaging.patient import (
-    Contract,
     PatientSource,
     PreprocessingSettings,
     preprocess_patient,
@@ -21,6 +20,7 @@ from hcc_nomogram.imaging.registration import (
     mask_points,
     target_registration_error,
 )
+from hcc_nomogram.parameters import DataContract, typed
 
 pytestmark = pytest.mark.slow
 N_PATIENTS = 6
@@ -28,11 +28,12 @@ N_PATIENTS = 6
 
 def test_tre_on_tiny_demo_cohort(tiny_demo_cohort, request):
     root = request.config.rootpath
-    contract = Contract.from_params(
-        yaml.safe_load((root / "conf/base/parameters.yml").read_text())["data_contract"]
+    contract = typed(
+        DataContract,
+        yaml.safe_load((root / "conf/base/parameters.yml").read_text())["data_contract"],
     )
     params = yaml.safe_load((root / "conf/base/parameters_preprocessing.yml").read_text())
-    settings = PreprocessingSettings.from_params(params["preprocessing"])
+    settings = typed(PreprocessingSettings, params["preprocessing"])
     manifest = CohortManifestDataset(str(tiny_demo_cohort / "manifest.csv")).load()
     truth = pd.read_csv(
         next((tiny_demo_cohort / "ground_truth").glob("*.csv")), dtype={"patient_id": str}

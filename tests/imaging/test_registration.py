@@ -18,6 +18,7 @@ from hcc_nomogram.imaging.registration import (
     target_registration_error,
 )
 from hcc_nomogram.imaging.testing import euler, misaligned_pair
+from hcc_nomogram.parameters import typed
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def _register(pair, **settings):
     truth, ((a_ct, a_mask), (p_ct, p_mask)) = pair
     a, p = sitk.GetArrayFromImage(a_mask), sitk.GetArrayFromImage(p_mask)
     result = register_phases(
-        a_ct, p_ct, [(a, a_ct), (p, p_ct)], RegistrationSettings.from_params(settings)
+        a_ct, p_ct, [(a, a_ct), (p, p_ct)], typed(RegistrationSettings, settings)
     )
     tre = target_registration_error(result.transform, truth, mask_points(a, a_ct))
     return result, tre
@@ -80,10 +81,11 @@ def test_region_is_the_dilated_mask_box():
 
 def test_bad_settings_are_rejected():
     with pytest.raises(InputDataError, match="unknown key"):
-        RegistrationSettings.from_params({"sampling": 0.1})
+        typed(RegistrationSettings, {"sampling": 0.1})
     with pytest.raises(InputDataError, match="sampling_percentage"):
-        RegistrationSettings.from_params({"sampling_percentage": 5})
+        typed(RegistrationSettings, {"sampling_percentage": 5})
     with pytest.raises(InputDataError, match="different lengths"):
-        RegistrationSettings.from_params(
-            {"rigid": {"shrink_factors": [4, 2, 1], "smoothing_sigmas_mm": [1.0]}}
+        typed(
+            RegistrationSettings,
+            {"rigid": {"shrink_factors": [4, 2, 1], "smoothing_sigmas_mm": [1.0]}},
         )

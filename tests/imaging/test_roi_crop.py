@@ -16,6 +16,7 @@ from hcc_nomogram.imaging.crop import (
 )
 from hcc_nomogram.imaging.roi import representative_slice, slice_areas_mm2
 from hcc_nomogram.imaging.testing import image_from_array
+from hcc_nomogram.parameters import typed
 
 
 def test_largest_area_slice_and_centroid_with_anisotropic_spacing():
@@ -100,7 +101,7 @@ def test_zscore_whole_crop_roi_and_window():
 
 def test_settings_reject_bad_values():
     with pytest.raises(InputDataError, match="normalization"):
-        IntensitySettings.from_params({"normalization": "max"})
+        typed(IntensitySettings, {"normalization": "max"})
     with pytest.raises(InputDataError, match="window_hu"):
-        IntensitySettings.from_params({"window_hu": [200, -100]})
-    assert CropSettings.from_params({"in_plane_spacing_mm": 0.7}).in_plane_spacing_mm == (0.7, 0.7)
+        typed(IntensitySettings, {"window_hu": [200, -100]})
+    assert typed(CropSettings, {"in_plane_spacing_mm": 0.7}).in_plane_spacing_mm == (0.7, 0.7)

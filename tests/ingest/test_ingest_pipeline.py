@@ -13,11 +13,11 @@ from project_helpers import load_dataset, make_project, point_at_dicom_export, r
 from hcc_nomogram.datasets import CohortManifestDataset, NpzDataset
 from hcc_nomogram.demo.dicom_export import IDENTIFYING
 from hcc_nomogram.imaging.patient import (
-    Contract,
     PatientSource,
     PreprocessingSettings,
     preprocess_patient,
 )
+from hcc_nomogram.parameters import DataContract, typed
 from ingest.dicom_export import PATIENTS
 
 INGEST_PARAMETERS = """
@@ -35,8 +35,8 @@ def _nifti_crops(cohort: Path, project: Path) -> dict[str, dict[str, np.ndarray]
     pre = yaml.safe_load(
         (project / "conf/base/parameters_preprocessing.yml").read_text(encoding="utf-8")
     )
-    contract = Contract.from_params(base["data_contract"])
-    settings = PreprocessingSettings.from_params(pre["preprocessing"])
+    contract = typed(DataContract, base["data_contract"])
+    settings = typed(PreprocessingSettings, pre["preprocessing"])
     manifest = CohortManifestDataset(str(cohort / "manifest.csv")).load()
     return {
         pid: preprocess_patient(PatientSource.from_manifest(manifest, pid), contract, settings)[0]

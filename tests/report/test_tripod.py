@@ -96,7 +96,7 @@ def _kwargs():
         nomogram=NomogramParams.model_validate(S.NOMOGRAM),
         signature=SignatureParams.model_validate({}),
         icc_threshold=0.75,
-        preprocessing=PreprocessingSettings.from_params({}),
+        preprocessing=PreprocessingSettings(),
         versions={"hcc-nomogram": "9.9"},
     )
 

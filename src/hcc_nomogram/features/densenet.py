@@ -42,11 +42,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, StrictBool
 
 from hcc_nomogram.errors import HccNomogramError, InputDataError
+from hcc_nomogram.parameters import StrictModel, typed
 
 logger = logging.getLogger(__name__)
 
@@ -469,60 +471,30 @@ def feature_index(name: str) -> int:
         raise ValueError(f"{name!r} is not a deep-feature name like 'arterial_f0042'") from exc
 
 
-@dataclass(frozen=True)
-class ExtractorSettings:
-    """The extractor part of ``params:deep_features``, validated (see docs/deep_features.md)."""
+class ExtractorSettings(StrictModel):
+    """The extractor part of ``params:deep_features`` (see docs/deep_features.md); the whole
+    block is :class:`~hcc_nomogram.pipelines.deep_features.params.DeepFeaturesParams`."""
 
-    weights: str = "imagenet"
-    allow_random_fallback: bool = False
+    weights: str = Field("imagenet", min_length=1)  # "imagenet", "random" or a file path
+    allow_random_fallback: StrictBool = False
     seed: int = 0
-    download_timeout_s: float = 10.0
-    input_mode: str = "replicate"
-    clip: float = 3.0
-    batch_size: int = 16
-
-    # keys of params:deep_features that belong to other nodes
-    OTHER_KEYS = ("phases", "icc")
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> ExtractorSettings:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(params) - known - set(cls.OTHER_KEYS))
-        if unknown:
-            raise ValueError(
-                f"unknown key(s) {unknown} in params:deep_features; known: "
-                f"{sorted(known | set(cls.OTHER_KEYS))}"
-            )
-        settings = cls(**{k: v for k, v in params.items() if k in known})
-        if not isinstance(settings.weights, str) or not settings.weights:
-            raise ValueError("deep_features.weights must be 'imagenet', 'random' or a file path")
-        if not isinstance(settings.allow_random_fallback, bool):
-            raise ValueError("deep_features.allow_random_fallback must be true or false")
-        if settings.input_mode not in INPUT_MODES:
-            raise ValueError(
-                f"deep_features.input_mode must be one of {INPUT_MODES}, "
-                f"got {settings.input_mode!r}"
-            )
-        if (
-            int(settings.batch_size) < 1
-            or float(settings.clip) <= 0
-            or float(settings.download_timeout_s) <= 0
-        ):
-            raise ValueError("deep_features.batch_size, clip and download_timeout_s must be > 0")
-        return settings
+    download_timeout_s: float = Field(10.0, gt=0)
+    input_mode: Literal[INPUT_MODES] = "replicate"
+    clip: float = Field(3.0, gt=0)
+    batch_size: int = Field(16, ge=1)
 
 
-def make_extractor(params: dict[str, Any]) -> DenseNetExtractor:
-    """Resolve weights and build the extractor from the ``deep_features`` parameters."""
-    settings = ExtractorSettings.from_params(params)
+def make_extractor(settings: ExtractorSettings | dict[str, Any]) -> DenseNetExtractor:
+    """Resolve weights and build the extractor from the ``deep_features`` settings."""
+    settings = typed(ExtractorSettings, settings)
     resolved = resolve_weights(
         settings.weights,
         allow_random_fallback=settings.allow_random_fallback,
-        seed=int(settings.seed),
-        download_timeout_s=float(settings.download_timeout_s),
+        seed=settings.seed,
+        download_timeout_s=settings.download_timeout_s,
         input_mode=settings.input_mode,
     )
-    return build_extractor(resolved, batch_size=int(settings.batch_size), clip=float(settings.clip))
+    return build_extractor(resolved, batch_size=settings.batch_size, clip=settings.clip)
 
 
 __all__: Sequence[str] = (

@@ -11,7 +11,6 @@ See docs/preprocessing.md.
 
 from hcc_nomogram.imaging.crop import CropSettings, IntensitySettings, normalize_intensity
 from hcc_nomogram.imaging.patient import (
-    Contract,
     PatientSource,
     PreprocessingSettings,
     preprocess_patient,
@@ -33,7 +32,6 @@ from hcc_nomogram.imaging.validation import (
 )
 
 __all__ = [
-    "Contract",
     "CropSettings",
     "IntensitySettings",
     "PatientSource",

@@ -26,7 +26,6 @@ import numpy as np
 from hcc_nomogram.compute import ComputeSettings, compute_engine
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.imaging.patient import (
-    Contract,
     PatientSource,
     PreprocessingSettings,
     excluded_record,
@@ -34,6 +33,7 @@ from hcc_nomogram.imaging.patient import (
     validate_patient,
 )
 from hcc_nomogram.imaging.validation import ValidationSettings
+from hcc_nomogram.parameters import DataContract
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class _Progress:
 
 
 def preprocess_task(
-    source: PatientSource, contract: Contract, settings: PreprocessingSettings
+    source: PatientSource, contract: DataContract, settings: PreprocessingSettings
 ) -> tuple[dict[str, np.ndarray] | None, dict[str, Any] | None, InputDataError | None, float]:
     """``(crops, qc, error, seconds)`` of one patient: the pure function run on a worker.
 
@@ -79,7 +79,7 @@ def preprocess_task(
 
 
 def validate_task(
-    source: PatientSource, contract: Contract, settings: ValidationSettings
+    source: PatientSource, contract: DataContract, settings: ValidationSettings
 ) -> tuple[list[str], InputDataError | None]:
     """``(warnings, error)`` of one patient's input checks: the pure function run on a worker."""
     try:
@@ -90,7 +90,7 @@ def validate_task(
 
 def validate_cohort(
     sources: list[PatientSource],
-    contract: Contract,
+    contract: DataContract,
     settings: ValidationSettings,
     compute: ComputeSettings | None = None,
 ) -> Iterator[tuple[str, list[str], InputDataError | None]]:
@@ -173,7 +173,7 @@ class _Stream:
 def lazy_preprocessing(
     sources: list[PatientSource],
     excluded: dict[str, dict[str, Any]],
-    contract: Contract,
+    contract: DataContract,
     settings: PreprocessingSettings,
     compute: ComputeSettings | None = None,
 ) -> tuple[dict[str, Callable[[], dict]], dict[str, Callable[[], dict]]]:

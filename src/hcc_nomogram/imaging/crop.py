@@ -14,99 +14,54 @@ fixed phase (:func:`sample_window`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import SimpleITK as sitk
+from pydantic import AfterValidator, BeforeValidator, Field, PositiveFloat
 
-from hcc_nomogram.errors import InputDataError, parameter_error
+from hcc_nomogram.parameters import StrictModel
 
 AIR_HU = -1000.0
 #: below this (HU, before z-scoring) a crop pixel counts as air (QC ``__crop_air_fraction``)
 AIR_THRESHOLD_HU = -500.0
-NORMALIZATIONS = ("crop", "roi", "none")
 
 
-PARAMS_FILE = "conf/base/parameters_preprocessing.yml"
+def _ordered(window: tuple[float, float]) -> tuple[float, float]:
+    if window[0] >= window[1]:
+        raise ValueError(f"{list(window)}: give null or [lower, upper] HU with lower < upper")
+    return window
 
 
-def _params_error(section: str, problem: str, fix: str) -> InputDataError:
-    return parameter_error(f"preprocessing.{section}", problem, fix, PARAMS_FILE)
+def _both_axes(value: Any) -> Any:
+    return (value, value) if isinstance(value, int | float) else value
 
 
-def check_keys(section: str, params: dict, cls) -> None:
-    """Raise naming ``preprocessing.<section>``, the unknown keys and the allowed ones."""
-    allowed = sorted(f.name for f in fields(cls))
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise _params_error(
-            section,
-            f"unknown key(s) {unknown}; allowed keys: {allowed}.",
-            "correct the spelling or remove the key (docs/preprocessing.md).",
-        )
+#: ``[lower, upper]`` HU, lower < upper
+HuWindow = Annotated[tuple[float, float], AfterValidator(_ordered)]
+#: ``[x, y]`` mm, both positive; one number stands for both axes
+InPlaneSpacing = Annotated[tuple[PositiveFloat, PositiveFloat], BeforeValidator(_both_axes)]
 
 
-@dataclass(frozen=True)
-class CropSettings:
-    """``preprocessing.crop``: crop size (pixels), optional fixed in-plane spacing, fill value."""
+class CropSettings(StrictModel):
+    """``preprocessing.crop``: crop size (pixels), optional fixed in-plane spacing (one number
+    for both axes, or ``[x, y]`` mm), fill value."""
 
-    size: int = 224
-    in_plane_spacing_mm: tuple[float, float] | None = None
+    size: int = Field(224, ge=8)
+    in_plane_spacing_mm: InPlaneSpacing | None = None
     fill_hu: float = AIR_HU
 
-    @classmethod
-    def from_params(cls, params: dict[str, Any] | None) -> CropSettings:
-        params = dict(params or {})
-        check_keys("crop", params, cls)
-        spacing = params.get("in_plane_spacing_mm")
-        if spacing is not None:
-            spacing = (
-                (float(spacing), float(spacing))
-                if np.isscalar(spacing)
-                else tuple(float(s) for s in spacing)
-            )
-            if len(spacing) != 2 or min(spacing) <= 0:
-                raise _params_error(
-                    "crop",
-                    f"in_plane_spacing_mm={spacing} is invalid.",
-                    "give null (native spacing), one positive number or [x, y] in mm.",
-                )
-            params["in_plane_spacing_mm"] = spacing
-        out = cls(**params)
-        if out.size < 8:
-            raise _params_error("crop", f"size={out.size} is too small.", "use e.g. 224.")
-        return out
 
-
-@dataclass(frozen=True)
-class IntensitySettings:
+class IntensitySettings(StrictModel):
     """``preprocessing.intensity``: optional HU window, then z-score over the crop or the ROI."""
 
-    window_hu: tuple[float, float] | None = None
-    normalization: str = "crop"
+    window_hu: HuWindow | None = None
+    normalization: Literal["crop", "roi", "none"] = "crop"
     epsilon: float = 1e-6
 
-    @classmethod
-    def from_params(cls, params: dict[str, Any] | None) -> IntensitySettings:
-        params = dict(params or {})
-        check_keys("intensity", params, cls)
-        window = params.get("window_hu")
-        if window is not None:
-            if len(window) != 2 or float(window[0]) >= float(window[1]):
-                raise _params_error(
-                    "intensity",
-                    f"window_hu={window} is invalid.",
-                    "give null (no windowing) or [lower, upper] HU with lower < upper.",
-                )
-            params["window_hu"] = (float(window[0]), float(window[1]))
-        if params.get("normalization", "crop") not in NORMALIZATIONS:
-            raise _params_error(
-                "intensity",
-                f"normalization={params.get('normalization')!r} is unknown.",
-                f"use one of {NORMALIZATIONS}.",
-            )
-        return cls(**params)
+
+#: the defaults (a shared, read-only instance)
+DEFAULT_INTENSITY = IntensitySettings()
 
 
 def crop_centered(array: np.ndarray, centroid_xy, size: int, fill: float) -> np.ndarray:
@@ -183,7 +138,7 @@ def sample_window(
 
 
 def normalize_intensity(
-    crop: np.ndarray, mask: np.ndarray, settings: IntensitySettings = IntensitySettings()
+    crop: np.ndarray, mask: np.ndarray, settings: IntensitySettings = DEFAULT_INTENSITY
 ) -> tuple[np.ndarray, list[str]]:
     """Optional HU window, then z-score (statistics of the whole crop or of the ROI pixels)."""
     values = crop.astype(np.float64)

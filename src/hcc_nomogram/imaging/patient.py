@@ -4,24 +4,25 @@
 any work). :func:`preprocess_patient` does everything and returns the crops
 (``{"<phase>__<delineation>__image": float32 (size, size), "..__mask": uint8}``) and one flat
 QC record. Images are fetched through a :class:`PatientSource`, so only one patient's images
-are ever in memory.
+are ever in memory. The contract is the ``data_contract`` block
+(:class:`~hcc_nomogram.parameters.DataContract`); that every delineation names a mask column
+for every phase, and that the fixed phase is one of its phases, is checked once per run
+(:func:`~hcc_nomogram.parameters.cross_block_problems`).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import SimpleITK as sitk
 
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.imaging.crop import (
-    PARAMS_FILE,
     CropSettings,
     IntensitySettings,
     air_fraction,
@@ -36,7 +37,7 @@ from hcc_nomogram.imaging.registration import (
     register_phases,
     resample_mask,
 )
-from hcc_nomogram.imaging.roi import representative_slice
+from hcc_nomogram.imaging.roi import SliceChoice, representative_slice
 from hcc_nomogram.imaging.validation import (
     ValidationSettings,
     check_image_geometry,
@@ -44,79 +45,25 @@ from hcc_nomogram.imaging.validation import (
     read_header,
     tumour_mask,
 )
-
-ON_BAD_PATIENT = ("raise", "exclude")
-
-
-@dataclass(frozen=True)
-class Contract:
-    """The parts of ``data_contract`` preprocessing needs."""
-
-    phases: dict[str, str]  # phase -> manifest column of the CT
-    delineations: dict[str, dict[str, str]]  # delineation -> phase -> mask column
-    mask_label: int = 1
-    primary_delineation: str = "r1a"
-
-    @classmethod
-    def from_params(cls, data_contract: dict[str, Any]) -> Contract:
-        phases = dict(data_contract["phases"])
-        delineations = {d: dict(cols) for d, cols in data_contract["delineations"].items()}
-        for d, cols in delineations.items():
-            missing = set(phases) - set(cols)
-            if missing:
-                raise InputDataError(
-                    f"data_contract.delineations.{d} has no mask column for phase(s) "
-                    f"{sorted(missing)}.",
-                    file="conf/base/parameters.yml",
-                    fix="name one mask column per phase for every delineation.",
-                )
-        primary = data_contract.get("primary_delineation", next(iter(delineations)))
-        return cls(phases, delineations, int(data_contract.get("mask_label", 1)), primary)
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self.phases.values()) + [
-            c for cols in self.delineations.values() for c in cols.values()
-        ]
+from hcc_nomogram.parameters import DataContract, StrictModel
 
 
-@dataclass(frozen=True)
-class PreprocessingSettings:
+class PreprocessingSettings(StrictModel):
     """All of ``preprocessing`` in ``conf/base/parameters_preprocessing.yml``."""
 
-    on_bad_patient: str = "raise"
-    validation: ValidationSettings = field(default_factory=ValidationSettings)
-    registration: RegistrationSettings = field(default_factory=RegistrationSettings)
-    crop: CropSettings = field(default_factory=CropSettings)
-    intensity: IntensitySettings = field(default_factory=IntensitySettings)
+    on_bad_patient: Literal["raise", "exclude"] = "raise"
+    validation: ValidationSettings = ValidationSettings()
+    registration: RegistrationSettings = RegistrationSettings()
+    crop: CropSettings = CropSettings()
+    intensity: IntensitySettings = IntensitySettings()
     log_every: int = 10
 
-    @classmethod
-    def from_params(cls, params: dict[str, Any] | None) -> PreprocessingSettings:
-        params = dict(params or {})
-        known = {"on_bad_patient", "validation", "registration", "crop", "intensity", "log_every"}
-        unknown = set(params) - known
-        if unknown:
-            raise InputDataError(
-                f"unknown key(s) {sorted(unknown)} under preprocessing.",
-                file=PARAMS_FILE,
-                fix=f"use only {sorted(known)} (see docs/preprocessing.md).",
-            )
-        out = cls(
-            on_bad_patient=params.get("on_bad_patient", "raise"),
-            validation=ValidationSettings.from_params(params.get("validation")),
-            registration=RegistrationSettings.from_params(params.get("registration")),
-            crop=CropSettings.from_params(params.get("crop")),
-            intensity=IntensitySettings.from_params(params.get("intensity")),
-            log_every=int(params.get("log_every", 10)),
-        )
-        if out.on_bad_patient not in ON_BAD_PATIENT:
-            raise InputDataError(
-                f"preprocessing.on_bad_patient={out.on_bad_patient!r} is unknown.",
-                file=PARAMS_FILE,
-                fix=f"use one of {ON_BAD_PATIENT}.",
-            )
-        return out
+
+def image_columns(contract: DataContract) -> list[str]:
+    """The manifest columns preprocessing reads: the CTs, then every mask."""
+    return list(contract.phases.values()) + [
+        c for cols in contract.delineations.values() for c in cols.values()
+    ]
 
 
 @dataclass(frozen=True)
@@ -151,7 +98,7 @@ class _Checked:
 
 def _check(
     source: PatientSource,
-    contract: Contract,
+    contract: DataContract,
     settings: ValidationSettings,
     headers_only: bool = False,
 ) -> _Checked:
@@ -193,7 +140,7 @@ def _check(
 
 
 def validate_patient(
-    source: PatientSource, contract: Contract, settings: ValidationSettings
+    source: PatientSource, contract: DataContract, settings: ValidationSettings
 ) -> list[str]:
     """Run every input check on one patient; return warnings, raise on the first problem.
 
@@ -212,190 +159,248 @@ def _centroid_mm(mask: np.ndarray, image: sitk.Image) -> np.ndarray:
     return np.asarray(image.TransformContinuousIndexToPhysicalPoint(tuple(zyx[::-1].tolist())))
 
 
-def preprocess_patient(
-    source: PatientSource, contract: Contract, settings: PreprocessingSettings
-) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Crops and QC record of one patient (raises the input errors of :func:`validate_patient`)."""
-    t0 = time.perf_counter()
-    pid = source.patient_id
-    checked = _check(source, contract, settings.validation)
-    warnings = list(checked.warnings)
-    qc: dict[str, Any] = {"patient_id": pid, "excluded": False, "exclusion_reason": ""}
+@dataclass
+class _PatientWork:
+    """One patient being preprocessed: its checked inputs, the crop grid of every phase, and
+    the QC record and warnings filled step by step (:func:`preprocess_patient`)."""
 
-    reg = settings.registration
-    fixed_phase = reg.fixed_phase
-    if fixed_phase not in contract.phases:
-        raise InputDataError(
-            f"preprocessing.registration.fixed_phase={fixed_phase!r} is not a phase of the "
-            f"data contract {sorted(contract.phases)}.",
-            file=PARAMS_FILE,
-            fix="set it to one of the phases in data_contract.phases.",
-        )
-    fixed = checked.images[fixed_phase]
+    source: PatientSource
+    contract: DataContract
+    settings: PreprocessingSettings
+    checked: _Checked
+    qc: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     # phase -> (grid the crops are taken on, transform grid -> phase image or None)
-    grids: dict[str, tuple[sitk.Image, sitk.Transform | None]] = {fixed_phase: (fixed, None)}
-    moving_phases = [p for p in contract.phases if p != fixed_phase]
+    grids: dict[str, tuple[sitk.Image, sitk.Transform | None]] = field(default_factory=dict)
+    _on_grid: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
-    @functools.cache
-    def on_grid(phase: str, delineation: str) -> np.ndarray:
+    def __post_init__(self) -> None:
+        self.qc.update(
+            {"patient_id": self.source.patient_id, "excluded": False, "exclusion_reason": ""}
+        )
+        self.warnings.extend(self.checked.warnings)
+        self.grids[self.fixed_phase] = (self.checked.images[self.fixed_phase], None)
+
+    @property
+    def fixed_phase(self) -> str:
+        return self.settings.registration.fixed_phase
+
+    def on_grid(self, phase: str, delineation: str) -> np.ndarray:
         """A phase's mask carried through its transform onto its crop grid (computed once)."""
-        grid, transform = grids[phase]
-        mask = _with_geometry(checked.masks[(phase, delineation)], checked.images[phase])
-        return resample_mask(mask, grid, transform)
+        if (phase, delineation) not in self._on_grid:
+            grid, transform = self.grids[phase]
+            image = self.checked.images[phase]
+            mask = _with_geometry(self.checked.masks[(phase, delineation)], image)
+            self._on_grid[(phase, delineation)] = resample_mask(mask, grid, transform)
+        return self._on_grid[(phase, delineation)]
 
-    qc["fixed_phase"] = fixed_phase if reg.enabled else ""
-    qc["moving_phase"] = ",".join(moving_phases) if reg.enabled else ""
-    for phase in moving_phases:
-        moving = checked.images[phase]
-        if not reg.enabled:
-            grids[phase] = (moving, None)
-            continue
+    # ----- step 1: register every moving phase onto the fixed phase
+    def register_moving_phases(self) -> None:
+        enabled = self.settings.registration.enabled
+        moving_phases = [p for p in self.contract.phases if p != self.fixed_phase]
+        self.qc["fixed_phase"] = self.fixed_phase if enabled else ""
+        self.qc["moving_phase"] = ",".join(moving_phases) if enabled else ""
+        for phase in moving_phases:
+            if enabled:
+                self._register(phase)
+            else:
+                self.grids[phase] = (self.checked.images[phase], None)
+
+    def _register(self, phase: str) -> None:
+        fixed = self.checked.images[self.fixed_phase]
         # The registration region comes from the PRIMARY delineation only, so a patient's
         # crops never depend on the secondary readers' masks: a new patient with one reader's
         # masks (predict) gets exactly the crops it would have got in training.
         region_masks = [
-            (m, checked.images[p])
-            for (p, d), m in checked.masks.items()
-            if p in (fixed_phase, phase) and d == contract.primary_delineation
+            (m, self.checked.images[p])
+            for (p, d), m in self.checked.masks.items()
+            if p in (self.fixed_phase, phase) and d == self.contract.primary_delineation
         ]
         try:
-            result = register_phases(fixed, moving, region_masks, reg)
-        except RuntimeError as exc:  # ITK: e.g. too few samples inside the moving image
-            if settings.on_bad_patient == "raise":
-                raise InputDataError(
-                    f"registration of {phase} onto {fixed_phase} failed "
-                    f"({str(exc).strip().splitlines()[-1]}).",
-                    patient=pid,
-                    file=source.file(contract.phases[phase]),
-                    fix="check that both phases show the same anatomy; enlarge "
-                    "preprocessing.registration.region_margin_mm; or set on_bad_patient: exclude.",
-                ) from exc
-            warnings.append(
-                f"registration of {phase} failed ({str(exc).strip().splitlines()[-1]}); "
-                "its crops are taken on its own grid, unregistered."
+            result = register_phases(
+                fixed, self.checked.images[phase], region_masks, self.settings.registration
             )
-            grids[phase] = (moving, None)
-            continue
-        qc.update(result.qc_record())
-        grids[phase] = (fixed, result.transform)
-        # mask-based checks of the primary delineation: centroid distance and overlap
-        primary = contract.primary_delineation
-        if {(fixed_phase, primary), (phase, primary)} - set(checked.masks):
-            continue  # delineated on one phase only: nothing to compare
-        f_mask = checked.masks[(fixed_phase, primary)]
-        m_mask = checked.masks[(phase, primary)]
-        m_on_fixed = on_grid(phase, primary)
+        except RuntimeError as exc:  # ITK: e.g. too few samples inside the moving image
+            self._registration_failed(phase, exc)
+            return
+        self.qc.update(result.qc_record())
+        self.grids[phase] = (fixed, result.transform)
+        self._compare_primary_masks(phase)
+
+    def _registration_failed(self, phase: str, exc: RuntimeError) -> None:
+        reason = str(exc).strip().splitlines()[-1]
+        if self.settings.on_bad_patient == "raise":
+            raise InputDataError(
+                f"registration of {phase} onto {self.fixed_phase} failed ({reason}).",
+                patient=self.source.patient_id,
+                file=self.source.file(self.contract.phases[phase]),
+                fix="check that both phases show the same anatomy; enlarge "
+                "preprocessing.registration.region_margin_mm; or set on_bad_patient: exclude.",
+            ) from exc
+        self.warnings.append(
+            f"registration of {phase} failed ({reason}); "
+            "its crops are taken on its own grid, unregistered."
+        )
+        self.grids[phase] = (self.checked.images[phase], None)
+
+    def _compare_primary_masks(self, phase: str) -> None:
+        """QC of a registration: centroid distance and overlap of the primary delineation."""
+        primary, fixed_phase = self.contract.primary_delineation, self.fixed_phase
+        if {(fixed_phase, primary), (phase, primary)} - set(self.checked.masks):
+            return  # delineated on one phase only: nothing to compare
+        fixed = self.checked.images[fixed_phase]
+        f_mask = self.checked.masks[(fixed_phase, primary)]
+        m_mask = self.checked.masks[(phase, primary)]
+        m_on_fixed = self.on_grid(phase, primary)
         f_centroid = _centroid_mm(f_mask, fixed)
-        qc["tumor_centroid_distance_before_mm"] = float(
-            np.linalg.norm(f_centroid - _centroid_mm(m_mask, moving))
+        self.qc["tumor_centroid_distance_before_mm"] = float(
+            np.linalg.norm(f_centroid - _centroid_mm(m_mask, self.checked.images[phase]))
         )
         if m_on_fixed.any():
-            qc["tumor_centroid_distance_after_mm"] = float(
+            self.qc["tumor_centroid_distance_after_mm"] = float(
                 np.linalg.norm(f_centroid - _centroid_mm(m_on_fixed, fixed))
             )
-        qc["tumor_dice_after"] = float(
+        self.qc["tumor_dice_after"] = float(
             2 * np.logical_and(f_mask, m_on_fixed).sum() / (f_mask.sum() + m_on_fixed.sum())
         )
 
-    def carried_mask(phase: str, delineation: str, source_phase: str) -> np.ndarray:
-        """The mask of ``source_phase`` on ``phase``'s crop grid (the fixed phase's grid)."""
-        if (phase != fixed_phase and grids[phase][1] is None) or (
-            source_phase != fixed_phase and grids[source_phase][1] is None
+    # ----- step 2: the tumour mask of each (phase, delineation) on its phase's crop grid
+    def mask_on_crop_grid(self, phase: str, delineation: str) -> np.ndarray:
+        key = f"{phase}__{delineation}"
+        if (phase, delineation) in self.checked.carried:
+            return self._carried_mask(phase, delineation)
+        mask = self.checked.masks[(phase, delineation)]
+        grid, transform = self.grids[phase]
+        if transform is None:
+            return mask
+        carried = self.on_grid(phase, delineation)
+        vol_ratio = (carried.sum() * np.prod(grid.GetSpacing())) / (
+            mask.sum() * np.prod(self.checked.images[phase].GetSpacing())
+        )
+        self.qc[f"{key}__volume_ratio_after_registration"] = float(vol_ratio)
+        if not carried.any():
+            raise InputDataError(
+                f"after registration the {phase} {delineation} tumour lies outside the "
+                f"{self.fixed_phase} image.",
+                patient=self.source.patient_id,
+                file=self.source.file(self.contract.delineations[delineation][phase]),
+                fix="check the registration QC (transform parameters); disable or "
+                "re-tune preprocessing.registration.",
+            )
+        if not 0.8 <= vol_ratio <= 1.25:
+            self.warnings.append(
+                f"{key}: tumour volume changed by factor {vol_ratio:.2f} when carried onto "
+                f"the {self.fixed_phase} grid."
+            )
+        return carried
+
+    def _carried_mask(self, phase: str, delineation: str) -> np.ndarray:
+        """The mask of the delineated phase on ``phase``'s crop grid (the fixed phase's grid),
+        for a delineation drawn on another phase only."""
+        source_phase, fixed_phase = self.checked.carried[(phase, delineation)], self.fixed_phase
+        mask_file = self.source.file(self.contract.delineations[delineation][source_phase])
+        if (phase != fixed_phase and self.grids[phase][1] is None) or (
+            source_phase != fixed_phase and self.grids[source_phase][1] is None
         ):
             raise InputDataError(
                 f"the {delineation} tumour is delineated on {source_phase} only; carrying it "
                 f"onto {phase} needs the registration, which is disabled or failed.",
-                patient=pid,
-                file=source.file(contract.delineations[delineation][source_phase]),
+                patient=self.source.patient_id,
+                file=mask_file,
                 fix=f"enable preprocessing.registration, or provide the {phase} mask.",
             )
         if source_phase == fixed_phase:
-            return checked.masks[(fixed_phase, delineation)]
-        return on_grid(source_phase, delineation)
-
-    crops: dict[str, np.ndarray] = {}
-    size, spacing = settings.crop.size, settings.crop.in_plane_spacing_mm
-    keys = [*checked.masks, *checked.carried]
-    for phase, delineation in keys:
-        grid, transform = grids[phase]
-        image = checked.images[phase]
-        key = f"{phase}__{delineation}"
-        if (phase, delineation) in checked.carried:
-            source_phase = checked.carried[(phase, delineation)]
-            mask = carried_mask(phase, delineation, source_phase)
-            qc[f"{key}__mask_carried_from"] = source_phase
-            if not mask.any():
-                raise InputDataError(
-                    f"the {delineation} tumour carried from {source_phase} lies outside the "
-                    f"{phase} crop grid.",
-                    patient=pid,
-                    file=source.file(contract.delineations[delineation][source_phase]),
-                    fix="check the registration QC; or provide the mask on this phase.",
-                )
+            mask = self.checked.masks[(fixed_phase, delineation)]
         else:
-            mask = checked.masks[(phase, delineation)]
-        if transform is not None and (phase, delineation) in checked.masks:
-            carried = on_grid(phase, delineation)
-            vol_ratio = (carried.sum() * np.prod(grid.GetSpacing())) / (
-                mask.sum() * np.prod(image.GetSpacing())
+            mask = self.on_grid(source_phase, delineation)
+        self.qc[f"{phase}__{delineation}__mask_carried_from"] = source_phase
+        if not mask.any():
+            raise InputDataError(
+                f"the {delineation} tumour carried from {source_phase} lies outside the "
+                f"{phase} crop grid.",
+                patient=self.source.patient_id,
+                file=mask_file,
+                fix="check the registration QC; or provide the mask on this phase.",
             )
-            qc[f"{key}__volume_ratio_after_registration"] = float(vol_ratio)
-            if not carried.any():
-                raise InputDataError(
-                    f"after registration the {phase} {delineation} tumour lies outside the "
-                    f"{fixed_phase} image.",
-                    patient=pid,
-                    file=source.file(contract.delineations[delineation][phase]),
-                    fix="check the registration QC (transform parameters); disable or "
-                    "re-tune preprocessing.registration.",
-                )
-            if not 0.8 <= vol_ratio <= 1.25:
-                warnings.append(
-                    f"{key}: tumour volume changed by factor {vol_ratio:.2f} when carried onto "
-                    f"the {fixed_phase} grid."
-                )
-            mask = carried
+        return mask
+
+    # ----- step 3: crop the representative slice, z-score, record
+    def crop(self, phase: str, delineation: str) -> dict[str, np.ndarray]:
+        """The image and mask crops of one (phase, delineation); fills their QC columns."""
+        key = f"{phase}__{delineation}"
+        mask = self.mask_on_crop_grid(phase, delineation)
+        grid = self.grids[phase][0]
         choice = representative_slice(mask, grid.GetSpacing())
-        if transform is None and spacing is None:
+        img, msk, outside = self._crop_arrays(phase, mask, choice)
+        air = air_fraction(img)
+        img, w = normalize_intensity(img, msk, self.settings.intensity)
+        self.warnings.extend(f"{key}: {x}" for x in w)
+        size, spacing = self.settings.crop.size, self.settings.crop.in_plane_spacing_mm
+        if msk.sum() * np.prod(grid.GetSpacing()[:2]) < choice.area_mm2 - 1e-6 and spacing is None:
+            self.warnings.append(
+                f"{key}: tumour larger than the {size}x{size} crop; cut at its edge."
+            )
+        self.qc.update(_crop_qc(key, choice, grid, outside, air))
+        return {f"{key}__image": img.astype(np.float32), f"{key}__mask": msk.astype(np.uint8)}
+
+    def _crop_arrays(
+        self, phase: str, mask: np.ndarray, choice: SliceChoice
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """(image crop in HU, mask crop, fraction of the crop outside the image): a pure index
+        window at native spacing without a transform, else resampled on a window grid."""
+        grid, transform = self.grids[phase]
+        image = self.checked.images[phase]
+        crop = self.settings.crop
+        if transform is None and crop.in_plane_spacing_mm is None:
             array = sitk.GetArrayViewFromImage(image)[choice.index]
             img = crop_centered(
-                array.astype(np.float32), choice.centroid_xy, size, settings.crop.fill_hu
+                array.astype(np.float32), choice.centroid_xy, crop.size, crop.fill_hu
             )
-            msk = crop_centered(mask[choice.index], choice.centroid_xy, size, 0)
-            outside = outside_fraction_centered(array.shape, choice.centroid_xy, size)
-        else:
-            window = window_grid(grid, choice.index, choice.centroid_xy, size, spacing)
-            img = sample_window(image, window, transform, fill=np.nan)  # NaN: outside the image
-            outside_pixels = np.isnan(img)
-            outside = float(outside_pixels.mean())
-            img[outside_pixels] = settings.crop.fill_hu
-            mask_image = _with_geometry(mask, grid)
-            msk = sample_window(mask_image, window, None, is_mask=True)
-        air = air_fraction(img)
-        img, w = normalize_intensity(img, msk, settings.intensity)
-        warnings += [f"{key}: {x}" for x in w]
-        if msk.sum() * np.prod(grid.GetSpacing()[:2]) < choice.area_mm2 - 1e-6 and spacing is None:
-            warnings.append(f"{key}: tumour larger than the {size}x{size} crop; cut at its edge.")
-        crops[f"{key}__image"] = img.astype(np.float32)
-        crops[f"{key}__mask"] = msk.astype(np.uint8)
-        cx_mm, cy_mm, cz_mm = choice.centroid_mm(grid)
-        qc.update(
-            {
-                f"{key}__slice_index": choice.index,
-                f"{key}__area_mm2": round(choice.area_mm2, 4),
-                f"{key}__centroid_x_index": round(choice.centroid_xy[0], 4),
-                f"{key}__centroid_y_index": round(choice.centroid_xy[1], 4),
-                f"{key}__centroid_x_mm": round(cx_mm, 4),
-                f"{key}__centroid_y_mm": round(cy_mm, 4),
-                f"{key}__centroid_z_mm": round(cz_mm, 4),
-                f"{key}__slices_with_tumor": choice.n_slices_with_tumor,
-                f"{key}__crop_outside_fraction": round(outside, 6),
-                f"{key}__crop_air_fraction": round(air, 6),
-            }
+            msk = crop_centered(mask[choice.index], choice.centroid_xy, crop.size, 0)
+            return img, msk, outside_fraction_centered(array.shape, choice.centroid_xy, crop.size)
+        window = window_grid(
+            grid, choice.index, choice.centroid_xy, crop.size, crop.in_plane_spacing_mm
         )
-    qc["warnings"] = json.dumps(warnings)
-    qc["seconds"] = round(time.perf_counter() - t0, 3)
-    return crops, qc
+        img = sample_window(image, window, transform, fill=np.nan)  # NaN: outside the image
+        outside_pixels = np.isnan(img)
+        img[outside_pixels] = crop.fill_hu
+        msk = sample_window(_with_geometry(mask, grid), window, None, is_mask=True)
+        return img, msk, float(outside_pixels.mean())
+
+
+def _crop_qc(
+    key: str, choice: SliceChoice, grid: sitk.Image, outside: float, air: float
+) -> dict[str, Any]:
+    cx_mm, cy_mm, cz_mm = choice.centroid_mm(grid)
+    return {
+        f"{key}__slice_index": choice.index,
+        f"{key}__area_mm2": round(choice.area_mm2, 4),
+        f"{key}__centroid_x_index": round(choice.centroid_xy[0], 4),
+        f"{key}__centroid_y_index": round(choice.centroid_xy[1], 4),
+        f"{key}__centroid_x_mm": round(cx_mm, 4),
+        f"{key}__centroid_y_mm": round(cy_mm, 4),
+        f"{key}__centroid_z_mm": round(cz_mm, 4),
+        f"{key}__slices_with_tumor": choice.n_slices_with_tumor,
+        f"{key}__crop_outside_fraction": round(outside, 6),
+        f"{key}__crop_air_fraction": round(air, 6),
+    }
+
+
+def preprocess_patient(
+    source: PatientSource, contract: DataContract, settings: PreprocessingSettings
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Crops and QC record of one patient (raises the input errors of :func:`validate_patient`):
+    check the inputs, register the moving phases onto the fixed one, then crop every
+    (phase, delineation) -- delineated ones first, then those carried from another phase."""
+    t0 = time.perf_counter()
+    work = _PatientWork(source, contract, settings, _check(source, contract, settings.validation))
+    work.register_moving_phases()
+    crops: dict[str, np.ndarray] = {}
+    for phase, delineation in [*work.checked.masks, *work.checked.carried]:
+        crops.update(work.crop(phase, delineation))
+    work.qc["warnings"] = json.dumps(work.warnings)
+    work.qc["seconds"] = round(time.perf_counter() - t0, 3)
+    return crops, work.qc
 
 
 def excluded_record(patient_id: str, error: Exception) -> dict[str, Any]:

@@ -18,21 +18,20 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import SimpleITK as sitk
+from pydantic import Field, model_validator
 
-from hcc_nomogram.errors import InputDataError, parameter_error
-from hcc_nomogram.imaging.crop import PARAMS_FILE
-
-INITIALIZERS = ("geometry", "moments", "none")
+from hcc_nomogram.imaging.crop import HuWindow
+from hcc_nomogram.parameters import StrictModel
 
 
-@dataclass(frozen=True)
-class StageSettings:
-    """One registration stage (``preprocessing.registration.<rigid|affine|bspline>``)."""
+class StageSettings(StrictModel):
+    """One registration stage (``preprocessing.registration.<rigid|affine|bspline>``); the
+    defaults are the rigid stage's (:class:`AffineStage`, :class:`BSplineStage`: theirs)."""
 
     enabled: bool = True
     iterations: int = 40
@@ -42,88 +41,52 @@ class StageSettings:
     min_step: float = 0.05
     mesh_spacing_mm: float = 40.0  # B-spline control-point spacing (bspline stage only)
 
-    @classmethod
-    def from_params(cls, params: dict[str, Any] | None, **defaults) -> StageSettings:
-        merged = {**defaults, **dict(params or {})}
-        _check_keys("registration stage", merged, cls)
-        merged["shrink_factors"] = tuple(int(v) for v in merged.get("shrink_factors", (4, 2, 1)))
-        merged["smoothing_sigmas_mm"] = tuple(
-            float(v) for v in merged.get("smoothing_sigmas_mm", (2.0, 1.0, 0.0))
-        )
-        out = cls(**merged)
-        if len(out.shrink_factors) != len(out.smoothing_sigmas_mm):
-            raise _params_error(
-                f"shrink_factors {out.shrink_factors} and smoothing_sigmas_mm "
-                f"{out.smoothing_sigmas_mm} have different lengths.",
-                "give one smoothing sigma per resolution level.",
+    @model_validator(mode="after")
+    def _one_sigma_per_level(self) -> StageSettings:
+        if len(self.shrink_factors) != len(self.smoothing_sigmas_mm):
+            raise ValueError(
+                f"shrink_factors {list(self.shrink_factors)} and smoothing_sigmas_mm "
+                f"{list(self.smoothing_sigmas_mm)} have different lengths; give one smoothing "
+                "sigma per resolution level"
             )
-        return out
+        return self
 
 
-@dataclass(frozen=True)
-class RegistrationSettings:
+class AffineStage(StageSettings):
+    """``preprocessing.registration.affine``: off unless enabled."""
+
+    enabled: bool = False
+
+
+class BSplineStage(StageSettings):
+    """``preprocessing.registration.bspline``: off unless enabled; two levels."""
+
+    enabled: bool = False
+    iterations: int = 30
+    shrink_factors: tuple[int, ...] = (2, 1)
+    smoothing_sigmas_mm: tuple[float, ...] = (1.0, 0.0)
+
+
+class RegistrationSettings(StrictModel):
     """``preprocessing.registration`` in the parameters."""
 
     enabled: bool = True
     fixed_phase: str = "arterial"
     region_margin_mm: float = 40.0
-    initializer: str = "geometry"
-    intensity_window_hu: tuple[float, float] | None = (-200.0, 300.0)
+    initializer: Literal["geometry", "moments", "none"] = "geometry"
+    intensity_window_hu: HuWindow | None = (-200.0, 300.0)
     working_spacing_mm: float | None = 3.0
     histogram_bins: int = 32
-    sampling_percentage: float = 0.2
+    sampling_percentage: float = Field(0.2, gt=0, le=1)  # of the region's voxels
     seed: int = 20201101
     threads: int = 1
-    rigid: StageSettings = field(default_factory=StageSettings)
-    affine: StageSettings = field(default_factory=lambda: StageSettings(enabled=False))
-    bspline: StageSettings = field(
-        default_factory=lambda: StageSettings(
-            enabled=False, iterations=30, shrink_factors=(2, 1), smoothing_sigmas_mm=(1.0, 0.0)
-        )
-    )
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any] | None) -> RegistrationSettings:
-        params = dict(params or {})
-        _check_keys("registration", params, cls)
-        base = cls()
-        for name in ("rigid", "affine", "bspline"):
-            default = getattr(base, name)
-            params[name] = StageSettings.from_params(
-                params.get(name), **{f.name: getattr(default, f.name) for f in fields(default)}
-            )
-        if params.get("intensity_window_hu") is not None:
-            window = tuple(float(v) for v in params["intensity_window_hu"])
-            if len(window) != 2 or window[0] >= window[1]:
-                raise _params_error(
-                    f"intensity_window_hu={params['intensity_window_hu']} is invalid.",
-                    "give null or [lower, upper] HU with lower < upper, e.g. [-200, 300].",
-                )
-            params["intensity_window_hu"] = window
-        out = cls(**params)
-        if out.initializer not in INITIALIZERS:
-            raise _params_error(
-                f"initializer={out.initializer!r} is unknown.", f"use one of {INITIALIZERS}."
-            )
-        if not 0 < out.sampling_percentage <= 1:
-            raise _params_error(
-                f"sampling_percentage={out.sampling_percentage} is outside (0, 1].",
-                "use a fraction, e.g. 0.2 for 20 % of the region's voxels.",
-            )
-        return out
+    rigid: StageSettings = StageSettings()
+    affine: AffineStage = AffineStage()
+    bspline: BSplineStage = BSplineStage()
 
 
-def _params_error(problem: str, fix: str) -> InputDataError:
-    return parameter_error("preprocessing.registration", problem, fix, PARAMS_FILE)
-
-
-def _check_keys(section: str, params: dict, cls) -> None:
-    unknown = set(params) - {f.name for f in fields(cls)}
-    if unknown:
-        raise _params_error(
-            f"unknown key(s) {sorted(unknown)} in {section}.",
-            f"use only {sorted(f.name for f in fields(cls))}.",
-        )
+#: the defaults (a shared, read-only instance)
+DEFAULT_REGISTRATION = RegistrationSettings()
 
 
 @dataclass
@@ -274,7 +237,7 @@ def register_phases(
     fixed: sitk.Image,
     moving: sitk.Image,
     region_masks: list[tuple[np.ndarray, sitk.Image]],
-    settings: RegistrationSettings = RegistrationSettings(),
+    settings: RegistrationSettings = DEFAULT_REGISTRATION,
 ) -> RegistrationResult:
     """Register ``moving`` onto ``fixed`` inside the region around the given tumour masks.
 

@@ -16,7 +16,6 @@ problem and a potential fix (PyRadiomics style):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ import SimpleITK as sitk
 
 from hcc_nomogram.datasets.image import preserve_locale
 from hcc_nomogram.errors import EmptyMaskError, ImageGeometryError, InputDataError
-from hcc_nomogram.imaging.crop import PARAMS_FILE
+from hcc_nomogram.parameters import StrictModel
 
 RESAMPLE_FIX = (
     "re-export the mask from the segmentation tool with this CT as reference image, or "
@@ -34,8 +33,7 @@ RESAMPLE_FIX = (
 )
 
 
-@dataclass(frozen=True)
-class ValidationSettings:
+class ValidationSettings(StrictModel):
     """Tolerances of the input checks (``preprocessing.validation`` in the parameters).
 
     ``spacing_tolerance`` is relative (fraction of the spacing), ``origin_tolerance_mm``
@@ -51,17 +49,9 @@ class ValidationSettings:
     max_mask_labels: int = 8  # distinct non-zero values; a CT given as a mask has hundreds
     max_tumour_fraction: float = 0.5  # of the mask's voxels; a tumour never fills the scan
 
-    @classmethod
-    def from_params(cls, params: dict[str, Any] | None) -> ValidationSettings:
-        params = dict(params or {})
-        unknown = set(params) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise InputDataError(
-                f"unknown key(s) {sorted(unknown)} in preprocessing.validation.",
-                file=PARAMS_FILE,
-                fix=f"use only {sorted(cls.__dataclass_fields__)}.",
-            )
-        return cls(**params)
+
+#: the defaults (a shared, read-only instance)
+DEFAULT_VALIDATION = ValidationSettings()
 
 
 class ImageHeader:
@@ -112,7 +102,7 @@ def check_image_geometry(
     *,
     patient: str | None = None,
     file: Any = None,
-    settings: ValidationSettings = ValidationSettings(),
+    settings: ValidationSettings = DEFAULT_VALIDATION,
 ) -> list[str]:
     """Check that ``image`` is 3-D with sane spacing and an orthonormal direction matrix.
 
@@ -167,7 +157,7 @@ def check_same_geometry(
     patient: str | None = None,
     mask_file: Any = None,
     image_file: Any = None,
-    settings: ValidationSettings = ValidationSettings(),
+    settings: ValidationSettings = DEFAULT_VALIDATION,
 ) -> None:
     """Raise :class:`ImageGeometryError` unless ``mask`` lies on the voxel grid of ``image``."""
     problems = []
@@ -202,7 +192,7 @@ def tumour_mask(
     *,
     patient: str | None = None,
     file: Any = None,
-    settings: ValidationSettings = ValidationSettings(),
+    settings: ValidationSettings = DEFAULT_VALIDATION,
 ) -> tuple[np.ndarray, list[str]]:
     """The binary tumour mask (``uint8`` array, z-y-x) of voxels equal to ``label``.
 

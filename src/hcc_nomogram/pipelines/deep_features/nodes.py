@@ -23,7 +23,8 @@ from hcc_nomogram.features.densenet import (
     feature_names,
     make_extractor,
 )
-from hcc_nomogram.parameters import DataContract, typed
+from hcc_nomogram.parameters import DataContract, check_consistent, typed
+from hcc_nomogram.pipelines.deep_features.params import DeepFeaturesParams, IccSettings
 from hcc_nomogram.stats.icc import icc_2_1
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def build_densenet_extractor(
     """Check every crop of every phase (bad input fails before anything is built or saved), then
     build the frozen DenseNet-121; return it, its weights provenance and the crop inventory."""
     inventory = check_preprocessed_crops(preprocessed_crops, data_contract, phases)
-    extractor = make_extractor(settings)
+    extractor = make_extractor(typed(DeepFeaturesParams, settings))
     return extractor, extractor.provenance.to_dict(), inventory
 
 
@@ -189,22 +190,9 @@ def compute_feature_icc(
     NaN counts as not). A comparison with fewer than 3 patients having both delineations is
     not computed (status says why, NaN ICC) and does not filter.
     """
-    dc = typed(DataContract, data_contract)
-    id_col = dc.id_column
-    threshold = float(icc_settings["threshold"])
-    alpha = float(icc_settings.get("alpha", 0.05))
-    if not -1.0 <= threshold < 1.0 or not 0.0 < alpha < 1.0:
-        raise ValueError(
-            f"deep_features.icc: threshold must be in [-1, 1) and alpha in (0, 1), "
-            f"got {threshold} and {alpha}"
-        )
-    known = set(dc.delineations)
-    for name, comparison in icc_settings["comparisons"].items():
-        if len(comparison) != 2 or not set(comparison) <= known or len(set(comparison)) != 2:
-            raise ValueError(
-                f"deep_features.icc.comparisons.{name} must name two different "
-                f"delineations of {sorted(known)}, got {comparison}"
-            )
+    dc, settings = typed(DataContract, data_contract), typed(IccSettings, icc_settings)
+    check_consistent(dc, icc=settings)
+    id_col, threshold = dc.id_column, settings.threshold
     features = [
         c
         for c in deep_features.columns
@@ -213,7 +201,7 @@ def compute_feature_icc(
     out = pd.DataFrame({"feature": features})
     reproducible = np.ones(len(features), dtype=bool)
     skipped: list[str] = []
-    for name, comparison in icc_settings["comparisons"].items():
+    for name, comparison in settings.comparisons.items():
         pair = list(comparison)
         wide = [
             deep_features.loc[deep_features[DELINEATION_COLUMN] == d].set_index(id_col)[features]
@@ -243,7 +231,7 @@ def compute_feature_icc(
             )
             continue
         ratings = np.stack([w.loc[patients].to_numpy(np.float64) for w in wide], axis=1)
-        res = icc_2_1(ratings, alpha=alpha)
+        res = icc_2_1(ratings, alpha=settings.alpha)
         frame = res.to_frame(prefix=f"{name}_")
         frame[f"{name}_n"] = res.n_targets
         frame[f"{name}_status"] = "computed"
@@ -261,7 +249,7 @@ def compute_feature_icc(
         )
     out["reproducible"] = reproducible
     out.attrs.update(deep_features.attrs)
-    computed = [n for n in icc_settings["comparisons"] if n not in skipped]
+    computed = [n for n in settings.comparisons if n not in skipped]
     if skipped:
         logger.warning(
             "ICC filters computed: %s; not computed: %s%s.",

@@ -21,14 +21,14 @@ from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
 from hcc_nomogram.features.densenet import DenseNetExtractor, feature_names, make_extractor
 from hcc_nomogram.imaging.patient import (
-    Contract,
     PatientSource,
     PreprocessingSettings,
     excluded_record,
     preprocess_patient,
 )
-from hcc_nomogram.parameters import DataContract, PredictParams, typed
+from hcc_nomogram.parameters import DataContract, PredictParams, check_consistent, typed
 from hcc_nomogram.pipelines.deep_features.nodes import collect_phase_crops
+from hcc_nomogram.pipelines.deep_features.params import DeepFeaturesParams
 from hcc_nomogram.pipelines.nomogram.config import NomogramParams
 from hcc_nomogram.pipelines.predict import card, page
 from hcc_nomogram.pipelines.predict.guards import (
@@ -85,16 +85,15 @@ def build_predict_extractor(
 ) -> DenseNetExtractor:
     """The DenseNet-121 with the accepted ``deep_features`` settings, refused unless its weights
     are the training ones."""
-    extractor = make_extractor(deep_features)
+    extractor = make_extractor(typed(DeepFeaturesParams, deep_features))
     compare_weights_provenance(densenet_weights_provenance, extractor.provenance.to_dict())
     return extractor
 
 
 # ----- images ----------------------------------------------------------------------------------
-def _primary_contract(manifest: CohortManifest, data_contract: dict) -> Contract:
+def _primary_contract(manifest: CohortManifest, contract: DataContract) -> DataContract:
     """The data contract restricted to the delineations the new manifest provides (the primary
     one is required; others are used, like in training, when present)."""
-    contract = Contract.from_params(data_contract)
     manifest.require_columns(contract.phases.values())
     primary = contract.primary_delineation
     manifest.require_columns(contract.delineations[primary].values())
@@ -103,7 +102,7 @@ def _primary_contract(manifest: CohortManifest, data_contract: dict) -> Contract
         for d, cols in contract.delineations.items()
         if all(c in manifest.table.columns for c in cols.values())
     }
-    return Contract(contract.phases, present, contract.mask_label, primary)
+    return contract.model_copy(update={"delineations": present})
 
 
 def preprocess_new_patients(
@@ -121,8 +120,9 @@ def preprocess_new_patients(
     every guard rail passed: a refused run writes nothing.
     """
     dc = typed(DataContract, data_contract)
-    settings = PreprocessingSettings.from_params(preprocessing)
-    contract = _primary_contract(predict_manifest, data_contract)
+    settings = typed(PreprocessingSettings, preprocessing)
+    check_consistent(dc, preprocessing=settings)
+    contract = _primary_contract(predict_manifest, dc)
     primary = f"__{contract.primary_delineation}__"
     crops, records = {}, []
     for pid in predict_clinical_checked[dc.id_column].astype(str):

@@ -19,11 +19,12 @@ from hcc_nomogram.compute import ComputeSettings
 from hcc_nomogram.datasets import CohortManifest
 from hcc_nomogram.imaging.batch import lazy_preprocessing, validate_cohort
 from hcc_nomogram.imaging.patient import (
-    Contract,
     PatientSource,
     PreprocessingSettings,
     excluded_record,
+    image_columns,
 )
+from hcc_nomogram.parameters import DataContract, check_consistent, typed
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +42,14 @@ def validate_cohort_images(
     its error; with ``exclude`` it is marked ``excluded`` with the reason, and reported in the
     QC table.
     """
-    settings = PreprocessingSettings.from_params(preprocessing)
-    contract = Contract.from_params(data_contract)
-    cohort_manifest.require_columns(contract.columns)
+    settings, contract = _settings(data_contract, preprocessing)
+    cohort_manifest.require_columns(image_columns(contract))
     rows = []
     checks = validate_cohort(
         _sources(cohort_manifest, cohort_manifest.patient_ids),
         contract,
         settings.validation,
-        ComputeSettings.from_params(compute),
+        typed(ComputeSettings, compute),
     )
     with closing(checks):
         for patient_id, warnings, error in checks:
@@ -77,6 +77,17 @@ def validate_cohort_images(
     return table
 
 
+def _settings(
+    data_contract: dict, preprocessing: dict
+) -> tuple[PreprocessingSettings, DataContract]:
+    """The typed blocks, checked against each other (as once per run; here for a node called
+    directly)."""
+    settings = typed(PreprocessingSettings, preprocessing)
+    contract = typed(DataContract, data_contract)
+    check_consistent(contract, preprocessing=settings)
+    return settings, contract
+
+
 def _sources(cohort_manifest: CohortManifest, patient_ids: list[str]) -> list[PatientSource]:
     """One source per patient, each carrying only its own manifest row (small to ship to a
     worker)."""
@@ -96,8 +107,7 @@ def preprocess_patients(
     only) and ``preprocessing_qc_records`` (every patient, excluded ones included); the
     patients run on the ``compute`` engine when the datasets save them.
     """
-    settings = PreprocessingSettings.from_params(preprocessing)
-    contract = Contract.from_params(data_contract)
+    settings, contract = _settings(data_contract, preprocessing)
     flagged = preprocessing_validation[preprocessing_validation["excluded"].astype(bool)]
     # the rows are the patients' QC records (see excluded_record)
     excluded = {row["patient_id"]: row for row in flagged.to_dict("records")}
@@ -105,7 +115,7 @@ def preprocess_patients(
         cohort_manifest, [pid for pid in cohort_manifest.patient_ids if pid not in excluded]
     )
     return lazy_preprocessing(
-        sources, excluded, contract, settings, ComputeSettings.from_params(compute)
+        sources, excluded, contract, settings, typed(ComputeSettings, compute)
     )
 
 

@@ -391,7 +391,7 @@ def build_tripod_section(
         nomogram=typed(NomogramParams, nomogram),
         signature=typed(SignatureParams, signature),
         icc_threshold=float(deep_features["icc"]["threshold"]),
-        preprocessing=PreprocessingSettings.from_params(preprocessing),
+        preprocessing=typed(PreprocessingSettings, preprocessing),
         versions={**package_versions(), "hcc-nomogram": metadata.version("hcc_nomogram")},
     )
     present = [s["id"] for s in report_sections.values()] + ["tripod_ai"]
