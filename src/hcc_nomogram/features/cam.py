@@ -41,7 +41,8 @@ def _weight_vector(feature_weights: Mapping[int, float]) -> np.ndarray:
 def class_activation_map(
     feature_maps: np.ndarray, feature_weights: Mapping[int, float]
 ) -> np.ndarray:
-    """Weighted sum of the last activation maps: (7, 7, 1024) -> (7, 7); also batched (N, 7, 7, 1024)."""
+    """Weighted sum of the last activation maps: (7, 7, 1024) -> (7, 7); also batched
+    (N, 7, 7, 1024)."""
     maps = np.asarray(feature_maps, dtype=np.float64)
     if maps.shape[-1] != N_FEATURES:
         raise ValueError(f"feature maps must end with {N_FEATURES} channels, got {maps.shape}")
@@ -72,11 +73,13 @@ def compute_cam(
     crop : ndarray (224, 224)
         The z-scored crop of one phase (as in ``preprocessed_crops``).
     feature_weights : mapping {feature index (0..1023) -> weight}
-        Signature weight of each pooled feature of that phase; see :func:`signature_feature_weights`.
+        Signature weight of each pooled feature of that phase; see
+        :func:`signature_feature_weights`.
 
     Returns
     -------
-    ndarray (224, 224): its 7x7 source map has mean ``sum_j w_j * f_j`` (the signature contribution).
+    ndarray (224, 224): its 7x7 source map has mean ``sum_j w_j * f_j`` (the signature
+    contribution).
     """
     maps = extractor.feature_maps(np.asarray(crop)[None])[0]
     return upsample(class_activation_map(maps, feature_weights))

@@ -150,7 +150,7 @@ def check_image_geometry(
     return warnings
 
 
-def check_same_geometry(
+def check_same_geometry(  # noqa: PLR0913  keyword-only: the files and patient the error names
     mask: sitk.Image,
     image: sitk.Image,
     *,
