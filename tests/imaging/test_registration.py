@@ -89,3 +89,12 @@ def test_bad_settings_are_rejected():
             RegistrationSettings,
             {"rigid": {"shrink_factors": [4, 2, 1], "smoothing_sigmas_mm": [1.0]}},
         )
+
+
+def test_a_stage_given_in_part_keeps_that_stage_defaults():
+    settings = typed(RegistrationSettings, {"bspline": {"enabled": True}, "affine": {}})
+    assert settings.bspline.enabled and settings.bspline.iterations == 30
+    assert settings.bspline.shrink_factors == (2, 1)
+    assert settings.bspline.smoothing_sigmas_mm == (1.0, 0.0)
+    assert not settings.affine.enabled and settings.affine.iterations == 40
+    assert settings.rigid.enabled and settings.rigid.shrink_factors == (4, 2, 1)

@@ -124,3 +124,31 @@ def test_kedro_run_with_a_misspelled_key_of_a_typed_block_gives_the_project_mess
     with pytest.raises(InputDataError, match=r"nomogram\.bootstrap\.n_resampels: unknown key"):
         run_project(project, ["nomogram"])
     assert digest(project / "data") == {}
+
+
+def test_settings_naming_data_contract_values_are_checked_once_per_run():
+    params = copy.deepcopy(_base_parameters())
+    params["deep_features"]["icc"]["comparisons"]["inter"] = ["r1a", "r3"]
+    del params["data_contract"]["delineations"]["r2"]["portal"]
+    with pytest.raises(InputDataError) as info:
+        check_parameters(params)
+    text = str(info.value)
+    assert "deep_features.icc.comparisons.inter" in text and "['r1a', 'r3']" in text, text
+    assert "data_contract.delineations.r2: no mask column for phase(s) ['portal']" in text
+    assert "conf/base/parameters_deep_features.yml" in text and "conf/base/parameters.yml" in text
+
+
+def test_a_node_called_directly_reports_a_bad_block_like_the_run_check():
+    """Outside ``kedro run`` (a test, a notebook) a node's ``typed`` conversion raises the same
+    message: dotted key, what is wrong, the file."""
+    from hcc_nomogram.pipelines.preprocessing.nodes import validate_cohort_images
+
+    params = _base_parameters()
+    with pytest.raises(InputDataError) as info:
+        validate_cohort_images(None, params["data_contract"], {"crop": {"szie": 3}}, {})
+    text = str(info.value)
+    assert "preprocessing.crop.szie: unknown key" in text and "'size'" in text, text
+    assert "conf/base/parameters_preprocessing.yml" in text
+    wrong_phase = {"registration": {"fixed_phase": "venous"}}
+    with pytest.raises(InputDataError, match=r"preprocessing\.registration\.fixed_phase: 'venous'"):
+        validate_cohort_images(None, params["data_contract"], wrong_phase, {})
