@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/report_benchmark.py [--patients 120] [--repeat 3]
 
 Prints the median wall time of: building the figures and sections, rendering the HTML, and
-the static PNGs (kaleido + Chromium when available, and the matplotlib fallback).
+the static PNGs (kaleido + Chromium; reported unavailable without a browser).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import synthetic as S  # noqa: E402
 from hcc_nomogram.report import sections  # noqa: E402
 from hcc_nomogram.report.html import render_report  # noqa: E402
 from hcc_nomogram.report.provenance import provenance_section  # noqa: E402
-from hcc_nomogram.report.static import figures_to_images  # noqa: E402
+from hcc_nomogram.report.static import NoBrowserError, figures_to_images  # noqa: E402
 
 
 def build(n: int):
@@ -63,12 +63,11 @@ def main() -> None:
     t_html, html = timed(lambda: render_report(secs, title="bench", banners=banners), args.repeat)
     print(f"figures + sections ({len(figs)} figures, {args.patients} patients): {t_build:.2f} s")
     print(f"HTML render: {t_html:.2f} s, {len(html) / 1e6:.1f} MB")
-    for engine in ("matplotlib", "kaleido"):
-        try:
-            t, _ = timed(lambda e=engine: figures_to_images(figs, engine=e), 1)
-            print(f"static PNGs ({engine}): {t:.2f} s")
-        except Exception as exc:  # no Chromium: kaleido is unavailable here
-            print(f"static PNGs ({engine}): unavailable ({type(exc).__name__})")
+    try:
+        t, _ = timed(lambda: figures_to_images(figs, width=1000), 1)
+        print(f"static PNGs (kaleido): {t:.2f} s")
+    except NoBrowserError as exc:
+        print(f"static PNGs (kaleido): unavailable ({exc})")
 
 
 if __name__ == "__main__":
