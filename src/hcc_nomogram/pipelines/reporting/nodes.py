@@ -61,11 +61,9 @@ def build_preprocessing_section(
     figs, sec = sections.preprocessing_section(
         preprocessing_qc,
         preprocessed_crops,
-        phases=list(dc.phases),
-        delineation=dc.primary_delineation,
+        dc,
         n_patients=settings.n_example_patients,
         stride=settings.image_stride,
-        id_col=dc.id_column,
     )
     return _with_section(figs, sec)
 
@@ -194,7 +192,7 @@ def build_characteristics_section(
     return _with_section(figs, sec)
 
 
-def build_nomogram_section(
+def build_nomogram_section(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     clinical_points: pd.DataFrame,
     clinical_scale: pd.DataFrame,
@@ -242,7 +240,7 @@ def build_calibration_section(
     return _with_section(figs, sec)
 
 
-def build_smooth_calibration_section(
+def build_smooth_calibration_section(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     clinical_calibration: pd.DataFrame,
     clinical_calibration_metrics: pd.DataFrame,
@@ -294,7 +292,7 @@ def build_risk_groups_section(
     return _with_section(figs, sec)
 
 
-def build_calculator_section(
+def build_calculator_section(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     clinical_nomogram_model,
     integrated_nomogram_model,
@@ -318,8 +316,7 @@ def build_calculator_section(
         train,
         horizons=typed(NomogramParams, nomogram).horizons_months,
         banner=weights_banner(densenet_weights_provenance),
-        on_out_of_range=guard.on_out_of_range,
-        out_of_range_margin=guard.out_of_range_margin,
+        guard=guard,
     )
     return {"page": page, "section": calculator_section(page).to_dict()}
 
@@ -335,7 +332,7 @@ def build_provenance_section(
     return {"section": sec.to_dict(), "banners": banners}
 
 
-def build_tripod_section(
+def build_tripod_section(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     clinical_table: pd.DataFrame,
     preprocessing_qc: pd.DataFrame,
@@ -448,7 +445,8 @@ def render_static_images(reporting: dict, **figures) -> dict[str, Any]:
 
 def assemble_clinical_report(reporting: dict, *sections_: dict) -> str:
     """The clinical-only report: cohort and nomogram sections, no image-derived input (for a
-    user with a clinical spreadsheet only; `kedro run --pipelines=reporting --tags=clinical_report`)."""
+    user with a clinical spreadsheet only:
+    `kedro run --pipelines=reporting --tags=clinical_report`)."""
     settings = typed(ReportSettings, reporting)
     note = Section("not_available", "Image-based sections")
     note.text(
