@@ -6,7 +6,7 @@ from kedro.io import DatasetError
 from kedro.io.core import Version
 from kedro_datasets.pandas import CSVDataset
 
-from hcc_nomogram.datasets import OptionalDataset
+from hcc_nomogram.datasets import OptionalDataset, SkippableDataset, Skipped
 
 
 def _optional(path):
@@ -33,3 +33,21 @@ def test_loads_the_latest_version(tmp_path):
 def test_is_read_only(tmp_path):
     with pytest.raises(DatasetError, match="read-only"):
         _optional(tmp_path / "qc.csv").save(pd.DataFrame({"x": [1]}))
+
+
+def _skippable(path, version=None):
+    return SkippableDataset(
+        dataset={"type": "pillow.ImageDataset", "filepath": str(path)}, version=version
+    )
+
+
+def test_skipped_writes_nothing_and_an_image_is_written_with_the_run_version(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "km.png"
+    _skippable(path, Version(None, None)).save(Skipped("no browser"))
+    assert not tmp_path.exists() or not list(tmp_path.rglob("*.png"))
+    run = "2026-03-01T00.00.00.000Z"
+    ds = _skippable(path, Version(None, run))
+    ds.save(Image.new("RGB", (4, 3), "red"))
+    assert (path / run / "km.png").is_file() and ds.load().size == (4, 3)

@@ -144,7 +144,6 @@ def weights() -> pd.DataFrame:
 REPORTING = {
     "n_example_patients": 2,
     "image_stride": 4,
-    "static_engine": "matplotlib",
     "static_width": 500,
 }
 

@@ -13,6 +13,7 @@ import synthetic as S
 from browser import dump_dom, find_chromium
 from calculator_harness import fill_and_read, printed
 
+from hcc_nomogram.parameters import PredictParams
 from hcc_nomogram.report.calculator import calculator_page, input_specs, model_spec
 from hcc_nomogram.report.errors import ReportInputError
 from hcc_nomogram.report.provenance import weights_banner
@@ -144,7 +145,7 @@ def test_far_out_of_range_follows_the_predict_rule(models, table, tmp_path, mode
     values = [hi, hi + 1, edge, edge + 0.5]
     far = [bool(far_out_of_range({"age": v}, {"age": (lo, hi)}, 0.5)) for v in values]
     assert far == [False, False, False, True]
-    page = _page(models, table, on_out_of_range=mode, out_of_range_margin=0.5)
+    page = _page(models, table, guard=PredictParams(on_out_of_range=mode, out_of_range_margin=0.5))
     start = {"id": "p", "values": {"age": "60", "bclc": "C", "signature_score": "0.5"}}
     got = fill_and_read(
         page,

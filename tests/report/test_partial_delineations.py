@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import synthetic as S
 
+from hcc_nomogram.parameters import DataContract, typed
 from hcc_nomogram.report.sections import (
     carried_masks,
     preprocessing_section,
@@ -29,7 +31,7 @@ def test_carried_masks_are_listed_in_the_preprocessing_section():
         for kind in ("image", "mask")
     }
     _figs, section = preprocessing_section(
-        qc, {"P1": crop, "P2": crop}, phases=["arterial", "portal"], delineation="r1a"
+        qc, {"P1": crop, "P2": crop}, typed(DataContract, S.CONTRACT)
     )
     html = "".join(section.blocks)
     assert "carried to the other phase" in html and "<td>arterial</td>" in html

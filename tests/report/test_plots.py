@@ -35,10 +35,8 @@ def test_km_figure_has_curves_censor_marks_and_at_risk_table():
         c.os_months,
         c.os_event,
         c.cohort,
-        at_risk_every=12,
-        max_time=48,
+        plots.KMAxes(at_risk_every=12, max_time=48, group_order=["training", "validation"]),
         show_logrank=True,
-        group_order=["training", "validation"],
     )
     names = [t.name for t in fig.data if t.name]
     assert any(n.startswith("training (n=48)") for n in names)
@@ -50,7 +48,7 @@ def test_km_figure_has_curves_censor_marks_and_at_risk_table():
 
 def test_km_figure_rejects_empty():
     with pytest.raises(ValueError, match="no patients"):
-        plots.km_figure([1.0], [1], ["a"], group_order=["b"])
+        plots.km_figure([1.0], [1], ["a"], plots.KMAxes(group_order=["b"]))
 
 
 def test_icc_histogram_counts_passing_features():
@@ -70,7 +68,9 @@ def test_icc_histogram_counts_passing_features():
 def test_signature_cv_cindex_calibration_auc_figures():
     assert len(plots.signature_weights_figure(S.weights()).data[0].y) == 3  # zero weight dropped
     cv = plots.cv_curve_figure(
-        S.cv_results(), x_col="alpha", mean_col="mean_c_index", sd_col="sd_c_index", selected_x=0.03
+        S.cv_results(),
+        plots.CVColumns(x="alpha", mean="mean_c_index", sd="sd_c_index"),
+        selected_x=0.03,
     )
     assert cv.layout.xaxis.type == "log"
     ci = plots.cindex_figure(S.cindex())
@@ -91,7 +91,7 @@ def test_calibration_rmse_value():
             "observed": [0.3, 0.5, 0.7],
         }
     )
-    fig = plots.calibration_figure(cal, lower_col=None, upper_col=None)
+    fig = plots.calibration_figure(cal, plots.CalibrationColumns(lower=None, upper=None))
     assert f"RMSE {np.sqrt(0.02 / 3):.3f}" in fig.data[0].name
 
 

@@ -1,11 +1,32 @@
-import shutil
+"""Static PNG copies: kaleido + the machine's Chrome/Chromium, and what happens without one.
+
+"No browser" is made the way choreographer (kaleido's browser finder) is told where the browser
+is: ``BROWSER_PATH`` naming a file that does not exist, so the machine's Chromium is not found.
+"""
+
+import logging
 
 import pytest
 import synthetic as S
+from pydantic import ValidationError
 
+from hcc_nomogram.datasets import Skipped
+from hcc_nomogram.pipelines.reporting.nodes import render_static_images
 from hcc_nomogram.report import plots
 from hcc_nomogram.report.nomogram import nomogram_figure
-from hcc_nomogram.report.static import figures_to_images
+from hcc_nomogram.report.static import NoBrowserError, browser_path, figures_to_images
+
+needs_browser = pytest.mark.skipif(
+    browser_path() is None,
+    reason="no Chrome/Chromium installed: kaleido cannot render (the no-browser behaviour is "
+    "tested below); `apt-get install chromium` to run this",
+)
+
+
+@pytest.fixture
+def no_browser(monkeypatch, tmp_path):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium-here"))
+    assert browser_path() is None
 
 
 def _figs():
@@ -19,23 +40,47 @@ def _figs():
     }
 
 
-def test_matplotlib_fallback_draws_every_figure():
-    imgs = figures_to_images(_figs(), width=600, engine="matplotlib")
-    assert set(imgs) == {"km", "nomogram", "icc"}
-    for im in imgs.values():
-        assert im.size[0] == 600 and im.getextrema() != ((255, 255), (255, 255), (255, 255))
-
-
-@pytest.mark.skipif(
-    not (shutil.which("chromium") or shutil.which("google-chrome")),
-    reason="no Chrome/Chromium installed: kaleido cannot render (matplotlib "
-    "fallback tested above); `apt-get install chromium` to run this",
-)
-def test_kaleido_renders_with_local_chromium():
-    imgs = figures_to_images({"km": _figs()["km"]}, width=500, engine="kaleido")
+@needs_browser
+def test_kaleido_renders_every_figure_at_its_height():
+    figs = _figs()
+    imgs = figures_to_images(figs, width=500)
+    assert set(imgs) == set(figs)
     assert imgs["km"].size == (500, 520)
+    for im in imgs.values():
+        assert im.mode == "RGB" and len(im.getcolors(1 << 20)) > 10  # drawn, not blank
 
 
-def test_unknown_engine_rejected():
-    with pytest.raises(ValueError, match="engine"):
-        figures_to_images({}, engine="svg")
+@needs_browser
+def test_node_renders_when_a_browser_exists():
+    out = render_static_images({**S.REPORTING, "static_images": "always"}, km=_figs()["km"])
+    assert out["km"].size == (500, 520)
+
+
+def test_without_a_browser_the_renderer_names_the_fix(no_browser):
+    with pytest.raises(NoBrowserError, match="apt-get install chromium"):
+        figures_to_images(_figs(), width=500)
+
+
+def test_auto_skips_the_pngs_with_a_warning_without_a_browser(no_browser, caplog):
+    with caplog.at_level(logging.WARNING):
+        out = render_static_images(dict(S.REPORTING), **_figs())
+    assert set(out) == {"km", "nomogram", "icc"}
+    assert all(isinstance(v, Skipped) for v in out.values())
+    assert "apt-get install chromium" in caplog.text
+    assert "static_images: never" in caplog.text
+
+
+def test_always_raises_without_a_browser(no_browser):
+    with pytest.raises(NoBrowserError, match="static_images: always"):
+        render_static_images({**S.REPORTING, "static_images": "always"}, **_figs())
+
+
+def test_never_skips_without_looking_for_a_browser(caplog):
+    with caplog.at_level(logging.WARNING):
+        out = render_static_images({**S.REPORTING, "static_images": "never"}, km=_figs()["km"])
+    assert out == {"km": Skipped("reporting.static_images: never")} and not caplog.text
+
+
+def test_unknown_mode_rejected():
+    with pytest.raises(ValidationError, match="static_images"):
+        render_static_images({**S.REPORTING, "static_images": "svg"})

@@ -9,7 +9,7 @@ from hcc_nomogram.datasets.image import (
     write_image,
 )
 from hcc_nomogram.datasets.npz import NpzDataset
-from hcc_nomogram.datasets.optional import OptionalDataset
+from hcc_nomogram.datasets.optional import OptionalDataset, SkippableDataset, Skipped
 from hcc_nomogram.datasets.partitions import AtomicPartitionedDataset
 
 __all__ = [
@@ -21,6 +21,8 @@ __all__ = [
     "NpzDataset",
     "OptionalDataset",
     "SimpleITKImageDataset",
+    "SkippableDataset",
+    "Skipped",
     "read_image",
     "strip_metadata",
     "write_image",

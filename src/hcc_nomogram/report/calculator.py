@@ -32,12 +32,14 @@ from typing import Any
 import pandas as pd
 
 from hcc_nomogram.errors import require_columns
+from hcc_nomogram.parameters import PredictParams
 from hcc_nomogram.report.errors import ReportInputError, run_first
 from hcc_nomogram.report.html import Section
 from hcc_nomogram.stats.design import Term
 from hcc_nomogram.stats.nomogram import NomogramModel
 
 #: Printed digits of each output; the browser test compares the page with Python's formatting.
+TITLE = "HCC nomogram calculator"
 DIGITS = {"total_points": 1, "linear_predictor": 4, "survival_percent": 1, "lp_cutoff": 4}
 
 
@@ -115,7 +117,8 @@ def _json_for_script(value: Any) -> str:
 CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0 auto;
        max-width: 1040px; padding: 0 20px 32px; color: #222; }
-h1 { font-size: 24px; margin: 16px 0 4px; } h2 { font-size: 17px; border-bottom: 2px solid #1f77b4; }
+h1 { font-size: 24px; margin: 16px 0 4px; } \
+h2 { font-size: 17px; border-bottom: 2px solid #1f77b4; }
 .banner { background: #b00020; color: #fff; padding: 10px 14px; font-weight: 700;
           border-radius: 4px; margin: 10px 0; }
 .note { color: #555; font-size: 13px; }
@@ -231,7 +234,7 @@ SCRIPT = r"""
   update();
   document.body.dataset.calculatorReady = 'yes';
 })();
-"""
+"""  # noqa: E501  JavaScript emitted verbatim: rewrapping it would change the calculator page
 
 
 def _input_row(spec: Mapping[str, Any]) -> str:
@@ -286,17 +289,16 @@ def calculator_page(
     *,
     horizons: Sequence[float],
     banner: str | None = None,
-    on_out_of_range: str = "refuse",
-    out_of_range_margin: float = 0.5,
-    title: str = "HCC nomogram calculator",
+    guard: PredictParams | None = None,
 ) -> str:
     """The calculator as one complete HTML document (no network access, inline JS).
 
     ``training``: the training cohort's rows (numeric input ranges); ``banner``: the red
     warning (random DenseNet weights) shown above everything, as in the report;
-    ``on_out_of_range`` / ``out_of_range_margin``: the predict pipeline's rule for inputs far
-    outside the training range (``predict.on_out_of_range``, ``predict.out_of_range_margin``).
+    ``guard``: the predict pipeline's parameters, whose rule for inputs far outside the
+    training range (``predict.on_out_of_range``, ``predict.out_of_range_margin``) it applies.
     """
+    guard = guard or PredictParams()
     specs = [model_spec(m, horizons) for m in models]
     if not any(s["available"] for s in specs):
         raise ReportInputError(
@@ -308,7 +310,7 @@ def calculator_page(
         "models": specs,
         "inputs": inputs,
         "digits": DIGITS,
-        "out_of_range": {"mode": on_out_of_range, "margin": float(out_of_range_margin)},
+        "out_of_range": {"mode": guard.on_out_of_range, "margin": float(guard.out_of_range_margin)},
     }
     unavailable = "".join(
         f'<p class="note">{html.escape(s["name"])} nomogram: not available '
@@ -319,24 +321,25 @@ def calculator_page(
     rows = "".join(_input_row(s) for s in inputs)
     return "\n".join(
         [
-            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
-            f"</title><style>{CSS}</style></head><body>",
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{TITLE}</title><style>{CSS}</style></head><body>",
             f'<div class="banner" role="alert">&#9888; {html.escape(banner)}</div>'
             if banner
             else "",
-            f"<h1>{html.escape(title)}</h1>",
-            '<p class="note">Cox nomograms of Zhang et al., Front. Oncol. 2020;10:593292, reproduced '
-            "with hcc-nomogram: the frozen models of this run. Pick each factor; the points, linear "
-            "predictor, predicted overall survival and risk group update at once and equal the "
-            "predict pipeline's. Higher points / linear predictor = higher hazard = worse. Works "
-            "offline. Research use only; not a medical device.</p>",
+            f"<h1>{TITLE}</h1>",
+            '<p class="note">Cox nomograms of Zhang et al., Front. Oncol. 2020;10:593292, '
+            "reproduced with hcc-nomogram: the frozen models of this run. Pick each factor; the "
+            "points, linear predictor, predicted overall survival and risk group update at once "
+            "and equal the predict pipeline's. Higher points / linear predictor = higher hazard = "
+            "worse. Works offline. Research use only; not a medical device.</p>",
             unavailable,
             '<div class="layout"><div><h2>Factors</h2>',
             f'<form id="calculator-form" onsubmit="return false"><table>{rows}</table></form>',
             "</div><div><h2>Prediction</h2>",
             _output_table(specs, horizons),
             '<p class="range-warning" id="warnings"></p></div></div>',
-            f'<script id="calculator-data" type="application/json">{_json_for_script(data)}</script>',
+            '<script id="calculator-data" type="application/json">'
+            f"{_json_for_script(data)}</script>",
             f"<script>{SCRIPT}</script>",
             "</body></html>\n",
         ]

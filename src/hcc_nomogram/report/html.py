@@ -22,7 +22,8 @@ window.__reportErrors = [];
 window.addEventListener('error', function (e) {
   window.__reportErrors.push(String(e.message || e));
   var el = document.getElementById('report-js-errors');
-  if (el) { el.textContent = window.__reportErrors.join('\\n'); el.dataset.count = window.__reportErrors.length; }
+  if (el) { el.textContent = window.__reportErrors.join('\\n'); \
+el.dataset.count = window.__reportErrors.length; }
 });
 """
 
@@ -30,7 +31,8 @@ RENDER_CHECK = """
 window.addEventListener('load', function () {
   var figs = document.querySelectorAll('.report-figure .plotly-graph-div');
   var done = 0;
-  figs.forEach(function (f) { if (f.querySelector('.main-svg')) { done += 1; f.closest('.report-figure').dataset.rendered = 'yes'; } });
+  figs.forEach(function (f) { if (f.querySelector('.main-svg')) { done += 1; \
+f.closest('.report-figure').dataset.rendered = 'yes'; } });
   document.body.dataset.figuresRendered = done + '/' + figs.length;
 });
 """
@@ -38,10 +40,12 @@ window.addEventListener('load', function () {
 CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0 auto;
        max-width: 1200px; padding: 0 24px 48px; color: #222; }
-h1 { margin-top: 24px; } h2 { border-bottom: 2px solid #1f77b4; padding-bottom: 4px; margin-top: 40px; }
+h1 { margin-top: 24px; } \
+h2 { border-bottom: 2px solid #1f77b4; padding-bottom: 4px; margin-top: 40px; }
 nav ul { columns: 3; font-size: 14px; }
 table.report-table { border-collapse: collapse; font-size: 13px; margin: 12px 0; }
-table.report-table th, table.report-table td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
+table.report-table th, table.report-table td { \
+border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
 table.report-table th { background: #e8eef7; }
 .banner { background: #b00020; color: #fff; padding: 16px 20px; font-size: 18px; font-weight: 700;
           border-radius: 4px; margin: 16px 0; }

@@ -50,8 +50,6 @@ def _contour(mask: np.ndarray, colour: str = "#ff3b3b") -> go.Contour:
 def image_grid_figure(
     panels: Sequence[Sequence[dict]],
     *,
-    row_titles: Sequence[str] | None = None,
-    col_titles: Sequence[str] | None = None,
     title: str = "",
     stride: int = 2,
     cell_px: int = 230,
@@ -97,18 +95,6 @@ def image_grid_figure(
         for j in range(1, n_cols + 1):
             k = (i - 1) * n_cols + j
             fig.update_yaxes(scaleanchor=f"x{'' if k == 1 else k}", row=i, col=j)
-    if row_titles:
-        for i, t in enumerate(row_titles):
-            fig.add_annotation(
-                text=f"<b>{t}</b>",
-                x=-0.01,
-                xref="paper",
-                xanchor="right",
-                y=1 - (i + 0.5) / n_rows,
-                yref="paper",
-                showarrow=False,
-                textangle=-90,
-            )
     fig.update_layout(
         title=title,
         height=80 + cell_px * n_rows,
@@ -116,6 +102,4 @@ def image_grid_figure(
         margin={"l": 50, "r": 20, "t": 80, "b": 20},
         template="simple_white",
     )
-    if col_titles:
-        fig.update_layout(title=f"{title}<br><sup>{' | '.join(col_titles)}</sup>")
     return fig

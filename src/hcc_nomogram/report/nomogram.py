@@ -15,6 +15,7 @@ Inputs are plain tables so any Cox fit can be drawn:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -46,16 +47,20 @@ def survival_tick_positions(
     return pd.DataFrame(rows, columns=["survival", "total_points"])
 
 
-def _axis_row(
-    y: float,
-    xs: Sequence[float],
-    labels: Sequence[str],
-    name: str,
-    colour: str,
-    *,
-    label_above: bool = True,
-) -> list[go.Scatter]:
-    xs = np.asarray(xs, dtype=float)
+@dataclass(frozen=True)
+class _Axis:
+    """One row of the nomogram: its name, tick positions (0-100 scale) and labels."""
+
+    name: str
+    xs: Sequence[float]
+    labels: Sequence[str]
+    colour: str = "black"
+    label_above: bool = True
+
+
+def _axis_row(y: float, axis: _Axis) -> list[go.Scatter]:
+    name, labels, colour, label_above = axis.name, axis.labels, axis.colour, axis.label_above
+    xs = np.asarray(axis.xs, dtype=float)
     lo, hi = float(np.min(xs)), float(np.max(xs))
     line_x, line_y = [lo, hi, None], [y, y, None]
     for x in xs:
@@ -91,8 +96,6 @@ def nomogram_figure(
     *,
     times: Sequence[float] = (12, 24, 36),
     title: str = "Nomogram",
-    survival_label: str = "{t:g}-month OS probability",
-    survival_ticks: Sequence[float] = DEFAULT_SURVIVAL_TICKS,
 ) -> go.Figure:
     """The nomogram as a figure; see the module docstring for the two input tables."""
     for col in ("factor", "level", "points"):
@@ -111,7 +114,7 @@ def nomogram_figure(
     labels_y: list[tuple[float, str]] = []
     y = 0.0
     traces += _axis_row(
-        y, np.arange(0, 101, 10), [f"{v:g}" for v in range(0, 101, 10)], "Points", "black"
+        y, _Axis("Points", np.arange(0, 101, 10), [f"{v:g}" for v in range(0, 101, 10)])
     )
     labels_y.append((y, "Points"))
     for k, factor in enumerate(factors, start=1):
@@ -119,35 +122,39 @@ def nomogram_figure(
         rows = factor_points[factor_points["factor"] == factor].sort_values("points")
         traces += _axis_row(
             y,
-            rows["points"],
-            [str(v) for v in rows["level"]],
-            str(factor),
-            "#1f3b73",
-            label_above=k % 2 == 1 or len(rows) <= 6,
+            _Axis(
+                str(factor),
+                rows["points"],
+                [str(v) for v in rows["level"]],
+                colour="#1f3b73",
+                label_above=k % 2 == 1 or len(rows) <= 6,
+            ),
         )
         labels_y.append((y, str(factor)))
     y -= 1.3
     traces += _axis_row(
-        y, total_ticks * scale, [f"{v:g}" for v in total_ticks], "Total points", "black"
+        y, _Axis("Total points", total_ticks * scale, [f"{v:g}" for v in total_ticks])
     )
     labels_y.append((y, "Total points"))
     available = set(np.asarray(survival_by_total["time"], dtype=float))
     for t in times:
         if float(t) not in available:
             continue
-        ticks = survival_tick_positions(survival_by_total, float(t), survival_ticks)
+        ticks = survival_tick_positions(survival_by_total, float(t), DEFAULT_SURVIVAL_TICKS)
         ticks = ticks[(ticks["total_points"] >= 0) & (ticks["total_points"] <= max_total)]
         if ticks.empty:
             continue
         y -= 1.0
-        name = survival_label.format(t=float(t))
+        name = f"{float(t):g}-month OS probability"
         traces += _axis_row(
             y,
-            ticks["total_points"] * scale,
-            [f"{v:g}" for v in ticks["survival"]],
-            name,
-            "#a11d21",
-            label_above=False,
+            _Axis(
+                name,
+                ticks["total_points"] * scale,
+                [f"{v:g}" for v in ticks["survival"]],
+                colour="#a11d21",
+                label_above=False,
+            ),
         )
         labels_y.append((y, name))
 

@@ -7,6 +7,7 @@ low green, high red.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,18 +35,80 @@ def _colour(name, i: int) -> str:
     return GROUP_COLOURS.get(str(name).lower(), PALETTE[i % len(PALETTE)])
 
 
+@dataclass(frozen=True)
+class KMAxes:
+    """What a Kaplan-Meier figure shows around its curves: title, axis labels, the spacing of
+    the numbers-at-risk columns, the time range (``None``: the data's) and the group order
+    (``None``: sorted)."""
+
+    title: str = ""
+    time_label: str = "Months"
+    survival_label: str = "Survival probability"
+    at_risk_every: float = 12.0
+    max_time: float | None = None
+    group_order: Sequence[str] | None = None
+
+    def groups(self, present: Sequence) -> list:
+        """The groups to draw, in order: ``group_order`` (or sorted), those with data."""
+        order = list(self.group_order) if self.group_order is not None else sorted(present)
+        return [g for g in order if g in set(present)]
+
+
+def _km_frame(
+    fig: go.Figure, groups: Sequence, ticks: np.ndarray, max_time: float, axes: KMAxes
+) -> None:
+    """Axes and layout shared by the KM figures (curves on top, numbers at risk below)."""
+    fig.update_yaxes(range=[0, 1.03], title_text=axes.survival_label, row=1, col=1)
+    fig.update_yaxes(
+        title_text="At risk",
+        categoryorder="array",
+        categoryarray=[str(g) for g in reversed(groups)],
+        showline=False,
+        ticks="",
+        row=2,
+        col=1,
+    )
+    fig.update_xaxes(range=[0, max_time * 1.02], tickvals=ticks, row=1, col=1)
+    fig.update_xaxes(title_text=axes.time_label, tickvals=ticks, row=2, col=1)
+    fig.update_layout(
+        title=axes.title,
+        template=TEMPLATE,
+        height=520,
+        legend={"x": 0.99, "xanchor": "right", "y": 0.99},
+    )
+
+
+def _logrank_note(fig: go.Figure, p: float) -> None:
+    fig.add_annotation(
+        x=0.02,
+        y=0.05,
+        xref="x domain",
+        yref="y domain",
+        showarrow=False,
+        text=f"Log-rank {format_p(p)}",
+        font={"size": 14},
+        xanchor="left",
+    )
+
+
+def _at_risk_row(fig: go.Figure, group, ticks: np.ndarray, risk, colour: str) -> None:
+    fig.add_trace(
+        go.Scatter(
+            x=ticks,
+            y=[str(group)] * len(ticks),
+            mode="text",
+            text=[str(r) for r in risk],
+            textfont={"color": colour},
+            showlegend=False,
+            hoverinfo="skip",
+        ),
+        row=2,
+        col=1,
+    )
+
+
 def km_figure(
-    time,
-    event,
-    group,
-    *,
-    title: str = "",
-    time_label: str = "Months",
-    survival_label: str = "Survival probability",
-    at_risk_every: float = 12.0,
-    max_time: float | None = None,
-    show_logrank: bool = False,
-    group_order: Sequence[str] | None = None,
+    time, event, group, axes: KMAxes = KMAxes(), *, show_logrank: bool = False
 ) -> go.Figure:
     """Kaplan-Meier curves per group with a numbers-at-risk table below (paper Fig 2).
 
@@ -55,12 +118,11 @@ def km_figure(
     time = np.asarray(time, dtype=float)
     event = np.asarray(event).astype(int)
     group = np.asarray(group).astype(str)
-    groups = list(group_order) if group_order is not None else sorted(pd.unique(group))
-    groups = [g for g in groups if np.any(group == g)]
+    groups = axes.groups(list(pd.unique(group)))
     if not groups:
         raise ValueError("km_figure: no patients in any group.")
-    max_time = float(max_time or np.nanmax(time))
-    ticks = np.arange(0.0, max_time + 1e-9, at_risk_every)
+    max_time = float(axes.max_time or np.nanmax(time))
+    ticks = np.arange(0.0, max_time + 1e-9, axes.at_risk_every)
 
     fig = make_subplots(
         rows=2, cols=1, row_heights=[0.78, 0.22], shared_xaxes=True, vertical_spacing=0.08
@@ -99,51 +161,11 @@ def km_figure(
                 row=1,
                 col=1,
             )
-        risk = numbers_at_risk(time[sel], ticks)
-        fig.add_trace(
-            go.Scatter(
-                x=ticks,
-                y=[g] * len(ticks),
-                mode="text",
-                text=[str(r) for r in risk],
-                textfont={"color": colour},
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=2,
-            col=1,
-        )
+        _at_risk_row(fig, g, ticks, numbers_at_risk(time[sel], ticks), colour)
     if show_logrank and len(groups) > 1:
         keep = np.isin(group, groups)
-        p = logrank_p(time[keep], event[keep], group[keep])
-        fig.add_annotation(
-            x=0.02,
-            y=0.05,
-            xref="x domain",
-            yref="y domain",
-            showarrow=False,
-            text=f"Log-rank {format_p(p)}",
-            font={"size": 14},
-            xanchor="left",
-        )
-    fig.update_yaxes(range=[0, 1.03], title_text=survival_label, row=1, col=1)
-    fig.update_yaxes(
-        title_text="At risk",
-        categoryorder="array",
-        categoryarray=list(reversed(groups)),
-        showline=False,
-        ticks="",
-        row=2,
-        col=1,
-    )
-    fig.update_xaxes(range=[0, max_time * 1.02], tickvals=ticks, row=1, col=1)
-    fig.update_xaxes(title_text=time_label, tickvals=ticks, row=2, col=1)
-    fig.update_layout(
-        title=title,
-        template=TEMPLATE,
-        height=520,
-        legend={"x": 0.99, "xanchor": "right", "y": 0.99},
-    )
+        _logrank_note(fig, logrank_p(time[keep], event[keep], group[keep]))
+    _km_frame(fig, groups, ticks, max_time, axes)
     return fig
 
 
@@ -160,11 +182,12 @@ def icc_histogram(
     ``icc_inter``); a feature passes when every ICC column is >= ``threshold``.
     """
     phases = list(pd.unique(icc["phase"]))
+    passing = (icc[list(icc_columns)] >= threshold).all(axis=1)
     fig = make_subplots(
         rows=1,
         cols=len(phases),
         subplot_titles=[
-            f"{ph}: {int((icc.loc[icc['phase'] == ph, list(icc_columns)] >= threshold).all(axis=1).sum())}"
+            f"{ph}: {int(passing[icc['phase'] == ph].sum())}"
             f" of {int((icc['phase'] == ph).sum())} features pass"
             for ph in phases
         ],
@@ -224,26 +247,36 @@ def signature_weights_figure(
     return fig
 
 
+@dataclass(frozen=True)
+class CVColumns:
+    """Columns of a cross-validation table: the penalty (``x``), the mean score, its SD, the
+    flag of the selected row, and the columns whose combinations get one line each."""
+
+    x: str
+    mean: str
+    sd: str | None = None
+    selected: str | None = None
+    groups: Sequence[str] = ()
+
+
 def cv_curve_figure(
     cv: pd.DataFrame,
+    columns: CVColumns,
     *,
-    x_col: str,
-    mean_col: str,
-    sd_col: str | None = None,
     selected_x: float | None = None,
-    group_cols: Sequence[str] = (),
-    selected_col: str | None = None,
     log_x: bool = True,
-    y_label: str = "Cross-validated C-index",
     title: str = "Elastic-net penalty: cross-validation",
 ) -> go.Figure:
     """Cross-validation curve(s) over the penalty, with the chosen configuration marked.
 
-    One line per combination of ``group_cols`` (e.g. ``k, l1_ratio`` of the signature grid);
-    the mean +/- SD band is drawn for the group holding the selected row (``selected_col``
-    True) or, without groups, for the single curve. ``selected_x`` adds a dashed line.
+    One line per combination of ``columns.groups`` (e.g. ``k, l1_ratio`` of the signature
+    grid); the mean +/- SD band is drawn for the group holding the selected row
+    (``columns.selected`` True) or, without groups, for the single curve. ``selected_x`` adds
+    a dashed line.
     """
-    groups = [c for c in group_cols if c in cv]
+    x_col, mean_col, sd_col = columns.x, columns.mean, columns.sd
+    selected_col = columns.selected
+    groups = [c for c in columns.groups if c in cv]
     cv = cv.sort_values(groups + [x_col])
     chosen = (
         cv[cv[selected_col].astype(bool)] if selected_col and selected_col in cv else cv.iloc[:0]
@@ -303,7 +336,11 @@ def cv_curve_figure(
             annotation_text=f"selected {selected_x:.3g}",
         )
     fig.update_layout(
-        title=title, template=TEMPLATE, height=440, xaxis_title=x_col, yaxis_title=y_label
+        title=title,
+        template=TEMPLATE,
+        height=440,
+        xaxis_title=x_col,
+        yaxis_title="Cross-validated C-index",
     )
     if log_x:
         fig.update_xaxes(type="log")
@@ -313,28 +350,24 @@ def cv_curve_figure(
 def cindex_figure(
     metrics: pd.DataFrame,
     *,
-    model_col: str = "model",
-    cohort_col: str = "cohort",
-    value_col: str = "c_index",
-    lower_col: str = "ci_lower",
-    upper_col: str = "ci_upper",
     title: str = "C-index (95% CI)",
 ) -> go.Figure:
-    """Point-and-whisker plot of C-index with CI, one marker per model and cohort."""
+    """Point-and-whisker plot of C-index with CI, one marker per model and cohort (columns
+    ``model``, ``cohort``, ``c_index``, ``ci_lower``, ``ci_upper``)."""
     fig = go.Figure()
-    for i, (cohort, sub) in enumerate(metrics.groupby(cohort_col, sort=False)):
+    for i, (cohort, sub) in enumerate(metrics.groupby("cohort", sort=False)):
         fig.add_trace(
             go.Scatter(
-                x=sub[value_col],
-                y=sub[model_col],
+                x=sub["c_index"],
+                y=sub["model"],
                 mode="markers",
                 name=str(cohort),
                 marker={"size": 11, "color": _colour(cohort, i)},
                 error_x={
                     "type": "data",
                     "symmetric": False,
-                    "array": sub[upper_col] - sub[value_col],
-                    "arrayminus": sub[value_col] - sub[lower_col],
+                    "array": sub["ci_upper"] - sub["c_index"],
+                    "arrayminus": sub["c_index"] - sub["ci_lower"],
                 },
             )
         )
@@ -343,32 +376,44 @@ def cindex_figure(
         title=title,
         template=TEMPLATE,
         xaxis_title="C-index",
-        height=max(280, 60 * metrics[model_col].nunique() + 160),
+        height=max(280, 60 * metrics["model"].nunique() + 160),
         scattermode="group",
     )
     return fig
 
 
+@dataclass(frozen=True)
+class CalibrationColumns:
+    """Columns of a calibration table: one panel per ``panel``, one line per ``line`` (and
+    ``time``, when present), predicted vs observed survival, the observed CI (``None``: none)."""
+
+    panel: str = "cohort"
+    line: str = "model"
+    time: str | None = "time"
+    predicted: str = "predicted"
+    observed: str = "observed"
+    lower: str | None = "lower"
+    upper: str | None = "upper"
+
+
 def calibration_figure(
     cal: pd.DataFrame,
+    columns: CalibrationColumns = CalibrationColumns(),
     *,
-    panel_col: str = "cohort",
-    line_col: str = "model",
-    time_col: str | None = "time",
-    predicted_col: str = "predicted",
-    observed_col: str = "observed",
-    lower_col: str | None = "lower",
-    upper_col: str | None = "upper",
     rmse: Mapping[tuple, float] | None = None,
     title: str = "Calibration of predicted survival",
 ) -> go.Figure:
-    """Calibration curves (predicted vs Kaplan-Meier observed), one panel per ``panel_col``.
+    """Calibration curves (predicted vs Kaplan-Meier observed), one panel per
+    ``columns.panel``.
 
     The legend gives each curve's RMSE between predicted and observed (paper Fig 4C): taken
     from ``rmse`` (``{(line, time, panel): value}``, e.g. the nomogram's calibration summary)
     when given, else computed from the plotted points. Rows without an observed value
     (groups whose KM estimate is not estimable) are not drawn.
     """
+    c = columns
+    panel_col, line_col, time_col = c.panel, c.line, c.time
+    predicted_col, observed_col, lower_col, upper_col = c.predicted, c.observed, c.lower, c.upper
     cal = cal.dropna(subset=[predicted_col, observed_col])
     panels = list(pd.unique(cal[panel_col]))
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[str(p) for p in panels])
@@ -437,26 +482,23 @@ def calibration_figure(
 def time_auc_figure(
     auc: pd.DataFrame,
     *,
-    time_col: str = "time",
-    auc_col: str = "auc",
-    model_col: str = "model",
-    cohort_col: str = "cohort",
     title: str = "Time-dependent AUC",
 ) -> go.Figure:
-    """Time-dependent AUC curves, one line per model, one dash style per cohort."""
+    """Time-dependent AUC curves, one line per model, one dash style per cohort (columns
+    ``time``, ``auc``, ``model`` and, optional, ``cohort``)."""
     fig = go.Figure()
     dashes = ("solid", "dash", "dot", "dashdot")
-    cohorts = list(pd.unique(auc[cohort_col])) if cohort_col in auc else [None]
+    cohorts = list(pd.unique(auc["cohort"])) if "cohort" in auc else [None]
     for (model, cohort), sub in auc.groupby(
-        [model_col, cohort_col] if cohort_col in auc else [model_col, model_col], sort=False
+        ["model", "cohort"] if "cohort" in auc else ["model", "model"], sort=False
     ):
-        i = list(pd.unique(auc[model_col])).index(model)
+        i = list(pd.unique(auc["model"])).index(model)
         fig.add_trace(
             go.Scatter(
-                x=sub[time_col],
-                y=sub[auc_col],
+                x=sub["time"],
+                y=sub["auc"],
                 mode="lines+markers",
-                name=f"{model} ({cohort})" if cohort_col in auc else str(model),
+                name=f"{model} ({cohort})" if "cohort" in auc else str(model),
                 line={"color": _colour(model, i), "dash": dashes[cohorts.index(cohort) % 4]},
             )
         )
@@ -519,42 +561,34 @@ def km_table_figure(
     km: pd.DataFrame,
     *,
     group_col: str,
-    time_col: str = "time",
-    survival_col: str = "survival",
-    at_risk_col: str = "n_at_risk",
+    axes: KMAxes = KMAxes(),
     p_value: float | None = None,
-    title: str = "",
-    survival_label: str = "Survival probability",
-    at_risk_every: float = 12.0,
-    group_order: Sequence[str] | None = None,
     group_sizes: Mapping[str, int] | None = None,
 ) -> go.Figure:
-    """Kaplan-Meier curves drawn from KM *tables* (one row per event/censoring time, as
-    ``risk_group_km``), with numbers at risk below and an optional log-rank P.
+    """Kaplan-Meier curves drawn from KM *tables* (columns ``time``, ``survival``,
+    ``n_at_risk``: one row per event/censoring time, as ``risk_group_km``), with numbers at
+    risk below and an optional log-rank P.
 
     Each curve starts at (0, 1). The number at risk at tick ``t`` is ``n_at_risk`` of the
     first row with time >= ``t`` (0 past the last row); before the first row it is
     ``group_sizes[group]`` when given, else the first row's ``n_at_risk``.
     """
-    groups = list(group_order) if group_order is not None else sorted(pd.unique(km[group_col]))
-    groups = [g for g in groups if (km[group_col] == g).any()]
+    groups = axes.groups(list(pd.unique(km[group_col])))
     if not groups:
         raise ValueError("km_table_figure: no curve to draw.")
-    max_time = float(km[time_col].max())
-    ticks = np.arange(0.0, max_time + 1e-9, at_risk_every)
+    max_time = float(km["time"].max())
+    ticks = np.arange(0.0, max_time + 1e-9, axes.at_risk_every)
     fig = make_subplots(
         rows=2, cols=1, row_heights=[0.78, 0.22], shared_xaxes=True, vertical_spacing=0.08
     )
     for i, g in enumerate(groups):
-        cur = km[km[group_col] == g].sort_values(time_col)
+        cur = km[km[group_col] == g].sort_values("time")
         colour = _colour(g, i)
-        t = np.r_[0.0, cur[time_col].to_numpy(float)]
-        s = np.r_[1.0, cur[survival_col].to_numpy(float)]
-        n0 = int((group_sizes or {}).get(g, cur[at_risk_col].iloc[0]))
+        n0 = int((group_sizes or {}).get(g, cur["n_at_risk"].iloc[0]))
         fig.add_trace(
             go.Scatter(
-                x=t,
-                y=s,
+                x=np.r_[0.0, cur["time"].to_numpy(float)],
+                y=np.r_[1.0, cur["survival"].to_numpy(float)],
                 mode="lines",
                 line_shape="hv",
                 line={"color": colour, "width": 2},
@@ -564,54 +598,14 @@ def km_table_figure(
             row=1,
             col=1,
         )
-        times = cur[time_col].to_numpy(float)
-        at_risk = cur[at_risk_col].to_numpy(int)
-        risk = []
-        for tick in ticks:
-            idx = np.searchsorted(times, tick, side="left")
-            risk.append(0 if idx >= len(times) else (n0 if idx == 0 else int(at_risk[idx])))
-        fig.add_trace(
-            go.Scatter(
-                x=ticks,
-                y=[str(g)] * len(ticks),
-                mode="text",
-                text=[str(r) for r in risk],
-                textfont={"color": colour},
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=2,
-            col=1,
-        )
+        times = cur["time"].to_numpy(float)
+        at_risk = cur["n_at_risk"].to_numpy(int)
+        idx = np.searchsorted(times, ticks, side="left")
+        risk = [0 if k >= len(times) else (n0 if k == 0 else int(at_risk[k])) for k in idx.tolist()]
+        _at_risk_row(fig, g, ticks, risk, colour)
     if p_value is not None:
-        fig.add_annotation(
-            x=0.02,
-            y=0.05,
-            xref="x domain",
-            yref="y domain",
-            showarrow=False,
-            text=f"Log-rank {format_p(p_value)}",
-            font={"size": 14},
-            xanchor="left",
-        )
-    fig.update_yaxes(range=[0, 1.03], title_text=survival_label, row=1, col=1)
-    fig.update_yaxes(
-        title_text="At risk",
-        categoryorder="array",
-        categoryarray=[str(g) for g in reversed(groups)],
-        showline=False,
-        ticks="",
-        row=2,
-        col=1,
-    )
-    fig.update_xaxes(range=[0, max_time * 1.02], tickvals=ticks, row=1, col=1)
-    fig.update_xaxes(title_text="Months", tickvals=ticks, row=2, col=1)
-    fig.update_layout(
-        title=title,
-        template=TEMPLATE,
-        height=520,
-        legend={"x": 0.99, "xanchor": "right", "y": 0.99},
-    )
+        _logrank_note(fig, p_value)
+    _km_frame(fig, groups, ticks, max_time, axes)
     return fig
 
 
@@ -755,19 +749,15 @@ REFERENCE_STYLES = {
 def decision_curve_figure(
     dca: pd.DataFrame,
     *,
-    panel_row_col: str = "cohort",
-    panel_col_col: str = "horizon",
-    strategy_col: str = "strategy",
-    threshold_col: str = "threshold",
-    nb_col: str = "net_benefit",
     title: str = "Decision curves: net benefit",
 ) -> go.Figure:
     """Net benefit against threshold probability, one panel per (row, column) value (cohort x
     horizon), one line per strategy; treat-all dashed grey, treat-none dotted black. Rows
     without a net benefit (not estimable) are gaps. The y axis starts just below 0: a curve
-    below the references is of no use there."""
-    rows = list(pd.unique(dca[panel_row_col]))
-    cols = list(pd.unique(dca[panel_col_col]))
+    below the references is of no use there. Columns: ``cohort``, ``horizon``, ``strategy``,
+    ``threshold``, ``net_benefit``."""
+    rows = list(pd.unique(dca["cohort"]))
+    cols = list(pd.unique(dca["horizon"]))
     titles = [
         f"{r}, {c:g} months" if isinstance(c, int | float) else f"{r}, {c}"
         for r in rows
@@ -776,18 +766,18 @@ def decision_curve_figure(
     fig = make_subplots(
         rows=len(rows), cols=len(cols), subplot_titles=titles, shared_xaxes=True, shared_yaxes=True
     )
-    strategies = list(pd.unique(dca[strategy_col]))
-    top = float(np.nanmax(dca[nb_col].to_numpy(float))) if len(dca) else 0.5
+    strategies = list(pd.unique(dca["strategy"]))
+    top = float(np.nanmax(dca["net_benefit"].to_numpy(float))) if len(dca) else 0.5
     for i, r in enumerate(rows, start=1):
         for j, c in enumerate(cols, start=1):
-            panel = dca[(dca[panel_row_col] == r) & (dca[panel_col_col] == c)]
+            panel = dca[(dca["cohort"] == r) & (dca["horizon"] == c)]
             for k, s in enumerate(strategies):
-                cur = panel[panel[strategy_col] == s].sort_values(threshold_col)
+                cur = panel[panel["strategy"] == s].sort_values("threshold")
                 style = REFERENCE_STYLES.get(s, {"color": _colour(s, k), "dash": "solid"})
                 fig.add_trace(
                     go.Scatter(
-                        x=cur[threshold_col],
-                        y=cur[nb_col],
+                        x=cur["threshold"],
+                        y=cur["net_benefit"],
                         mode="lines",
                         name=str(s),
                         legendgroup=str(s),
@@ -822,24 +812,20 @@ def reclassification_figure(
     rec: pd.DataFrame,
     *,
     measures: Mapping[str, str],
-    label_col: str = "label",
-    measure_col: str = "measure",
-    estimate_col: str = "estimate",
-    lower_col: str = "ci_lower",
-    upper_col: str = "ci_upper",
     title: str = "Reclassification: integrated vs clinical (95% CI)",
 ) -> go.Figure:
     """Forest plot, one panel per measure (``measures``: column value -> panel title), one
-    row per ``label`` (e.g. cohort and horizon); dotted line at 0 (no improvement)."""
+    row per ``label`` (e.g. cohort and horizon); dotted line at 0 (no improvement). Columns:
+    ``label``, ``measure``, ``estimate``, ``ci_lower``, ``ci_upper``."""
     fig = make_subplots(
         rows=1, cols=len(measures), subplot_titles=list(measures.values()), shared_yaxes=True
     )
-    labels = list(pd.unique(rec[label_col]))
+    labels = list(pd.unique(rec["label"]))
     for j, m in enumerate(measures, start=1):
-        cur = rec[rec[measure_col] == m].set_index(label_col).reindex(labels)
+        cur = rec[rec["measure"] == m].set_index("label").reindex(labels)
         fig.add_trace(
             go.Scatter(
-                x=cur[estimate_col],
+                x=cur["estimate"],
                 y=labels,
                 mode="markers",
                 showlegend=False,
@@ -847,8 +833,8 @@ def reclassification_figure(
                 error_x={
                     "type": "data",
                     "symmetric": False,
-                    "array": cur[upper_col] - cur[estimate_col],
-                    "arrayminus": cur[estimate_col] - cur[lower_col],
+                    "array": cur["ci_upper"] - cur["estimate"],
+                    "arrayminus": cur["estimate"] - cur["ci_lower"],
                 },
             ),
             row=1,

@@ -44,15 +44,14 @@ def cohort_section(
         sec.table(table_1, caption="Table 1. Patient characteristics by cohort")
     figs: Figures = {}
     for name, o in outcomes.items():
-        fig = plots.km_figure(
-            clinical[o.time],
-            clinical[o.event],
-            clinical[cohort_col],
+        axes = plots.KMAxes(
             title=f"{name.upper()}: training vs validation",
             at_risk_every=at_risk_every,
             group_order=order,
-            show_logrank=True,
             survival_label=f"{name.upper()} probability",
+        )
+        fig = plots.km_figure(
+            clinical[o.time], clinical[o.event], clinical[cohort_col], axes, show_logrank=True
         )
         figs[f"km_{name}"] = fig
         sec.figure(
@@ -98,14 +97,14 @@ def carried_masks(qc: pd.DataFrame, id_col: str = "patient_id") -> pd.DataFrame:
 def preprocessing_section(
     qc: pd.DataFrame,
     crops: Mapping[str, Callable | Mapping],
+    contract: DataContract,
     *,
-    phases: Sequence[str],
-    delineation: str,
     n_patients: int = 3,
     stride: int = 2,
-    id_col: str = "patient_id",
 ) -> tuple[Figures, Section]:
-    """Registration before/after and sample crops with tumour contours."""
+    """Registration before/after and sample crops (``contract.phases``, primary delineation)
+    with tumour contours."""
+    id_col, delineation = contract.id_column, contract.primary_delineation
     require_columns(qc, [id_col], "preprocessing_qc", "Preprocessing QC")
     require_input(crops, "preprocessed_crops", "Preprocessing QC")
     sec = Section("preprocessing", "Preprocessing quality control")
@@ -140,7 +139,7 @@ def preprocessing_section(
                     "mask": arrays.get(f"{ph}__{delineation}__mask"),
                     "title": f"{pid} {ph}",
                 }
-                for ph in phases
+                for ph in contract.phases
             ]
         )
     figs["sample_crops"] = images.image_grid_figure(
@@ -242,11 +241,13 @@ def signature_section(
         require_columns(cv, [c["cv_x"], c["cv_mean"]], "signature_cv_results", "Signature")
         figs["signature_cv"] = plots.cv_curve_figure(
             cv,
-            x_col=c["cv_x"],
-            mean_col=c["cv_mean"],
-            sd_col=c.get("cv_sd"),
-            group_cols=[g for g in ("k", "l1_ratio") if g in cv],
-            selected_col=c.get("cv_selected"),
+            plots.CVColumns(
+                x=c["cv_x"],
+                mean=c["cv_mean"],
+                sd=c.get("cv_sd"),
+                selected=c.get("cv_selected"),
+                groups=[g for g in ("k", "l1_ratio") if g in cv],
+            ),
         )
         cap = "Mean cross-validated C-index over the alpha path, one line per (k, l1_ratio)"
         if c.get("cv_selected") in cv and cv[c["cv_selected"]].astype(bool).any():
@@ -549,13 +550,12 @@ def calibration_section(
         cal["horizon"] = cal["horizon"].astype(float)
         fig = plots.calibration_figure(
             cal,
-            panel_col="cohort",
-            line_col="model",
-            time_col="horizon",
-            predicted_col="mean_predicted",
-            observed_col="observed",
-            lower_col="observed_ci_lower",
-            upper_col="observed_ci_upper",
+            plots.CalibrationColumns(
+                time="horizon",
+                predicted="mean_predicted",
+                lower="observed_ci_lower",
+                upper="observed_ci_upper",
+            ),
             rmse=rmse,
         )
         sec.table(
@@ -613,15 +613,18 @@ def risk_groups_section(
                 for g in ("low", "high")
                 if f"n_{g}" in row and len(row)
             }
+            axes = plots.KMAxes(
+                title=f"Risk groups, {value} cohort",
+                survival_label="OS probability",
+                at_risk_every=at_risk_every,
+                group_order=["low", "high"],
+            )
             figs[name] = plots.km_table_figure(
                 curves,
                 group_col="risk_group",
-                group_order=["low", "high"],
-                group_sizes=sizes,
+                axes=axes,
                 p_value=float(row["logrank_p"].iloc[0]) if len(row) else None,
-                title=f"Risk groups, {value} cohort",
-                at_risk_every=at_risk_every,
-                survival_label="OS probability",
+                group_sizes=sizes,
             )
         sec.figure(
             figs[name],

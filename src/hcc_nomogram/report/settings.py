@@ -35,7 +35,9 @@ class ReportSettings(StrictModel):
     survival_times_months: tuple[float, ...] = (12.0, 24.0, 36.0)
     n_example_patients: int = Field(3, ge=1)
     image_stride: int = Field(2, ge=1)
-    static_engine: Literal["auto", "kaleido", "matplotlib"] = "auto"
+    #: PNG copies of the figures (kaleido + Chrome/Chromium): ``auto`` skips them with a warning
+    #: when no browser exists, ``always`` makes that an error, ``never`` skips them.
+    static_images: Literal["auto", "always", "never"] = "auto"
     static_width: int = 1000
     signature_columns: dict[str, str] = Field(default_factory=lambda: dict(SIGNATURE_COLUMNS))
 

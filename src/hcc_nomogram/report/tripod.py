@@ -158,8 +158,8 @@ CHECKLIST: tuple[Item, ...] = tuple(
             (
                 "10",
                 "Explain how the study size was reached for "
-                "development and evaluation and justify that it is sufficient, with any sample size "
-                "calculation.",
+                "development and evaluation and justify that it is sufficient, with any sample "
+                "size calculation.",
             ),
         ),
         *_items(
@@ -300,8 +300,8 @@ CHECKLIST: tuple[Item, ...] = tuple(
             (
                 "22",
                 "Give the full model (formula, code, "
-                "object or API) so that others can predict for new individuals and evaluate it, and "
-                "any restriction of access or re-use.",
+                "object or API) so that others can predict for new individuals and evaluate it, "
+                "and any restriction of access or re-use.",
             ),
         ),
         *_items(
@@ -438,7 +438,8 @@ def _per_cohort(records: RunRecords) -> str:
 
 def _performance(records: RunRecords) -> str:
     parts = [
-        f"{r.model} nomogram, {r.cohort}: C {_ci(r._asdict(), 'c_index', 'c_ci_lower', 'c_ci_upper')}"
+        f"{r.model} nomogram, {r.cohort}: C "
+        f"{_ci(r._asdict(), 'c_index', 'c_ci_lower', 'c_ci_upper')}"
         for r in records.discrimination.itertuples()
     ]
     parts += [
@@ -819,7 +820,7 @@ def _available(tables: Mapping[str, pd.DataFrame | None], columns: Sequence[str]
     )
 
 
-def run_records(
+def run_records(  # noqa: PLR0913  one argument per upstream table / parameter block (its node's inputs)
     *,
     clinical_table: pd.DataFrame,
     preprocessing_qc: pd.DataFrame,

@@ -1,22 +1,27 @@
 """One self-contained HTML page per new patient: predictions, warnings, survival curve, CAMs.
 
-Figures are static PNGs embedded as base64 (matplotlib's object API, no pyplot, no backend
-switch), so a page is ~100 kB, opens offline and prints on one page.
+Figures are Plotly figures drawn with the report's helpers and embedded as static PNGs (base64,
+rendered by kaleido + Chrome/Chromium like the report's PNG copies), so a page is ~100 kB,
+opens offline and prints on one page; an interactive figure would inline plotly.js (~4.6 MB)
+in every page. Without a browser the pages say so in place of the figures.
 """
 
 from __future__ import annotations
 
-import base64
+import functools
 import html
-import io
+import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+import plotly.graph_objects as go
 
-from hcc_nomogram.report.images import min_max
+from hcc_nomogram.report import static
+from hcc_nomogram.report.images import image_grid_figure, min_max
 from hcc_nomogram.report.provenance import weights_banner
+
+logger = logging.getLogger(__name__)
 
 CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0 auto;
@@ -34,57 +39,80 @@ table { border-collapse: collapse; font-size: 13px; } td, th { border: 1px solid
 """
 
 
-def png_data_uri(fig: Figure, dpi: int = 90) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+def png_data_uri(fig: go.Figure) -> str:
+    """``fig`` as an inline PNG at its own size (kaleido + Chrome/Chromium, as the report's
+    static images); ``""`` without a browser (logged once per run)."""
+    try:
+        return static.png_data_uri(fig, width=int(fig.layout.width), height=int(fig.layout.height))
+    except static.NoBrowserError as exc:
+        _warn_once(f"Patient pages without figures: {exc}")
+        return ""
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    logger.warning(message)
 
 
 def survival_curve_figure(
     curve: pd.DataFrame, horizons: Sequence[float], predicted: Mapping[float, float], title: str
-) -> Figure:
+) -> go.Figure:
     """Predicted survival curve (step) with the horizon predictions marked."""
-    fig = Figure(figsize=(5.2, 3.4))
-    ax = fig.subplots()
-    ax.step(curve["time"], curve["survival"], where="post", color="#1f77b4", lw=2)
-    for h in horizons:
-        s = predicted.get(h, np.nan)
-        if np.isfinite(s):
-            ax.plot([h], [s], "o", color="#d62728")
-            ax.annotate(
-                f"{100 * s:.0f}%", (h, s), textcoords="offset points", xytext=(4, 6), fontsize=8
-            )
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("months since baseline CT")
-    ax.set_ylabel("predicted overall survival")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
+    marks = [(h, predicted.get(h, np.nan)) for h in horizons]
+    marks = [(h, s) for h, s in marks if np.isfinite(s)]
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=curve["time"],
+                y=curve["survival"],
+                mode="lines",
+                line={"color": "#1f77b4", "width": 2, "shape": "hv"},
+            ),
+            go.Scatter(
+                x=[h for h, _ in marks],
+                y=[s for _, s in marks],
+                mode="markers+text",
+                marker={"color": "#d62728", "size": 8},
+                text=[f"{100 * s:.0f}%" for _, s in marks],
+                textposition="top right",
+            ),
+        ]
+    )
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}},
+        xaxis_title="months since baseline CT",
+        yaxis={"title": "predicted overall survival", "range": [0, 1.02]},
+        showlegend=False,
+        template="simple_white",
+        width=520,
+        height=340,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+    )
     return fig
 
 
-def cam_figure(panels: Mapping[str, Mapping[str, np.ndarray]]) -> Figure:
-    """Crop + tumour contour + CAM overlay (min-max scaled per phase), one column per phase."""
-    fig = Figure(figsize=(3.0 * max(1, len(panels)), 3.2))
-    axes = np.atleast_1d(fig.subplots(1, max(1, len(panels))))
-    for ax, (phase, panel) in zip(axes, panels.items()):
-        image, cam = np.asarray(panel["image"], float), np.asarray(panel["cam"], float)
-        lo, hi = np.percentile(image, [1, 99])
-        ax.imshow(image, cmap="gray", vmin=lo, vmax=hi)
-        ax.imshow(min_max(cam), cmap="jet", alpha=0.4, vmin=0, vmax=1)
-        mask = panel.get("mask")
-        if mask is not None and np.any(mask):
-            ax.contour(np.asarray(mask) > 0, levels=[0.5], colors="#ff3b3b", linewidths=1)
-        ax.set_title(
-            f"{phase}" + ("" if panel.get("has_weights", True) else " (no signature feature)"),
-            fontsize=9,
-        )
-        ax.axis("off")
+def cam_figure(panels: Mapping[str, Mapping[str, np.ndarray]]) -> go.Figure:
+    """Crop + tumour contour + CAM overlay (min-max scaled per phase), one column per phase
+    (the report's :func:`~hcc_nomogram.report.images.image_grid_figure`)."""
+    row = [
+        {
+            "image": np.asarray(panel["image"], float),
+            "mask": panel.get("mask"),
+            "overlay": min_max(np.asarray(panel["cam"], float)),
+            "title": f"{phase}"
+            + ("" if panel.get("has_weights", True) else " (no signature feature)"),
+        }
+        for phase, panel in panels.items()
+    ]
+    fig = image_grid_figure([row], stride=1, cell_px=260)
+    fig.update_layout(width=280 * max(1, len(row)), margin={"t": 40})
     return fig
 
 
 def _table(rows: Sequence[tuple[str, str, bool]]) -> str:
     body = "".join(
-        f"<tr{' class=flag' if flag else ''}><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        f"<tr{' class=flag' if flag else ''}><th>{html.escape(k)}</th>"
+        f"<td>{html.escape(v)}</td></tr>"
         for k, v, flag in rows
     )
     return f"<table>{body}</table>"
@@ -123,22 +151,9 @@ def _number(value, fmt: str, scale: float = 1.0, suffix: str = "") -> str:
     return "withheld" if not np.isfinite(number) else f"{scale * number:{fmt}}{suffix}"
 
 
-def patient_page(
-    prediction: Mapping,
-    clinical_rows: Sequence[tuple[str, str, bool]],
-    *,
-    survival_png: str | None,
-    cam_png: str | None,
-    provenance: Mapping,
-    model_info: Mapping[str, str],
-    horizons: Sequence[float],
-) -> str:
-    """The HTML page of one patient (a complete document). ``survival_png`` is ``None`` when the
-    prediction was refused (out of range)."""
-    pid = html.escape(str(prediction["patient_id"]))
-    banner = weights_banner(provenance)
-    warnings = [w for w in str(prediction.get("warnings") or "").split("; ") if w]
-    result = [
+def _result_rows(prediction: Mapping, horizons: Sequence[float]) -> list[tuple[str, str, bool]]:
+    """The prediction table: risk group, points, survival per horizon, signature."""
+    return [
         (
             "Risk group (training cut-off)",
             f"{prediction['risk_group']} risk "
@@ -162,6 +177,37 @@ def patient_page(
         ),
         ("DL signature linear predictor (raw)", f"{prediction['signature_lp']:.4f}", False),
     ]
+
+
+def _image(src: str | None, alt: str, withheld: str) -> str:
+    """An inline PNG; ``withheld`` when ``src`` is ``None``; a note when it is ``""`` (no
+    browser rendered it)."""
+    if src is None:
+        return f"<p>{withheld}</p>"
+    if not src:
+        return (
+            f'<p class="note">The {alt} is not shown: no Chrome/Chromium on this machine '
+            f"to render it ({static.BROWSER_FIX}).</p>"
+        )
+    return f'<img alt="{alt}" src="{src}">'
+
+
+def patient_page(  # noqa: PLR0913  one keyword per part of the page (predict/nodes.py names them)
+    prediction: Mapping,
+    clinical_rows: Sequence[tuple[str, str, bool]],
+    *,
+    survival_png: str | None,
+    cam_png: str | None,
+    provenance: Mapping,
+    model_info: Mapping[str, str],
+    horizons: Sequence[float],
+) -> str:
+    """The HTML page of one patient (a complete document). ``survival_png`` is ``None`` when the
+    prediction was refused (out of range), ``cam_png`` when the patient has no CAMs; either is
+    ``""`` when no browser rendered it (:func:`png_data_uri`)."""
+    pid = html.escape(str(prediction["patient_id"]))
+    banner = weights_banner(provenance)
+    warnings = [w for w in str(prediction.get("warnings") or "").split("; ") if w]
     parts = [
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>HCC nomogram: "
         f"patient {pid}</title><style>{CSS}</style></head><body>",
@@ -179,29 +225,32 @@ def patient_page(
         )
     parts += [
         "<h2>Prediction</h2>",
-        _table(result),
+        _table(_result_rows(prediction, horizons)),
         '<div class="row"><div>',
         "<h2>Predicted survival curve</h2>",
-        f'<img alt="survival curve" src="{survival_png}">'
-        if survival_png
-        else "<p>Withheld: the patient lies far outside the training data.</p>",
+        _image(
+            survival_png,
+            "survival curve",
+            "Withheld: the patient lies far outside the training data.",
+        ),
         "</div><div>",
         "<h2>Clinical values used</h2>",
         _table(clinical_rows),
         '<p class="note">Highlighted: outside the range seen in the training cohort.</p>',
         "</div></div>",
     ]
-    if cam_png:
+    if cam_png is not None:
         parts += [
             "<h2>Class activation maps (signature)</h2>",
-            f'<img alt="class activation maps" src="{cam_png}">',
+            _image(cam_png, "class activation maps", ""),
             '<p class="note">Red contour: tumour (primary delineation). Colour: where the '
             "signature's deep features respond, scaled per image (red = higher contribution"
             " to the linear predictor).</p>",
         ]
     versions = "; ".join(f"{k}: {v}" for k, v in model_info.items())
+    weights = html.escape(str(provenance.get("weights_source")))
     parts += [
-        f'<p class="note">DenseNet-121 weights: {html.escape(str(provenance.get("weights_source")))}'
+        f'<p class="note">DenseNet-121 weights: {weights}'
         f" (MD5 {html.escape(str(provenance.get('file_md5')))}). Models: "
         f"{html.escape(versions)}</p>",
         "</body></html>\n",

@@ -6,11 +6,13 @@ section (a dict, in memory) that :func:`assemble_report` turns into the single H
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hcc_nomogram.datasets import Skipped
 from hcc_nomogram.hooks import package_versions
 from hcc_nomogram.parameters import DataContract, PredictParams, typed
 from hcc_nomogram.report import sections
@@ -20,13 +22,20 @@ from hcc_nomogram.report.html import Section, render_report
 from hcc_nomogram.report.images import min_max
 from hcc_nomogram.report.provenance import provenance_section, weights_banner
 from hcc_nomogram.report.settings import ReportSettings
-from hcc_nomogram.report.static import figures_to_images
+from hcc_nomogram.report.static import (
+    BROWSER_FIX,
+    NoBrowserError,
+    browser_path,
+    figures_to_images,
+)
 from hcc_nomogram.report.tripod import (
     checklist_markdown,
     checklist_section,
     fill_checklist,
     run_records,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _with_section(figs: dict, sec) -> dict[str, Any]:
@@ -52,11 +61,9 @@ def build_preprocessing_section(
     figs, sec = sections.preprocessing_section(
         preprocessing_qc,
         preprocessed_crops,
-        phases=list(dc.phases),
-        delineation=dc.primary_delineation,
+        dc,
         n_patients=settings.n_example_patients,
         stride=settings.image_stride,
-        id_col=dc.id_column,
     )
     return _with_section(figs, sec)
 
@@ -185,7 +192,7 @@ def build_characteristics_section(
     return _with_section(figs, sec)
 
 
-def build_nomogram_section(
+def build_nomogram_section(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     clinical_points: pd.DataFrame,
     clinical_scale: pd.DataFrame,
@@ -233,7 +240,7 @@ def build_calibration_section(
     return _with_section(figs, sec)
 
 
-def build_smooth_calibration_section(
+def build_smooth_calibration_section(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     clinical_calibration: pd.DataFrame,
     clinical_calibration_metrics: pd.DataFrame,
@@ -285,7 +292,7 @@ def build_risk_groups_section(
     return _with_section(figs, sec)
 
 
-def build_calculator_section(
+def build_calculator_section(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     clinical_nomogram_model,
     integrated_nomogram_model,
@@ -309,8 +316,7 @@ def build_calculator_section(
         train,
         horizons=typed(NomogramParams, nomogram).horizons_months,
         banner=weights_banner(densenet_weights_provenance),
-        on_out_of_range=guard.on_out_of_range,
-        out_of_range_margin=guard.out_of_range_margin,
+        guard=guard,
     )
     return {"page": page, "section": calculator_section(page).to_dict()}
 
@@ -326,7 +332,7 @@ def build_provenance_section(
     return {"section": sec.to_dict(), "banners": banners}
 
 
-def build_tripod_section(
+def build_tripod_section(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     clinical_table: pd.DataFrame,
     preprocessing_qc: pd.DataFrame,
@@ -416,14 +422,31 @@ def assemble_report(reporting: dict, banners: list[str], *sections_: dict) -> st
 
 
 def render_static_images(reporting: dict, **figures) -> dict[str, Any]:
-    """PNG copies of the figures (kaleido + Chromium, else matplotlib)."""
+    """PNG copies of the figures (kaleido + the machine's Chrome/Chromium), or, per
+    ``reporting.static_images``, :class:`Skipped` (``never``, or ``auto`` without a browser:
+    a warning names the fix) or an error (``always`` without a browser)."""
     settings = typed(ReportSettings, reporting)
-    return figures_to_images(figures, width=settings.static_width, engine=settings.static_engine)
+    mode = settings.static_images
+    if mode == "never":
+        return {name: Skipped("reporting.static_images: never") for name in figures}
+    if browser_path() is None:
+        message = (
+            f"No Chrome/Chromium on this machine: the {len(figures)} PNG copies of the report "
+            f"figures are not written (the HTML report is complete). Fix: {BROWSER_FIX}; or set "
+            "`reporting.static_images: never` (conf/base/parameters_reporting.yml) to skip them "
+            "without this warning."
+        )
+        if mode == "always":
+            raise NoBrowserError(f"{message} (reporting.static_images: always)")
+        logger.warning(message)
+        return {name: Skipped("no Chrome/Chromium for kaleido") for name in figures}
+    return figures_to_images(figures, width=settings.static_width)
 
 
 def assemble_clinical_report(reporting: dict, *sections_: dict) -> str:
     """The clinical-only report: cohort and nomogram sections, no image-derived input (for a
-    user with a clinical spreadsheet only; `kedro run --pipelines=reporting --tags=clinical_report`)."""
+    user with a clinical spreadsheet only:
+    `kedro run --pipelines=reporting --tags=clinical_report`)."""
     settings = typed(ReportSettings, reporting)
     note = Section("not_available", "Image-based sections")
     note.text(
