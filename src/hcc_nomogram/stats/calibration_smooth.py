@@ -49,7 +49,7 @@ from scipy import stats
 from hcc_nomogram.errors import HccNomogramError, SurvivalDataError
 from hcc_nomogram.stats.concordance import check_survival_outcome
 from hcc_nomogram.stats.cox import CoxFit, fit_cox
-from hcc_nomogram.stats.survival import kaplan_meier
+from hcc_nomogram.stats.survival import event_probability_at
 
 logger = logging.getLogger(__name__)
 
@@ -122,12 +122,19 @@ def rcs_basis(x, knots) -> np.ndarray:
 # --- slope and calibration-in-the-large -------------------------------------------------------
 @dataclass(frozen=True)
 class CalibrationSlope:
+    """The slope, its SE and the Wald ``1 - alpha`` CI ``slope +/- z SE``."""
+
     slope: float
     se: float
+    ci_lower: float
+    ci_upper: float
+    alpha: float = 0.05
 
 
-def calibration_slope(time, event, predicted_survival, horizon: float) -> CalibrationSlope:
-    """The slope (and its SE): Cox coefficient of ``log(-log S_hat(t*))``, follow-up censored at
+def calibration_slope(
+    time, event, predicted_survival, horizon: float, alpha: float = 0.05
+) -> CalibrationSlope:
+    """The slope (SE, Wald CI): Cox coefficient of ``log(-log S_hat(t*))``, follow-up censored at
     ``horizon`` (1 = ideal). Raises :class:`ModelFitError` when the predictions are constant."""
     time, event, s = _check_inputs(time, event, predicted_survival, horizon)
     fit = fit_cox(
@@ -136,7 +143,9 @@ def calibration_slope(time, event, predicted_survival, horizon: float) -> Calibr
         pd.DataFrame({"cll": complementary_log_log(s)}),
         engine="numpy",
     )
-    return CalibrationSlope(float(fit.coef[0]), float(fit.se[0]))
+    slope, se = float(fit.coef[0]), float(fit.se[0])
+    z = stats.norm.ppf(1 - alpha / 2)
+    return CalibrationSlope(slope, se, float(slope - z * se), float(slope + z * se), alpha)
 
 
 @dataclass(frozen=True)
@@ -163,11 +172,9 @@ def calibration_in_the_large(
     ``NaN`` when the follow-up ends before the horizon."""
     time, event, s = _check_inputs(time, event, predicted_survival, horizon)
     expected = float(np.mean(1 - s))
-    if time.max() < horizon:
+    observed, se = event_probability_at(time, event, horizon)
+    if not np.isfinite(observed):
         return CalibrationInTheLarge(np.nan, np.nan, expected, np.nan, np.nan, np.nan)
-    km = kaplan_meier(time, event)
-    observed = float(1 - km.survival_at(horizon)[0])
-    se = float(km.std_err_at(horizon)[0])
     oe = observed / expected if expected > 0 else np.nan
     z = stats.norm.ppf(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):

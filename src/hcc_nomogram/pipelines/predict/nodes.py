@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_nomogram.datasets import CohortManifest
-from hcc_nomogram.datasets.tables import check_patient_ids, outcome_columns
+from hcc_nomogram.datasets.tables import check_patient_ids, cohort_rows, outcome_columns
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
 from hcc_nomogram.features.densenet import DenseNetExtractor, feature_names, make_extractor
@@ -181,7 +181,7 @@ def extract_new_patient_features(
 
 # ----- clinical --------------------------------------------------------------------------------
 def _training_rows(analysis_table: pd.DataFrame, dc: DataContract) -> pd.DataFrame:
-    train = analysis_table[analysis_table[dc.cohort_column] == dc.training_value]
+    train = cohort_rows(analysis_table, dc)
     if train.empty:
         raise InputDataError(
             "analysis_table holds no training patient.",

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hcc_nomogram.datasets.tables import cohort_rows
 from hcc_nomogram.hooks import package_versions
 from hcc_nomogram.parameters import DataContract, PredictParams, typed
 from hcc_nomogram.report import sections
@@ -303,7 +304,7 @@ def build_calculator_section(
 
     require_input(analysis_table, "analysis_table", "Nomogram calculator")
     guard, dc = typed(PredictParams, predict), typed(DataContract, data_contract)
-    train = analysis_table[analysis_table[dc.cohort_column] == dc.training_value]
+    train = cohort_rows(analysis_table, dc)
     page = calculator_page(
         [clinical_nomogram_model, integrated_nomogram_model],
         train,
