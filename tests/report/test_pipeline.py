@@ -27,7 +27,7 @@ def test_every_figure_has_json_and_png(report_run):
 
 
 def test_missing_upstream_output_names_the_pipeline():
-    with pytest.raises(ReportInputError, match="--pipeline=signature"):
+    with pytest.raises(ReportInputError, match="--pipelines=signature"):
         build_signature_section(None, None, None, S.REPORTING)
 
 
