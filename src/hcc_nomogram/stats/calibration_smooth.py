@@ -213,7 +213,7 @@ def _observed_risk(fit: CoxFit, cll, knots, horizon: float) -> np.ndarray:
     return 1.0 - fit.survival(lp, [horizon])[:, 0]
 
 
-def smooth_calibration(
+def smooth_calibration(  # noqa: PLR0913  keyword-only settings with R-like defaults
     time,
     event,
     predicted_survival,
@@ -248,8 +248,14 @@ def smooth_calibration(
             "observed_risk": _observed_risk(fit, cll_grid, knots, horizon),
         }
     )
+
+    def refit(idx):  # the curve refitted on one resample (knots fixed)
+        return _observed_risk(
+            _fit_smooth(time[idx], event[idx], cll[idx], knots), cll_grid, knots, horizon
+        )
+
     boot, failed = _bootstrap_curves(
-        time, event, cll, knots, cll_grid, horizon=horizon, n_bootstrap=n_bootstrap, seed=seed
+        refit, time.size, cll_grid.size, n_bootstrap=n_bootstrap, seed=seed
     )
     if boot.shape[0] >= 2:
         curve["ci_lower"] = np.quantile(boot, alpha / 2, axis=0)
@@ -272,18 +278,17 @@ def smooth_calibration(
     )
 
 
-def _bootstrap_curves(time, event, cll, knots, cll_grid, *, horizon, n_bootstrap, seed):
-    """Observed-risk curves on ``cll_grid`` refitted in bootstrap resamples (knots fixed)."""
+def _bootstrap_curves(refit, n: int, grid_size: int, *, n_bootstrap: int, seed: int):
+    """``refit(idx)`` (a curve of ``grid_size`` points) over ``n_bootstrap`` resamples of the
+    ``n`` patients; a resample whose fit fails is counted, not used."""
     rng = np.random.default_rng(seed)
     curves, failed = [], 0
     for _ in range(n_bootstrap):
-        idx = rng.integers(0, time.size, time.size)
+        idx = rng.integers(0, n, n)
         try:
-            fit = _fit_smooth(time[idx], event[idx], cll[idx], knots)
+            curves.append(refit(idx))
         except HccNomogramError:
             failed += 1
-            continue
-        curves.append(_observed_risk(fit, cll_grid, knots, horizon))
     if failed:
         logger.warning("smooth calibration: %d of %d resamples failed", failed, n_bootstrap)
-    return np.array(curves).reshape(len(curves), cll_grid.size), failed
+    return np.array(curves).reshape(len(curves), grid_size), failed

@@ -107,8 +107,11 @@ def check_risk_probability(risk, n: int, name: str = "risk") -> np.ndarray:
     return r
 
 
-def _strategy_rows(name, positive, *, time, event, horizon, thresholds) -> list[tuple]:
-    """One row per threshold; ``positive[j]`` is the boolean treated mask at threshold j."""
+def _strategy_rows(name, positive, outcome: dict) -> list[tuple]:
+    """One row per threshold; ``positive[j]`` is the boolean treated mask at threshold j;
+    ``outcome``: ``time``, ``event``, ``horizon`` and ``thresholds``."""
+    time, event, horizon = outcome["time"], outcome["event"], outcome["horizon"]
+    thresholds = outcome["thresholds"]
     n = time.shape[0]
     rows = []
     for p_t, pos in zip(thresholds, positive, strict=True):
@@ -163,8 +166,8 @@ def decision_curve(
     rows = []
     for name, risk in risks.items():
         r = check_risk_probability(risk, n, name=f"risk of {name!r}")
-        rows += _strategy_rows(name, [r >= p_t for p_t in p], **outcome)
-    rows += _strategy_rows(TREAT_ALL, [np.ones(n, dtype=bool)] * p.size, **outcome)
+        rows += _strategy_rows(name, [r >= p_t for p_t in p], outcome)
+    rows += _strategy_rows(TREAT_ALL, [np.ones(n, dtype=bool)] * p.size, outcome)
     rows += [(TREAT_NONE, float(p_t), n, 0, 0.0, 0.0, 0.0, 0.0, 0.0, True) for p_t in p]
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "net_interventions_avoided"])
     nb_all = table.loc[table["strategy"] == TREAT_ALL].set_index("threshold")["net_benefit"]

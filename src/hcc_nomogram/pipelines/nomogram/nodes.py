@@ -534,7 +534,8 @@ def build_nomogram_points(model: NomogramModel, params) -> tuple[pd.DataFrame, p
 
 # ----- across models --------------------------------------------------------------------------
 def compare_models(clinical: pd.DataFrame, integrated: pd.DataFrame) -> pd.DataFrame:
-    """Per cohort: C of both models and the paired test of the difference (integrated - clinical)."""
+    """Per cohort: C of both models and the paired test of their difference (integrated -
+    clinical)."""
     rows = []
     if integrated.empty or clinical.empty:
         for g, sub in clinical.groupby(COHORT, sort=False):
