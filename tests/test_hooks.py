@@ -22,13 +22,13 @@ def test_producers_are_found_across_all_pipelines():
     [
         (
             "signature",
-            "'model_input_features' does not exist yet: run `kedro run --pipeline=deep_features` first",
+            "'model_input_features' does not exist yet: run `kedro run --pipelines=deep_features` first",
         ),
         (
             "nomogram",
-            "'analysis_table' does not exist yet: run `kedro run --pipeline=signature` first",
+            "'analysis_table' does not exist yet: run `kedro run --pipelines=signature` first",
         ),
-        ("reporting", "run `kedro run --pipeline=nomogram` first"),
+        ("reporting", "run `kedro run --pipelines=nomogram` first"),
     ],
 )
 def test_missing_upstream_dataset_names_the_pipeline(

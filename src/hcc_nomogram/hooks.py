@@ -103,7 +103,7 @@ class UpstreamCheckHooks:
 
     Without this, a missing upstream dataset surfaces mid-run as a bare file-not-found from
     inside Kedro; with it, the run stops before any node (so nothing is written) and says,
-    e.g., "run `kedro run --pipeline=signature` first".
+    e.g., "run `kedro run --pipelines=signature` first".
     """
 
     @hook_impl
@@ -115,7 +115,7 @@ class UpstreamCheckHooks:
         for name in missing:
             producers = producing_pipelines(name)
             if producers:
-                how = " or ".join(f"`kedro run --pipeline={p}`" for p in producers)
+                how = " or ".join(f"`kedro run --pipelines={p}`" for p in producers)
                 lines.append(f"- {name!r} does not exist yet: run {how} first.")
             else:
                 lines.append(

@@ -50,7 +50,7 @@ def test_no_browser_run_writes_the_report_not_the_pngs(tmp_path, monkeypatch, ca
 
 
 def test_missing_upstream_output_names_the_pipeline():
-    with pytest.raises(ReportInputError, match="--pipeline=signature"):
+    with pytest.raises(ReportInputError, match="--pipelines=signature"):
         build_signature_section(None, None, None, S.REPORTING)
 
 

@@ -106,9 +106,9 @@ def test_image_grid_draws_contour_and_overlay():
 
 
 def test_missing_inputs_name_the_pipeline_to_run():
-    with pytest.raises(ReportInputError, match=r"kedro run --pipeline=signature` first"):
+    with pytest.raises(ReportInputError, match=r"kedro run --pipelines=signature` first"):
         require_input(None, "signature_weights", "Signature")
-    with pytest.raises(ReportInputError, match=r"columns \['os_event'\].*--pipeline=demo_cohort"):
+    with pytest.raises(ReportInputError, match=r"columns \['os_event'\].*--pipelines=demo_cohort"):
         require_columns(
             pd.DataFrame({"os_months": [1]}), ["os_months", "os_event"], "clinical_table", "Cohort"
         )

@@ -184,12 +184,12 @@ def check_complete_file(path: str | Path, *, patient: str | None = None) -> None
     """Raise :class:`InputDataError` when a NIfTI file is truncated, its gzip stream corrupt,
     or its float voxels hold NaN/Inf.
 
-    A gzip file (``.nii.gz``): the whole stream is decompressed (in 1 MiB chunks, nothing kept), which
-    detects a cut file (no end-of-stream marker) and flipped bits (CRC); then, as for ``.nii``,
-    the data length is compared with what the header declares. Float voxels are scanned for
-    NaN/Inf here because SimpleITK's NIfTI reader turns NaN into 0. Other formats are left to
-    SimpleITK, which raises on a short read of NRRD and MetaImage data (and keeps NaN, which
-    :func:`check_finite` then finds).
+    A gzip file (``.nii.gz``): the whole stream is decompressed (in 1 MiB chunks, nothing
+    kept), which detects a cut file (no end-of-stream marker) and flipped bits (CRC); then, as
+    for ``.nii``, the data length is compared with what the header declares. Float voxels are
+    scanned for NaN/Inf here because SimpleITK's NIfTI reader turns NaN into 0. Other formats
+    are left to SimpleITK, which raises on a short read of NRRD and MetaImage data (and keeps
+    NaN, which :func:`check_finite` then finds).
     """
     path = Path(path)
     suffix = _suffix(path)

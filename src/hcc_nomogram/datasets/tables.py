@@ -11,7 +11,8 @@ Each check names the column, the patients and the values at fault, and a fix
 * :func:`check_outcomes` -- survival time a non-negative number (``12,5`` with a decimal comma is
   refused with that fix), event coded 0/1;
 * :func:`outcome_columns` -- the one lookup of an outcome's time / event columns in
-  ``data_contract.outcomes``.
+  ``data_contract.outcomes``;
+* :func:`cohort_rows` -- the one filter of a table to the training (or validation) cohort.
 """
 
 from __future__ import annotations
@@ -90,6 +91,16 @@ def outcome_columns(data_contract, key: str, setting: str) -> tuple[str, str]:
             "data_contract.outcomes in conf/base/parameters.yml.",
         )
     return outcomes[key]["time"], outcomes[key]["event"]
+
+
+def cohort_rows(
+    table: pd.DataFrame, data_contract, *, validation: bool = False, column: str | None = None
+) -> pd.DataFrame:
+    """Rows of ``table`` in the training cohort (``validation``: the validation cohort): those
+    whose cohort column (``data_contract.cohort_column``, or ``column`` where a table renamed
+    it) equals ``data_contract.training_value`` (``validation_value``)."""
+    value = data_contract.validation_value if validation else data_contract.training_value
+    return table[table[column or data_contract.cohort_column] == value]
 
 
 def check_outcomes(

@@ -42,7 +42,8 @@ def ground_truth_table(patients: pd.DataFrame) -> pd.DataFrame:
 
 
 def manifest_table(patients: pd.DataFrame) -> pd.DataFrame:
-    """``manifest.csv``: paths relative to its folder, e.g. ``images/HCC0001/arterial_ct.nii.gz``."""
+    """``manifest.csv``: paths relative to its folder, e.g.
+    ``images/HCC0001/arterial_ct.nii.gz``."""
     table = patients[["patient_id", "center", "cohort"]].copy()
     for column in IMAGE_COLUMNS:
         table[column] = [

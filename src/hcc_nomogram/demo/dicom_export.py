@@ -35,7 +35,7 @@ IDENTIFYING = {
 }
 
 
-def ct_datasets(
+def ct_datasets(  # noqa: PLR0913  keyword-only DICOM header values
     image: sitk.Image,
     *,
     patient_id: str,
@@ -114,7 +114,7 @@ def write_series(
     return paths
 
 
-def seg_dataset(
+def seg_dataset(  # noqa: PLR0913  keyword-only DICOM SEG header values
     source: list[Dataset],
     mask: np.ndarray,
     *,

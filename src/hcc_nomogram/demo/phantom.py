@@ -247,6 +247,13 @@ def _paint(out: np.ndarray, sl: tuple, inside: np.ndarray, values) -> None:
 def _render_phase(scene: _Scene, frame: _Frame, phase: str) -> tuple[np.ndarray, dict]:
     """Noise-free HU on the grid of ``frame`` and the three delineation masks."""
     p = PHASES.index(phase)
+    out = _render_anatomy(scene, frame, p)
+    tumor = _paint_tumor(out, scene, frame, p)
+    return out, _reader_masks(scene, frame, phase, tumor)
+
+
+def _render_anatomy(scene: _Scene, frame: _Frame, p: int) -> np.ndarray:
+    """HU of phase ``p`` without the index tumor: body, organs, portal vein, satellites."""
     x, y = frame.scene_xy()
     bx, by = scene.body
     out = np.full(frame.shape, HU["air"][p], np.float32)
@@ -277,7 +284,12 @@ def _render_phase(scene: _Scene, frame: _Frame, phase: str) -> tuple[np.ndarray,
     for sat in scene.satellites:
         sl, pts = frame.block(sat.center, sat.bound())
         _paint(out, sl, sat.rho(pts) <= 1, HU["liver"][p] + scene.tumor_enh[p])
-    # Index tumour.
+    return out
+
+
+def _paint_tumor(out: np.ndarray, scene: _Scene, frame: _Frame, p: int) -> tuple:
+    """Paint the index tumor of phase ``p`` into ``out``; return its block ``(sl, points,
+    rho)`` (the reader masks are drawn on it)."""
     tumor = scene.tumor
     sl, tp = frame.block(tumor.center, tumor.bound() * 1.12)
     rho = tumor.rho(tp)
@@ -294,7 +306,14 @@ def _render_phase(scene: _Scene, frame: _Frame, phase: str) -> tuple[np.ndarray,
         values = np.where(necro, HU["necrosis"][p] + 5.0 * ntex, values)
     view = out[sl]
     view[inside.reshape(view.shape)] = values
-    # Readers: only the band around the true boundary needs evaluating.
+    return sl, tp, rho
+
+
+def _reader_masks(scene: _Scene, frame: _Frame, phase: str, block: tuple) -> dict:
+    """The three readers' masks of the index tumor (``block``: its block from
+    :func:`_paint_tumor`); only the band around the true boundary needs evaluating."""
+    sl, tp, rho = block
+    tumor = scene.tumor
     band = np.flatnonzero((rho > 0.45) & (rho < 1.7))
     masks = {}
     for read in DELINEATIONS:
@@ -305,7 +324,7 @@ def _render_phase(scene: _Scene, frame: _Frame, phase: str) -> tuple[np.ndarray,
         m = np.zeros(frame.shape, np.uint8)
         _paint(m, sl, inside, 1)
         masks[read] = m
-    return out, masks
+    return masks
 
 
 def _noise_gain(sigma: float) -> float:

@@ -33,7 +33,7 @@ def _headers(files: Sequence[Path]) -> list[pydicom.Dataset]:
     return [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
 
 
-def seg_mask(
+def seg_mask(  # noqa: PLR0913  SEG file, its CT, segment; keyword options
     seg_file: Path,
     ct_files: Sequence[Path],
     ct: sitk.Image,
@@ -131,7 +131,8 @@ def file_mask(
     array = sitk.GetArrayFromImage(image)
     if label is not None and array.any() and not (array == label).any():
         raise EmptyMaskError(
-            f"no voxel has label {label}; labels present: {sorted(np.unique(array).tolist())[:10]}.",
+            f"no voxel has label {label}; labels present: "
+            f"{sorted(np.unique(array).tolist())[:10]}.",
             patient=patient,
             file=path,
             fix="set the label of this delineation rule, or export the mask with the tumour as 1.",

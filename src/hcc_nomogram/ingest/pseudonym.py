@@ -61,7 +61,8 @@ def assign_ids(
         missing = [c for c in MAP_COLUMNS if c not in mapping.columns]
         if missing:
             raise InputDataError(
-                f"the patient mapping table lacks column(s) {missing}; it has {list(mapping.columns)}.",
+                f"the patient mapping table lacks column(s) {missing}; "
+                f"it has {list(mapping.columns)}.",
                 column=", ".join(missing),
                 fix="name the columns dicom_patient_id and patient_id (optional: center, cohort).",
             )
@@ -76,6 +77,7 @@ def assign_ids(
     if len(dup):
         raise InputDataError(
             f"pseudonym(s) {sorted(set(dup))[:5]} are given to several patients.",
-            fix="give every patient a unique pseudonym in the mapping table (or a longer hash_length).",
+            fix="give every patient a unique pseudonym in the mapping table "
+            "(or a longer hash_length).",
         )
     return out

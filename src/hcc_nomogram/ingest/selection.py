@@ -66,7 +66,10 @@ class PatientPlan:
 
 
 def _describe(row: dict[str, Any]) -> str:
-    return f"#{row['series_number']} {row['series_description']!r} ({row['n_slices']} slices, {row['acquisition_time'] or 'no time'})"
+    return (
+        f"#{row['series_number']} {row['series_description']!r} "
+        f"({row['n_slices']} slices, {row['acquisition_time'] or 'no time'})"
+    )
 
 
 def _search(pattern: str | None, text: str) -> bool:
@@ -97,7 +100,8 @@ def _candidates(series: pd.DataFrame, params: IngestParams, plan: PatientPlan) -
             plan.problem(
                 f"CT series in {len(studies)} studies ({listed}, in date order; dates in "
                 "ingest_index); which study is meant is ambiguous.",
-                "set ingest.series.study to earliest or latest, or give the series in ingest.overrides.",
+                "set ingest.series.study to earliest or latest, or give the series in "
+                "ingest.overrides.",
             )
         else:
             pick = order.idxmin() if rules.study == "earliest" else order.idxmax()
@@ -135,14 +139,16 @@ def _choose_phases(
         elif hits.empty:
             others = "; ".join(_describe(r) for r in keep.to_dict("records")) or "none"
             plan.problem(
-                f"no series matches the {phase} rule {rule.description!r}; CT candidates: {others}.",
+                f"no series matches the {phase} rule {rule.description!r}; "
+                f"CT candidates: {others}.",
                 f"adapt ingest.phases.{phase}.description, or name the series in ingest.overrides.",
             )
         else:
             listed = "; ".join(_describe(r) for r in hits.to_dict("records"))
             plan.problem(
                 f"{len(hits)} series match the {phase} rule: {listed}.",
-                f"tighten ingest.phases.{phase}.description (or exclude), or name the series in ingest.overrides.",
+                f"tighten ingest.phases.{phase}.description (or exclude), or name the series "
+                "in ingest.overrides.",
             )
     uids = [s["series_uid"] for s in plan.series.values()]
     if len(set(uids)) < len(uids):
@@ -217,7 +223,8 @@ def _select_segment(
         plan.problem(
             f"{delineation}: {len(hits)} {what}(s) match {wanted} in {rule.source.upper()} "
             f"{obj['series_description']!r}; the {what}s are {names}.",
-            f"set ingest.delineations.{delineation} segment (regex) or segment_number to one of them.",
+            f"set ingest.delineations.{delineation} segment (regex) or segment_number to one "
+            "of them.",
         )
         return None
     hit = hits[0]
@@ -258,7 +265,8 @@ def _masks_from_objects(
                     missing = [r for r in refs if r not in export_series]
                     if missing or not refs:
                         plan.problem(
-                            f"{delineation}: {rule.source.upper()} {obj['series_description']!r} references a "
+                            f"{delineation}: {rule.source.upper()} "
+                            f"{obj['series_description']!r} references a "
                             "series that is not in the export.",
                             "add the referenced CT series to the export, or remove the object.",
                         )
@@ -276,7 +284,8 @@ def _masks_from_objects(
                 if key in plan.masks:
                     plan.problem(
                         f"{delineation}: two objects give the {phase} mask.",
-                        f"narrow ingest.delineations.{delineation} (description, creator or folder).",
+                        f"narrow ingest.delineations.{delineation} "
+                        "(description, creator or folder).",
                     )
                     continue
                 plan.masks[key] = MaskSource(
@@ -315,7 +324,7 @@ def _masks_from_files(
         plan.masks[key] = MaskSource(kind="nifti", file=path, label=path.rsplit("/", 1)[-1])
 
 
-def plan_patient(
+def plan_patient(  # noqa: PLR0913  one patient's tables and the settings
     dicom_patient_id: str,
     patient_series: pd.DataFrame,
     image_files: pd.DataFrame,
@@ -336,7 +345,8 @@ def plan_patient(
         if not found and delineation == primary_delineation:
             plan.problem(
                 f"{delineation} (the primary delineation): no mask found on any phase.",
-                f"check ingest.delineations.{delineation} (see the segment/ROI names in ingest_index).",
+                f"check ingest.delineations.{delineation} "
+                "(see the segment/ROI names in ingest_index).",
             )
         elif not found:
             plan.notes.append(

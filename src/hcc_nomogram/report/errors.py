@@ -1,7 +1,7 @@
 """Clear errors for report sections whose inputs are missing or malformed.
 
 Every message names the dataset, what is wrong and the pipeline to run first, e.g.
-"run `kedro run --pipeline=signature` first".
+"run `kedro run --pipelines=signature` first".
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class ReportInputError(InputDataError):
 
 def run_first(dataset: str, pipeline: str | None = None) -> str:
     pipeline = pipeline or PRODUCED_BY.get(dataset) or _guess_pipeline(dataset)
-    return f"run `kedro run --pipeline={pipeline}` first (it writes `{dataset}`)."
+    return f"run `kedro run --pipelines={pipeline}` first (it writes `{dataset}`)."
 
 
 def _guess_pipeline(dataset: str) -> str:

@@ -24,9 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-from hcc_nomogram.datasets.tables import outcome_columns
+from hcc_nomogram.datasets.tables import cohort_rows, outcome_columns
 from hcc_nomogram.parameters import DataContract
 from hcc_nomogram.report.html import Section
+from hcc_nomogram.stats.design import fit_terms
 
 RUN, PARTLY, AUTHORS = "run", "run + authors", "authors"
 REFERENCE = (
@@ -850,11 +851,12 @@ def run_records(  # noqa: PLR0913  one argument per upstream table / parameter b
     cohort_col = dc.cohort_column
     factors = list(nomogram.candidate_factors)
     model_cols = [time_col, event_col, *[f.column or f.name for f in factors]]
-    train = clinical_table[clinical_table[cohort_col] == dc.training_value]
-    n_params = sum(
-        max(train[f.column or f.name].nunique() - 1, 1) if f.kind == "categorical" else 1
-        for f in factors
-    ) + (nomogram.signature is not None)
+    train = cohort_rows(clinical_table, dc)
+    # candidate parameters: the design columns of the univariate screening (stats.design)
+    candidates = fit_terms(train, nomogram.terms())
+    if nomogram.signature is not None:
+        candidates.append(nomogram.signature.term())
+    n_params = sum(len(t.columns()) for t in candidates)
     cohorts = []
     for value in (dc.training_value, dc.validation_value):
         sub = clinical_table[clinical_table[cohort_col] == value]
@@ -942,8 +944,6 @@ def run_records(  # noqa: PLR0913  one argument per upstream table / parameter b
         versions=dict(versions),
         validation_type=validation_type(
             train[dc.center_column].dropna().unique(),
-            clinical_table.loc[clinical_table[cohort_col] == dc.validation_value, dc.center_column]
-            .dropna()
-            .unique(),
+            cohort_rows(clinical_table, dc, validation=True)[dc.center_column].dropna().unique(),
         ),
     )

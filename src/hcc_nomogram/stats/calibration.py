@@ -53,7 +53,7 @@ class IntegratedBrier:
     t_end: float
 
 
-def calibration_at_horizon(
+def calibration_at_horizon(  # noqa: PLR0913  outcome, prediction, horizon; settings keyword-only
     time, event, predicted_survival, horizon: float, *, n_groups: int = 3, min_group: int = 5
 ) -> GroupedCalibration:
     """Grouped calibration of predicted survival at ``horizon``.
@@ -121,7 +121,7 @@ def usable_horizons(time_train, time_test, horizons) -> tuple[list[float], list[
     return keep, notes
 
 
-def time_dependent_auc(
+def time_dependent_auc(  # noqa: PLR0913  training and test outcomes, as R timeROC / sksurv
     time_train, event_train, time_test, event_test, risk_test, *, horizons
 ) -> pd.DataFrame:
     """Cumulative/dynamic AUC(t) (Uno's IPCW, censoring from the training cohort).
@@ -142,7 +142,7 @@ def time_dependent_auc(
     return pd.DataFrame(rows, columns=["horizon", "auc", "note"])
 
 
-def integrated_brier(
+def integrated_brier(  # noqa: PLR0913  training and test outcomes, as R pec / sksurv
     time_train, event_train, time_test, event_test, survival_fn, *, t_max: float, n_grid: int = 50
 ) -> IntegratedBrier:
     """Integrated Brier score over an even grid from the 10th percentile of test follow-up to

@@ -49,7 +49,7 @@ from scipy import stats
 from hcc_nomogram.errors import HccNomogramError, SurvivalDataError
 from hcc_nomogram.stats.concordance import check_survival_outcome
 from hcc_nomogram.stats.cox import CoxFit, fit_cox
-from hcc_nomogram.stats.survival import kaplan_meier
+from hcc_nomogram.stats.survival import event_probability_at
 
 logger = logging.getLogger(__name__)
 
@@ -122,12 +122,19 @@ def rcs_basis(x, knots) -> np.ndarray:
 # --- slope and calibration-in-the-large -------------------------------------------------------
 @dataclass(frozen=True)
 class CalibrationSlope:
+    """The slope, its SE and the Wald ``1 - alpha`` CI ``slope +/- z SE``."""
+
     slope: float
     se: float
+    ci_lower: float
+    ci_upper: float
+    alpha: float = 0.05
 
 
-def calibration_slope(time, event, predicted_survival, horizon: float) -> CalibrationSlope:
-    """The slope (and its SE): Cox coefficient of ``log(-log S_hat(t*))``, follow-up censored at
+def calibration_slope(
+    time, event, predicted_survival, horizon: float, alpha: float = 0.05
+) -> CalibrationSlope:
+    """The slope (SE, Wald CI): Cox coefficient of ``log(-log S_hat(t*))``, follow-up censored at
     ``horizon`` (1 = ideal). Raises :class:`ModelFitError` when the predictions are constant."""
     time, event, s = _check_inputs(time, event, predicted_survival, horizon)
     fit = fit_cox(
@@ -136,7 +143,9 @@ def calibration_slope(time, event, predicted_survival, horizon: float) -> Calibr
         pd.DataFrame({"cll": complementary_log_log(s)}),
         engine="numpy",
     )
-    return CalibrationSlope(float(fit.coef[0]), float(fit.se[0]))
+    slope, se = float(fit.coef[0]), float(fit.se[0])
+    z = stats.norm.ppf(1 - alpha / 2)
+    return CalibrationSlope(slope, se, float(slope - z * se), float(slope + z * se), alpha)
 
 
 @dataclass(frozen=True)
@@ -163,11 +172,9 @@ def calibration_in_the_large(
     ``NaN`` when the follow-up ends before the horizon."""
     time, event, s = _check_inputs(time, event, predicted_survival, horizon)
     expected = float(np.mean(1 - s))
-    if time.max() < horizon:
+    observed, se = event_probability_at(time, event, horizon)
+    if not np.isfinite(observed):
         return CalibrationInTheLarge(np.nan, np.nan, expected, np.nan, np.nan, np.nan)
-    km = kaplan_meier(time, event)
-    observed = float(1 - km.survival_at(horizon)[0])
-    se = float(km.std_err_at(horizon)[0])
     oe = observed / expected if expected > 0 else np.nan
     z = stats.norm.ppf(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -206,7 +213,7 @@ def _observed_risk(fit: CoxFit, cll, knots, horizon: float) -> np.ndarray:
     return 1.0 - fit.survival(lp, [horizon])[:, 0]
 
 
-def smooth_calibration(
+def smooth_calibration(  # noqa: PLR0913  keyword-only settings with R-like defaults
     time,
     event,
     predicted_survival,
@@ -241,8 +248,14 @@ def smooth_calibration(
             "observed_risk": _observed_risk(fit, cll_grid, knots, horizon),
         }
     )
+
+    def refit(idx):  # the curve refitted on one resample (knots fixed)
+        return _observed_risk(
+            _fit_smooth(time[idx], event[idx], cll[idx], knots), cll_grid, knots, horizon
+        )
+
     boot, failed = _bootstrap_curves(
-        time, event, cll, knots, cll_grid, horizon=horizon, n_bootstrap=n_bootstrap, seed=seed
+        refit, time.size, cll_grid.size, n_bootstrap=n_bootstrap, seed=seed
     )
     if boot.shape[0] >= 2:
         curve["ci_lower"] = np.quantile(boot, alpha / 2, axis=0)
@@ -265,18 +278,17 @@ def smooth_calibration(
     )
 
 
-def _bootstrap_curves(time, event, cll, knots, cll_grid, *, horizon, n_bootstrap, seed):
-    """Observed-risk curves on ``cll_grid`` refitted in bootstrap resamples (knots fixed)."""
+def _bootstrap_curves(refit, n: int, grid_size: int, *, n_bootstrap: int, seed: int):
+    """``refit(idx)`` (a curve of ``grid_size`` points) over ``n_bootstrap`` resamples of the
+    ``n`` patients; a resample whose fit fails is counted, not used."""
     rng = np.random.default_rng(seed)
     curves, failed = [], 0
     for _ in range(n_bootstrap):
-        idx = rng.integers(0, time.size, time.size)
+        idx = rng.integers(0, n, n)
         try:
-            fit = _fit_smooth(time[idx], event[idx], cll[idx], knots)
+            curves.append(refit(idx))
         except HccNomogramError:
             failed += 1
-            continue
-        curves.append(_observed_risk(fit, cll_grid, knots, horizon))
     if failed:
         logger.warning("smooth calibration: %d of %d resamples failed", failed, n_bootstrap)
-    return np.array(curves).reshape(len(curves), cll_grid.size), failed
+    return np.array(curves).reshape(len(curves), grid_size), failed

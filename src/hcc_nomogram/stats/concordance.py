@@ -224,7 +224,7 @@ def _variance(p: _Pairs, method: str, other: _Pairs | None = None) -> float:
     raise ValueError(f"method must be 'ij' or 'jackknife', got {method!r}")
 
 
-def harrell_c_index(
+def harrell_c_index(  # noqa: PLR0913  R concordance(): outcome, score, then options
     time,
     event,
     risk_score,
@@ -275,7 +275,7 @@ def harrell_c_index(
     )
 
 
-def compare_c_indices(
+def compare_c_indices(  # noqa: PLR0913  R concordance(fit1, fit2) + keyword options
     time,
     event,
     risk_a,

@@ -356,7 +356,9 @@ def _finish_numpy(time, event, X, n_events, ll0) -> CoxFit:
     return _make_fit(time, event, X, coef=coef, se=se, cov=cov, ll=ll, ll0=ll0, n_events=n_events)
 
 
-def _make_fit(time, event, X, *, coef, se, cov, ll, ll0, n_events) -> CoxFit:
+def _make_fit(  # noqa: PLR0913  the fields of CoxFit, by keyword
+    time, event, X, *, coef, se, cov, ll, ll0, n_events
+) -> CoxFit:
     lp = X.to_numpy() @ coef
     t_ev, H = breslow_cumhaz(time, event, lp)
     return CoxFit(
@@ -460,7 +462,7 @@ def _zph_score_tests(time, event, X, coef, g) -> tuple[np.ndarray, float]:
     return per, float(np.linalg.solve(info, vec) @ vec)
 
 
-def proportional_hazards_test(
+def proportional_hazards_test(  # noqa: PLR0913  R cox.zph(fit, transform, terms) + data
     fit: CoxFit, time, event, X: pd.DataFrame, *, transform: str = "km", method: str = "score"
 ) -> pd.DataFrame:
     """Grambsch-Therneau test of proportional hazards (per covariate and ``"GLOBAL"``).
@@ -505,7 +507,7 @@ def proportional_hazards_test(
     )
 
 
-def univariate_cox(
+def univariate_cox(  # noqa: PLR0913  outcome, design, terms as the other Cox functions
     time, event, design: pd.DataFrame, terms: dict, alpha: float = 0.05, *, engine="statsmodels"
 ):
     """One Cox model per term (Efron ties).

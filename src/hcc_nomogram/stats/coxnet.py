@@ -56,7 +56,9 @@ def _standardise(train: np.ndarray, *others: np.ndarray):
     return mean, sd, [(x - mean) / sd for x in (train, *others)]
 
 
-def _fit_path(x, y, l1_ratio, alphas=None, *, n_alphas=50, alpha_min_ratio=0.01):
+def _fit_path(  # noqa: PLR0913  CoxnetSurvivalAnalysis's own path settings
+    x, y, l1_ratio, alphas=None, *, n_alphas=50, alpha_min_ratio=0.01
+):
     model = CoxnetSurvivalAnalysis(
         l1_ratio=l1_ratio,
         alphas=alphas,
@@ -89,7 +91,7 @@ def make_folds(event, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndar
     return list(KFold(n_splits=n_folds, shuffle=True, random_state=seed).split(idx))
 
 
-def cross_validate_coxnet(
+def cross_validate_coxnet(  # noqa: PLR0913  keyword-only grid, as glmnet cv.glmnet
     features: pd.DataFrame,
     time,
     event,
@@ -243,7 +245,7 @@ class SignatureModel:
         return table.iloc[order].reset_index(drop=True)
 
 
-def fit_signature_model(
+def fit_signature_model(  # noqa: PLR0913  keyword-only: the CV-chosen k, l1_ratio, alpha
     features: pd.DataFrame,
     time,
     event,

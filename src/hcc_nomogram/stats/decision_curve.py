@@ -41,7 +41,7 @@ import pandas as pd
 
 from hcc_nomogram.errors import SurvivalDataError
 from hcc_nomogram.stats.concordance import check_risk_score, check_survival_outcome
-from hcc_nomogram.stats.survival import kaplan_meier
+from hcc_nomogram.stats.survival import event_probability_at
 
 TREAT_ALL = "treat_all"
 TREAT_NONE = "treat_none"
@@ -107,17 +107,11 @@ def check_risk_probability(risk, n: int, name: str = "risk") -> np.ndarray:
     return r
 
 
-def _km_event_rate(time: np.ndarray, event: np.ndarray, horizon: float) -> float:
-    """``1 - S_KM(horizon)``; NaN when follow-up ends before the horizon."""
-    if time.size == 0 or time.max() < horizon:
-        return float("nan")
-    if not event.any():
-        return 0.0
-    return float(1.0 - kaplan_meier(time, event).survival_at(horizon)[0])
-
-
-def _strategy_rows(name, positive, *, time, event, horizon, thresholds) -> list[tuple]:
-    """One row per threshold; ``positive[j]`` is the boolean treated mask at threshold j."""
+def _strategy_rows(name, positive, outcome: dict) -> list[tuple]:
+    """One row per threshold; ``positive[j]`` is the boolean treated mask at threshold j;
+    ``outcome``: ``time``, ``event``, ``horizon`` and ``thresholds``."""
+    time, event, horizon = outcome["time"], outcome["event"], outcome["horizon"]
+    thresholds = outcome["thresholds"]
     n = time.shape[0]
     rows = []
     for p_t, pos in zip(thresholds, positive, strict=True):
@@ -126,7 +120,7 @@ def _strategy_rows(name, positive, *, time, event, horizon, thresholds) -> list[
         if n_pos == 0:
             rate, tp, fp, nb, ok = 0.0, 0.0, 0.0, 0.0, True
         else:
-            rate = _km_event_rate(time[pos], event[pos], horizon)
+            rate = event_probability_at(time[pos], event[pos], horizon)[0]
             ok = bool(np.isfinite(rate))
             tp = rate * n_pos / n
             fp = (1 - rate) * n_pos / n
@@ -172,8 +166,8 @@ def decision_curve(
     rows = []
     for name, risk in risks.items():
         r = check_risk_probability(risk, n, name=f"risk of {name!r}")
-        rows += _strategy_rows(name, [r >= p_t for p_t in p], **outcome)
-    rows += _strategy_rows(TREAT_ALL, [np.ones(n, dtype=bool)] * p.size, **outcome)
+        rows += _strategy_rows(name, [r >= p_t for p_t in p], outcome)
+    rows += _strategy_rows(TREAT_ALL, [np.ones(n, dtype=bool)] * p.size, outcome)
     rows += [(TREAT_NONE, float(p_t), n, 0, 0.0, 0.0, 0.0, 0.0, 0.0, True) for p_t in p]
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "net_interventions_avoided"])
     nb_all = table.loc[table["strategy"] == TREAT_ALL].set_index("threshold")["net_benefit"]
@@ -185,5 +179,5 @@ def decision_curve(
         horizon=float(horizon),
         table=table[COLUMNS],
         n=n,
-        event_rate=_km_event_rate(time, event, horizon),
+        event_rate=event_probability_at(time, event, horizon)[0],
     )

@@ -162,7 +162,7 @@ class Development:
     stepwise: StepwiseResult
 
 
-def develop_model(
+def develop_model(  # noqa: PLR0913  keyword-only: screening + MASS::stepAIC settings
     train: pd.DataFrame,
     terms,
     *,

@@ -144,7 +144,9 @@ def _categorise(risk: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     return np.searchsorted(cuts, risk, side="right")
 
 
-def _measures(time, event, old, new, *, horizon, cuts) -> dict[str, float]:
+def _measures(  # noqa: PLR0913  the outcome, both risks, horizon and cuts
+    time, event, old, new, *, horizon, cuts
+) -> dict[str, float]:
     w = _weights(time, event, horizon)
     case = event & (time <= horizon)
     control = time > horizon
@@ -197,7 +199,7 @@ def check_risk_categories(categories) -> np.ndarray | None:
     return cuts
 
 
-def reclassification(
+def reclassification(  # noqa: PLR0913  outcome, two risks, horizon + keyword CIs
     time,
     event,
     risk_old,

@@ -45,7 +45,7 @@ class _TermFitter:
         return fit_cox(self.time, self.event, self.design[cols], engine=self.engine)
 
 
-def stepwise_aic(
+def stepwise_aic(  # noqa: PLR0913  mirrors MASS::stepAIC(direction, k, scope)
     time,
     event,
     design: pd.DataFrame,

@@ -5,6 +5,8 @@
   The median and its CI follow R/lifelines: the median is the first time with
   ``S(t) <= 0.5``; its lower / upper limits are the first times the lower / upper CI band
   reaches 0.5 (``NaN`` = not reached, reported as "NR").
+* :func:`event_probability_at`: ``1 - S_KM(t)``, the Kaplan-Meier probability of the event by a
+  horizon, with its Greenwood SE (decision curves, calibration-in-the-large).
 * :func:`logrank_test`: k-group log-rank test (``statsmodels.duration.survfunc.survdiff``).
 
 References
@@ -117,6 +119,18 @@ def kaplan_meier(time, event, alpha: float = 0.05) -> KaplanMeierResult:
         n_events=int(event.sum()),
         alpha=alpha,
     )
+
+
+def event_probability_at(time, event, horizon: float) -> tuple[float, float]:
+    """``1 - S_KM(horizon)`` and its Greenwood SE; ``(NaN, NaN)`` when there is no patient or
+    the follow-up ends before ``horizon``, ``(0, 0)`` when no patient has the event."""
+    time, event = np.asarray(time, dtype=float), np.asarray(event, dtype=bool)
+    if time.size == 0 or time.max() < horizon:
+        return float("nan"), float("nan")
+    if not event.any():
+        return 0.0, 0.0
+    km = kaplan_meier(time, event)
+    return float(1.0 - km.survival_at(horizon)[0]), float(km.std_err_at(horizon)[0])
 
 
 @dataclass(frozen=True)

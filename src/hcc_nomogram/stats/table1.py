@@ -72,7 +72,7 @@ def _fmt_pct(n: int, total: int) -> str:
     return f"{n} ({100.0 * n / total:.1f}%)" if total else "0"
 
 
-def table1(
+def table1(  # noqa: PLR0913  keyword-only column lists, as R tableone
     df: pd.DataFrame,
     group_col: str,
     *,

@@ -38,7 +38,7 @@ class OptimismResult:
         return asdict(self)
 
 
-def bootstrap_optimism(
+def bootstrap_optimism(  # noqa: PLR0913  keyword-only, as rms::validate(B=)
     data: pd.DataFrame,
     develop: Callable[[pd.DataFrame], Callable[[pd.DataFrame], np.ndarray]],
     *,

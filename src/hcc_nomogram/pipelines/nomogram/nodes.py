@@ -15,6 +15,7 @@ from hcc_nomogram.datasets.tables import (
     check_cohort_values,
     check_outcomes,
     check_patient_ids,
+    cohort_rows,
     outcome_columns,
 )
 from hcc_nomogram.errors import InputDataError, ModelFitError, SurvivalDataError, require_columns
@@ -55,7 +56,8 @@ def _terms(p: NomogramParams, spec: ModelSpec | None = None):
 
 
 def _training(df: pd.DataFrame, dc: DataContract) -> pd.DataFrame:
-    return df[df[COHORT] == dc.training_value]
+    """Training rows of a table whose cohort column is renamed :data:`COHORT`."""
+    return cohort_rows(df, dc, column=COHORT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,7 +295,7 @@ def evaluate_discrimination(
     p, dc = typed(NomogramParams, params), typed(DataContract, data_contract)
     if predictions.empty:
         return pd.DataFrame([{"model": "", "available": False, "note": "model not available"}])
-    train = predictions[predictions[COHORT] == dc.training_value]
+    train = _training(predictions, dc)
     rows = []
     for g, sub in predictions.groupby(COHORT, sort=False):
         c = harrell_c_index(sub["time"], sub["event"], sub["linear_predictor"])
@@ -462,12 +464,11 @@ def _smooth_calibration_row(time, event, s, horizon, p: NomogramParams):
     row = dict(n=len(time), n_events_by_horizon=int(((time <= horizon) & (event == 1)).sum()))
     try:
         fit = calibration_slope(time, event, s, horizon)
-        slope, se = fit.slope, fit.se
         row.update(
-            slope=slope,
-            slope_se=se,
-            slope_ci_lower=slope - 1.959964 * se,
-            slope_ci_upper=slope + 1.959964 * se,
+            slope=fit.slope,
+            slope_se=fit.se,
+            slope_ci_lower=fit.ci_lower,
+            slope_ci_upper=fit.ci_upper,
         )
     except (ModelFitError, SurvivalDataError) as exc:
         notes.append(f"slope: {exc}")
@@ -533,7 +534,8 @@ def build_nomogram_points(model: NomogramModel, params) -> tuple[pd.DataFrame, p
 
 # ----- across models --------------------------------------------------------------------------
 def compare_models(clinical: pd.DataFrame, integrated: pd.DataFrame) -> pd.DataFrame:
-    """Per cohort: C of both models and the paired test of the difference (integrated - clinical)."""
+    """Per cohort: C of both models and the paired test of their difference (integrated -
+    clinical)."""
     rows = []
     if integrated.empty or clinical.empty:
         for g, sub in clinical.groupby(COHORT, sort=False):

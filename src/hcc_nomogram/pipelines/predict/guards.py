@@ -175,6 +175,7 @@ def check_clinical_inputs(
     training range gives a warning (kept in the predictions and shown on the patient page).
     """
     warnings: dict[str, list[str]] = {str(p): [] for p in clinical[id_column]}
+    ranges = training_ranges(terms, training)
     for term in terms:
         require_columns(
             clinical,
@@ -211,8 +212,7 @@ def check_clinical_inputs(
                 column=term.column,
                 fix="give a number (no units).",
             )
-        seen = pd.to_numeric(training[term.column], errors="coerce").dropna()
-        lo, hi = float(seen.min()), float(seen.max())
+        lo, hi = ranges[term.column]
         for pid, value in zip(clinical[id_column], numeric, strict=True):
             if not lo <= value <= hi:
                 warnings[str(pid)].append(

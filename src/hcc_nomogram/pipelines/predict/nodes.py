@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_nomogram.datasets import CohortManifest
-from hcc_nomogram.datasets.tables import check_patient_ids, outcome_columns
+from hcc_nomogram.datasets.tables import check_patient_ids, cohort_rows, outcome_columns
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
 from hcc_nomogram.features.densenet import DenseNetExtractor, feature_names, make_extractor
@@ -181,7 +181,7 @@ def extract_new_patient_features(
 
 # ----- clinical --------------------------------------------------------------------------------
 def _training_rows(analysis_table: pd.DataFrame, dc: DataContract) -> pd.DataFrame:
-    train = analysis_table[analysis_table[dc.cohort_column] == dc.training_value]
+    train = cohort_rows(analysis_table, dc)
     if train.empty:
         raise InputDataError(
             "analysis_table holds no training patient.",
@@ -191,7 +191,7 @@ def _training_rows(analysis_table: pd.DataFrame, dc: DataContract) -> pd.DataFra
     return train
 
 
-def validate_new_clinical(
+def validate_new_clinical(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     predict_clinical: pd.DataFrame,
     predict_manifest: CohortManifest,
@@ -216,8 +216,9 @@ def validate_new_clinical(
             f"the integrated nomogram is not available: {model.reason}",
             fix="train with a signature (nomogram.signature not null).",
         )
+    train = _training_rows(analysis_table, dc)
     check_same_training_run(
-        _training_rows(analysis_table, dc)["signature_lp"].to_numpy(float),
+        train["signature_lp"].to_numpy(float),
         signature_model.lp_min,
         signature_model.lp_max,
     )
@@ -253,13 +254,13 @@ def validate_new_clinical(
     clinical = clinical.set_index(id_col).loc[ids].reset_index()
     sig = typed(NomogramParams, nomogram).signature
     terms = clinical_terms(model.terms, sig.column if sig else None)
-    warnings = check_clinical_inputs(clinical, terms, _training_rows(analysis_table, dc), id_col)
+    warnings = check_clinical_inputs(clinical, terms, train, id_col)
     clinical[WARNINGS_COLUMN] = [warnings[p] for p in clinical[id_col]]
     return clinical
 
 
 # ----- prediction ------------------------------------------------------------------------------
-def predict_new_patients(
+def predict_new_patients(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     predict_deep_features: pd.DataFrame,
     predict_clinical_checked: pd.DataFrame,
@@ -278,10 +279,17 @@ def predict_new_patients(
     training patients' range of the primary crops' ``crop_outside_fraction`` /
     ``crop_air_fraction``, against which ``predict_preprocessing_qc`` (the new patients') is
     guarded."""
-    dc = typed(DataContract, data_contract)
+    dc, settings = typed(DataContract, data_contract), typed(PredictParams, predict)
     id_col = dc.id_column
     model = integrated_nomogram_model
     train = _training_rows(analysis_table, dc)
+    ranges = {  # the guarded inputs' training (min, max): signature score first
+        "signature_score": (
+            float(train["signature_score"].min()),
+            float(train["signature_score"].max()),
+        ),
+        **training_ranges(clinical_terms(model.terms, "signature_score"), train),
+    }
     features = predict_deep_features.set_index(predict_deep_features[id_col].astype(str))
     table = predict_clinical_checked[
         predict_clinical_checked[id_col].isin(features.index)
@@ -289,7 +297,7 @@ def predict_new_patients(
     lp_sig = signature_model.linear_predictor(features.loc[table[id_col]])
     table["signature_lp"] = lp_sig
     table["signature_score"] = signature_model.rescale(lp_sig)
-    horizons = [float(h) for h in typed(PredictParams, predict).horizons_months]
+    horizons = [float(h) for h in settings.horizons_months]
     lp = model.predict_lp(table)
     out = pd.DataFrame(
         {
@@ -306,7 +314,7 @@ def predict_new_patients(
         out[col] = surv[col].to_numpy()
     out["risk_group"] = model.risk_group(lp)
     out["lp_cutoff"] = model.lp_cutoff
-    lo, hi = float(train["signature_score"].min()), float(train["signature_score"].max())
+    lo, hi = ranges["signature_score"]
     sig_warn = [score_range_warning("signature_score", s, lo, hi) for s in out["signature_score"]]
     out["signature_out_of_range"] = [w is not None for w in sig_warn]
     warnings = [list(w) + ([s] if s else []) for w, s in zip(table[WARNINGS_COLUMN], sig_warn)]
@@ -317,15 +325,16 @@ def predict_new_patients(
         table[id_col],
         data_contract,
     )
-    out = _guard_out_of_range(out, table, train, model, predict, crops=crops, id_col=id_col)
+    reasons = _out_of_range_reasons(out, table, ranges, crops, settings.out_of_range_margin)
+    out = _apply_out_of_range_policy(out, reasons, settings.on_out_of_range, id_col)
     out["n_warnings"] = [len(w) for w in warnings]
     out[WARNINGS_COLUMN] = ["; ".join(w) for w in warnings]
     out["weights_source"] = features.loc[table[id_col], "weights_source"].to_numpy()
     for pid, w in zip(out[id_col], warnings):
         for text in w:
             logger.warning("predict: patient %s: %s", pid, text)
-    step = float(predict.get("curve_step_months", 1.0))
-    t_max = float(predict.get("curve_max_months") or np.max(model.fit.baseline_time))
+    step = float(settings.curve_step_months)
+    t_max = float(settings.curve_max_months or np.max(model.fit.baseline_time))
     grid = np.arange(0.0, t_max + step / 2, step)
     given = (out["prediction_status"] != STATUS_REFUSED).to_numpy()
     s = model.fit.survival(lp[given], grid)
@@ -367,28 +376,15 @@ def _crop_coverage(
     return values, ranges
 
 
-def _guard_out_of_range(
+def _out_of_range_reasons(
     out: pd.DataFrame,
     table: pd.DataFrame,
-    train: pd.DataFrame,
-    model: NomogramModel,
-    predict: dict,
-    *,
+    ranges: dict[str, tuple[float, float]],
     crops: tuple[list[dict], dict],
-    id_col: str,
-) -> pd.DataFrame:
-    """``out`` with ``out_of_range``, ``out_of_range_reasons`` and ``prediction_status``; a
-    patient far outside the training range (signature score, numeric factor, or crop coverage
-    ``crops`` from :func:`_crop_coverage`) gets its prediction withheld
-    (``on_out_of_range: refuse``) or flagged (``flag``, risk group suffixed "(out of range)")."""
-    settings = typed(PredictParams, predict)
-    ranges = {
-        "signature_score": (
-            float(train["signature_score"].min()),
-            float(train["signature_score"].max()),
-        ),
-        **training_ranges(clinical_terms(model.terms, "signature_score"), train),
-    }
+    margin: float,
+) -> list[list[str]]:
+    """Per patient, why an input lies far outside its training range: the signature score and
+    numeric factors (``ranges``), the crop coverage (``crops`` from :func:`_crop_coverage`)."""
     reasons = []
     for i in range(len(out)):
         values = {"signature_score": float(out["signature_score"].iloc[i])}
@@ -396,17 +392,22 @@ def _guard_out_of_range(
             {c: float(pd.to_numeric(table[c].iloc[i])) for c in ranges if c != "signature_score"}
         )
         reasons.append(
-            far_out_of_range(values, ranges, settings.out_of_range_margin)
-            + (
-                crop_far_outside(crops[0][i], crops[1], settings.out_of_range_margin)
-                if crops[1]
-                else []
-            )
+            far_out_of_range(values, ranges, margin)
+            + (crop_far_outside(crops[0][i], crops[1], margin) if crops[1] else [])
         )
+    return reasons
+
+
+def _apply_out_of_range_policy(
+    out: pd.DataFrame, reasons: list[list[str]], policy: str, id_col: str
+) -> pd.DataFrame:
+    """``out`` with ``out_of_range``, ``out_of_range_reasons`` and ``prediction_status``; a
+    patient with a reason gets its prediction withheld (``policy`` "refuse") or flagged
+    ("flag", risk group suffixed "(out of range)")."""
     far = np.array([bool(r) for r in reasons])
     out["out_of_range"] = far
     out["out_of_range_reasons"] = ["; ".join(r) for r in reasons]
-    refuse = settings.on_out_of_range == "refuse"
+    refuse = policy == "refuse"
     out["prediction_status"] = np.where(
         far, STATUS_REFUSED if refuse else STATUS_FLAGGED, STATUS_OK
     )
@@ -456,7 +457,7 @@ def compute_patient_cams(
     return out
 
 
-def render_patient_pages(
+def render_patient_pages(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     patient_predictions: pd.DataFrame,
     patient_survival_curves: pd.DataFrame,
@@ -520,7 +521,7 @@ def render_patient_pages(
 
 
 # ----- model card ------------------------------------------------------------------------------
-def write_model_card(
+def write_model_card(  # noqa: PLR0913  Kedro node: one argument per declared input
     *,
     signature_model: SignatureModel,
     integrated_nomogram_model: NomogramModel,
@@ -557,7 +558,8 @@ def write_model_card(
         + (
             "**refused** (no prediction; `prediction_status` says why)"
             if guard.on_out_of_range == "refuse"
-            else "**flagged** (`prediction_status`, page banner, risk group marked '(out of range)')"
+            else "**flagged** (`prediction_status`, page banner, risk group marked "
+            "'(out of range)')"
         )
         + f" (`predict.on_out_of_range: {guard.on_out_of_range}`); inside the margin but outside "
         "the range, a warning. The same rule applies to the share of the primary crop that lies "
@@ -568,18 +570,18 @@ def write_model_card(
     time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
     model = integrated_nomogram_model
     train = _training_rows(analysis_table, dc)
-    sig = p.signature.column if p.signature else None
-    ranges = []
-    for term in clinical_terms(model.terms, sig) if model.available else []:
-        if term.kind == "categorical":
-            ranges.append(
-                {"column": term.column, "training values": ", ".join(map(str, term.levels))}
-            )
-        else:
-            col = pd.to_numeric(train[term.column], errors="coerce")
-            ranges.append(
-                {"column": term.column, "training values": f"{col.min():g} to {col.max():g}"}
-            )
+    terms = clinical_terms(model.terms, p.signature.column if p.signature else None)
+    terms = terms if model.available else []
+    numeric = training_ranges(terms, train)
+    ranges = [
+        {
+            "column": t.column,
+            "training values": ", ".join(map(str, t.levels))
+            if t.kind == "categorical"
+            else "{:g} to {:g}".format(*numeric[t.column]),
+        }
+        for t in terms
+    ]
     return card.ModelCard(
         signature_config=signature_model.config,
         n_signature_features=len(signature_model.features),

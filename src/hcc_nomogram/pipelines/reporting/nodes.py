@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_nomogram.datasets import Skipped
+from hcc_nomogram.datasets.tables import cohort_rows
 from hcc_nomogram.hooks import package_versions
 from hcc_nomogram.parameters import DataContract, PredictParams, typed
 from hcc_nomogram.report import sections
@@ -310,7 +311,7 @@ def build_calculator_section(  # noqa: PLR0913  Kedro node: one argument per dec
 
     require_input(analysis_table, "analysis_table", "Nomogram calculator")
     guard, dc = typed(PredictParams, predict), typed(DataContract, data_contract)
-    train = analysis_table[analysis_table[dc.cohort_column] == dc.training_value]
+    train = cohort_rows(analysis_table, dc)
     page = calculator_page(
         [clinical_nomogram_model, integrated_nomogram_model],
         train,

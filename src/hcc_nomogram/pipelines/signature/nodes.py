@@ -19,6 +19,7 @@ from hcc_nomogram.datasets.tables import (
     check_cohort_values,
     check_outcomes,
     check_patient_ids,
+    cohort_rows,
     outcome_columns,
 )
 from hcc_nomogram.errors import InputDataError, SurvivalDataError, require_columns
@@ -127,7 +128,7 @@ def prepare_training_set(
             patient=list(differ[id_col][:5]),
             column=cohort_col,
         )
-    train = merged[merged[cohort_col] == dc.training_value]
+    train = cohort_rows(merged, dc)
     if train.empty:
         raise InputDataError(
             f"no patient has {cohort_col} == {dc.training_value!r}.",

@@ -1,31 +1,29 @@
 """Decision curves and IPCW NRI / IDI against reference values computed in R (survival 3.5-3,
-``survfit`` Kaplan-Meier) by tests/reference/decision_reclassification.R on the ``lung``
-data of R's survival package. R is not needed to run this test: the data (with the two Cox
-models' predicted risks of death by 365 days) and the reference values are committed."""
+``survfit`` Kaplan-Meier) by make_reference.R on the ``lung`` data of R's survival package.
+R is not needed to run this test: the data (with the two Cox models' predicted risks of death
+by 365 days) and the reference values are committed."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from hcc_nomogram.stats.decision_curve import TREAT_ALL, decision_curve
 from hcc_nomogram.stats.reclassification import ipcw_weights, reclassification
 
-REFERENCE = Path(__file__).parents[1] / "reference"
+from .r_reference import csv
+
 HORIZON = 365.0
 
 
 @pytest.fixture(scope="module")
 def lung():
-    return pd.read_csv(REFERENCE / "data_lung_risks.csv")
+    return csv("data_lung_risks.csv")
 
 
 @pytest.fixture(scope="module")
 def ref():
-    return pd.read_csv(REFERENCE / "ref_decision_reclassification.csv")
+    return csv("ref_decision_reclassification.csv")
 
 
 def test_net_benefit_matches_r(lung, ref):
