@@ -5,7 +5,7 @@ Usage (from the checkout whose sources are first on PYTHONPATH; a second checkou
 commit, e.g. ``git archive <commit> src tests conf notebooks pyproject.toml | tar -x -C OLD``)::
 
     PYTHONPATH=$PWD/src python benchmarks/demo_outputs_digest.py . new.json /tmp/run_new
-    (cd OLD && PYTHONPATH=$PWD/src python $NEW/benchmarks/demo_outputs_digest.py . old.json /tmp/run_old)
+    cd OLD && PYTHONPATH=$PWD/src python $NEW/benchmarks/demo_outputs_digest.py . old.json run_old
 
 writes ``{file under data/, version folder removed: sha256}``; compare the two JSON files.
 Whatever the code, the wall-clock columns (``seconds``, ``registration_seconds``) of the

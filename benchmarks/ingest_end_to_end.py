@@ -78,8 +78,9 @@ def main() -> None:
           f"{len(differ)} differ {differ[:5]}")  # fmt: skip
     if args.full:
         run_project(project)
-        print(f"kedro run (default pipeline) on the ingested manifest: "
-              f"{time.perf_counter() - t2:.0f} s; report in {project / 'data/08_reporting'}")  # fmt: skip
+        seconds, report = time.perf_counter() - t2, project / "data/08_reporting"
+        print(f"kedro run (default pipeline) on the ingested manifest: {seconds:.0f} s; "
+              f"report in {report}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ points) -- the target registration error (TRE) over the tumour of each patient.
 Not a test; run it by hand::
 
     .venv/bin/python benchmarks/preprocessing_benchmark.py               # whole demo cohort
-    .venv/bin/python benchmarks/preprocessing_benchmark.py --limit 20 --set registration.rigid.iterations=40
+    python benchmarks/preprocessing_benchmark.py --limit 20 --set registration.rigid.iterations=40
     # TRE of the transforms recorded by a `kedro run --pipelines=preprocessing` (no re-run):
-    .venv/bin/python benchmarks/preprocessing_benchmark.py --qc data/08_reporting/preprocessing_qc.csv
+    python benchmarks/preprocessing_benchmark.py --qc data/08_reporting/preprocessing_qc.csv
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ def test_producers_are_found_across_all_pipelines():
     [
         (
             "signature",
-            "'model_input_features' does not exist yet: run `kedro run --pipelines=deep_features` first",
+            "'model_input_features' does not exist yet: "
+            "run `kedro run --pipelines=deep_features` first",
         ),
         (
             "nomogram",

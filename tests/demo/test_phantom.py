@@ -110,7 +110,8 @@ def test_delineations_differ_like_readers(rendered):
 
 
 def test_tumour_enhancement_and_image_only_traits_are_visible(default_cohort):
-    """Arterial hyper-enhancement, portal washout; necrosis lowers tumour HU at its largest slice."""
+    """Arterial hyper-enhancement, portal washout; necrosis lowers tumour HU at its largest
+    slice."""
     config, patients = default_cohort
     train = patients[patients.tumor_size_cm.between(4, 9)]
     low = train.sort_values("necrotic_fraction").iloc[0]

@@ -1,4 +1,5 @@
-"""Headless Chromium helpers for tests: find the browser, dump a page's DOM after its scripts ran."""
+"""Headless Chromium helpers for tests: find the browser, dump a page's DOM after its scripts
+ran."""
 
 from __future__ import annotations
 

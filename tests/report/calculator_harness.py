@@ -29,7 +29,9 @@ HARNESS = """
     });
     return out;
   }
-  var results = cases.patients.map(function (p) { fill(p.values); return {id: p.id, cells: read(cases.cells)}; });
+  var results = cases.patients.map(function (p) {
+    fill(p.values); return {id: p.id, cells: read(cases.cells)};
+  });
   var extremes = (cases.extremes || []).map(function (values) {
     fill(values);
     var flags = {};

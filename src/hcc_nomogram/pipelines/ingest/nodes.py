@@ -56,7 +56,8 @@ def _check_contract(ingest: IngestParams, data_contract: dict[str, Any]) -> None
                 f"ingest.{what} names {sorted(names - known)}, which data_contract.{what} "
                 f"does not have ({sorted(known)}).",
                 file=PARAMS_FILE,
-                fix=f"use the {what} of data_contract (conf/base/parameters.yml), or add them there.",
+                fix=f"use the {what} of data_contract (conf/base/parameters.yml), "
+                "or add them there.",
             )
 
 
