@@ -2,8 +2,8 @@
 
 Reuses the lead's end-to-end helpers (``tests/project_helpers.py``: ``make_project``,
 ``run_project``, ``FAST_PARAMETERS``) on the 20-patient ``tiny_demo_cohort``. The nomogram
-candidates are cut to three binary factors and the screening P raised to 0.2: with 12 training patients the full
-list separates (ModelFitError), and no clinical factor reaches P < 0.05.
+candidates are cut to three binary factors and the screening P raised to 0.2: with 12 training
+patients the full list separates (ModelFitError), and no clinical factor reaches P < 0.05.
 """
 
 from __future__ import annotations
