@@ -5,15 +5,19 @@ equivalence test, one for the raise test and one (module-scoped) for the engine 
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import SimpleITK as sitk
 from kedro.runner import SequentialRunner
 from pipelines.test_preprocessing_pipeline import _catalog, _empty, _params, _write_cohort
+from project_helpers import make_project, run_project
 
 from hcc_nomogram.compute import ComputeSettings, Engine, close_run_engine, compute_engine
 from hcc_nomogram.datasets import NpzDataset
@@ -222,3 +226,57 @@ def test_crops_are_cut_into_the_same_tasks_whatever_the_engine():
     tasks = task_batches(refs, batch_size=2)  # 8 model batches of 2 per task
     assert [len(t) for t in tasks] == [16, 16, 5]
     assert [r for t in tasks for r in t] == refs
+
+
+# --------------------------------------------------------------------------------------
+# One cluster per `kedro run` (hcc_nomogram.compute.run_engine + hooks.ComputeHooks)
+# --------------------------------------------------------------------------------------
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def compute_log():
+    handler, log = _Lines(), logging.getLogger("hcc_nomogram.compute")
+    log.addHandler(handler)
+    yield handler.lines
+    log.removeHandler(handler)
+
+
+def _local_project(root: Path, cohort: Path, on_bad_patient: str = "exclude") -> Path:
+    make_project(root, cohort)
+    parameters = root / "conf/local/parameters.yml"
+    text = parameters.read_text().replace("mode: synchronous", "mode: local\n  n_workers: 1")
+    parameters.write_text(text + f"preprocessing:\n  on_bad_patient: {on_bad_patient}\n")
+    return root
+
+
+@pytest.mark.slow
+def test_one_cluster_per_run_closed_after_the_run_and_after_a_failure(
+    tiny_demo_cohort, tmp_path, compute_log
+):
+    # both preprocessing nodes (image checks, then crops) use the engine: one cluster
+    run_project(_local_project(tmp_path / "ok", tiny_demo_cohort), ["preprocessing"])
+    starts = [line for line in compute_log if line.startswith("compute: started")]
+    assert len(starts) == 1, compute_log
+    assert compute_log[-1] == "compute: cluster closed"  # by the hook, after the run
+    assert not close_run_engine()  # nothing left open
+
+    # a failing run (a patient with an empty mask, on_bad_patient: raise) closes it too
+    compute_log.clear()
+    broken = tmp_path / "broken_cohort"
+    shutil.copytree(tiny_demo_cohort, broken)
+    mask = broken / "images/HCC0001/portal_mask_r2.nii.gz"
+    sitk.WriteImage(sitk.ReadImage(str(mask)) * 0, str(mask))
+    with pytest.raises(EmptyMaskError, match="HCC0001"):
+        run_project(_local_project(tmp_path / "fails", broken, "raise"), ["preprocessing"])
+    assert [line for line in compute_log if line.startswith("compute: started")]
+    assert compute_log[-1] == "compute: cluster closed"
+    assert not close_run_engine()
