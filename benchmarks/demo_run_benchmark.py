@@ -91,12 +91,13 @@ def timed_run(root: Path) -> dict:
 
 
 def stage_of(nodes: list[str]) -> dict[str, str]:
-    from hcc_nomogram.pipeline_registry import register_pipelines
+    import importlib
 
-    pipelines = register_pipelines()
     stage = {}
     for name in STAGES:
-        for node in pipelines[name].nodes:
+        for node in (
+            importlib.import_module(f"hcc_nomogram.pipelines.{name}").create_pipeline().nodes
+        ):
             stage.setdefault(node.name, name)
     return {node: stage.get(node, "other") for node in nodes}
 

@@ -192,7 +192,7 @@ def _in_process_tf_threads() -> int:
 
 @pytest.mark.slow
 def test_deep_features_are_identical_on_workers_with_the_same_tf_threads(crop_partitions):
-    """10 crops, batch size 1: tasks of 8 + 2 crops. Random seeded weights, rebuilt on each
+    """10 crops, batch size 1: 5 tasks of 2 crops. Random seeded weights, rebuilt on each
     worker from the client's provenance. TF's CPU sums depend on its intra-op thread count
     (1 vs 2 threads: up to 9e-8 apart, docs/scaling.md), so the workers run with this
     process's count here, and the features are then bitwise identical."""
@@ -223,8 +223,8 @@ def test_a_worker_refuses_a_weights_file_that_is_not_the_recorded_one(tmp_path):
 
 def test_crops_are_cut_into_the_same_tasks_whatever_the_engine():
     refs = [CropRef(f"P{i}", {}, "k") for i in range(37)]
-    tasks = task_batches(refs, batch_size=2)  # 8 model batches of 2 per task
-    assert [len(t) for t in tasks] == [16, 16, 5]
+    tasks = task_batches(refs, batch_size=2)  # 2 model batches of 2 per task
+    assert [len(t) for t in tasks] == [4] * 9 + [1]
     assert [r for t in tasks for r in t] == refs
 
 

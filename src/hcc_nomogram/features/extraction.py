@@ -50,7 +50,7 @@ from hcc_nomogram.features.densenet import (
 
 logger = logging.getLogger(__name__)
 
-TASK_BATCHES = 8  # model batches per task: 128 crops per task at the default batch_size 16
+TASK_BATCHES = 2  # model batches per task: 32 crops at the default batch_size 16
 
 
 def load_partition(partition: Callable[[], Mapping[str, np.ndarray]] | Mapping[str, np.ndarray]):
