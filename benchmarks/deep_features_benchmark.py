@@ -13,6 +13,12 @@ Not a test; run it by hand::
     .venv/bin/python benchmarks/deep_features_benchmark.py                  # 12 patients x 3 crops
     .venv/bin/python benchmarks/deep_features_benchmark.py --patients 40 --batch-size 32 --repeats 3
     .venv/bin/python benchmarks/deep_features_benchmark.py --crops-dir data/03_primary/crops
+    .venv/bin/python benchmarks/deep_features_benchmark.py --compute local --workers 2
+
+``--compute local`` runs the pipeline path on a Dask ``LocalCluster`` of ``--workers`` workers
+x ``--threads`` threads (``hcc_nomogram.features.extraction``: workers read the crops from the
+files and build the model once each; the cluster start and the workers' model builds happen
+in the warm-up, so they are not timed); the bare baselines run in this process.
 
 Random weights are used unless ``--weights`` is given (the speed does not depend on them).
 """
@@ -24,11 +30,13 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from hcc_nomogram.compute import close_run_engine
 from hcc_nomogram.datasets import NpzDataset
 from hcc_nomogram.features.densenet import make_extractor
 from hcc_nomogram.pipelines.deep_features.nodes import (
@@ -45,15 +53,16 @@ CONTRACT = {
 }
 
 
-def synthetic_partitions(n_patients: int, phase: str) -> dict[str, dict[str, np.ndarray]]:
+def synthetic_partitions(n_patients: int, phase: str, folder: Path) -> dict:
+    """Seeded noise crops written as ``preprocessed_crops`` files, read back lazily."""
     rng = np.random.default_rng(0)
-    return {
-        f"B{i:04d}": {
+    for i in range(n_patients):
+        archive = {
             f"{phase}__{d}__image": rng.standard_normal((224, 224), dtype=np.float32)
             for d in CONTRACT["delineations"]
         }
-        for i in range(n_patients)
-    }
+        NpzDataset(str(folder / f"B{i:04d}.npz")).save(archive)
+    return folder_partitions(folder)
 
 
 def folder_partitions(folder: Path) -> dict:
@@ -73,14 +82,20 @@ def main() -> None:
     parser.add_argument("--phase", default="arterial")
     parser.add_argument("--weights", default="random")
     parser.add_argument("--crops-dir", type=Path, default=None)
+    parser.add_argument("--compute", choices=["synchronous", "local"], default="synchronous")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    compute = {"mode": args.compute}
+    if args.compute == "local":
+        compute.update(n_workers=args.workers, threads_per_worker=args.threads)
 
     import tensorflow as tf
 
     partitions = (
         folder_partitions(args.crops_dir)
         if args.crops_dir
-        else synthetic_partitions(args.patients, args.phase)
+        else synthetic_partitions(args.patients, args.phase, Path(tempfile.mkdtemp()))
     )
     t0 = time.perf_counter()
     extractor = make_extractor(
@@ -100,11 +115,14 @@ def main() -> None:
     # warm-up: trace both paths once (full and remainder batch shapes)
     extractor.model.predict(x3[: args.batch_size + 1], batch_size=args.batch_size, verbose=0)
     extractor.extract(crops[: args.batch_size + 1])
+    extract_deep_features(partitions, inventory, extractor, args.phase, CONTRACT, compute)
 
     pipeline_s, bare_s, batch_s = [], [], []
     for _ in range(args.repeats):  # interleaved, so that load from other processes hits both
         t = time.perf_counter()
-        table = extract_deep_features(partitions, inventory, extractor, args.phase, CONTRACT)
+        table = extract_deep_features(
+            partitions, inventory, extractor, args.phase, CONTRACT, compute
+        )
         pipeline_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         bare = extractor.model.predict(x3, batch_size=args.batch_size, verbose=0)
@@ -118,6 +136,7 @@ def main() -> None:
 
     result = {
         "crops": n,
+        "compute": compute,
         "batch_size": args.batch_size,
         "weights_source": extractor.weights_source,
         "model_build_s": round(build_s, 2),
@@ -130,9 +149,10 @@ def main() -> None:
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "cpu_count": os.cpu_count(),
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "devices": [d.name for d in tf.config.list_physical_devices()],
         "tensorflow": tf.__version__,
     }
+    close_run_engine()
     print(json.dumps(result, indent=2))
 
 

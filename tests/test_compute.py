@@ -5,18 +5,27 @@ equivalence test, one for the raise test and one (module-scoped) for the engine 
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import SimpleITK as sitk
 from kedro.runner import SequentialRunner
 from pipelines.test_preprocessing_pipeline import _catalog, _empty, _params, _write_cohort
+from project_helpers import make_project, run_project
 
-from hcc_nomogram.compute import ComputeSettings, Engine, compute_engine
+from hcc_nomogram.compute import ComputeSettings, Engine, close_run_engine, compute_engine
 from hcc_nomogram.datasets import NpzDataset
 from hcc_nomogram.errors import EmptyMaskError, InputDataError
+from hcc_nomogram.features.densenet import make_extractor
+from hcc_nomogram.features.extraction import CropRef, ExtractorSpec, task_batches
 from hcc_nomogram.parameters import check_parameters
+from hcc_nomogram.pipelines.deep_features.nodes import extract_deep_features
 from hcc_nomogram.pipelines.preprocessing import create_pipeline
 
 ENGINES = {
@@ -135,3 +144,139 @@ def test_closing_early_cancels_the_pending_tasks(local_engine):
 def test_a_bad_compute_block_is_refused_before_the_run(block, message):
     with pytest.raises(InputDataError, match=message):
         check_parameters({"compute": block})
+
+
+# --------------------------------------------------------------------------------------
+# DenseNet extraction on the engine (hcc_nomogram.features.extraction)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def crop_partitions(tmp_path_factory):
+    """5 patients x 2 delineations of seeded noise crops, written as the partitioned
+    ``preprocessed_crops`` dataset writes them; loaded back as its lazy loaders."""
+    from kedro_datasets.partitions import PartitionedDataset
+
+    folder = tmp_path_factory.mktemp("crops")
+    rng = np.random.default_rng(3)
+    dataset = PartitionedDataset(
+        path=str(folder), dataset="hcc_nomogram.datasets.NpzDataset", filename_suffix=".npz"
+    )
+    dataset.save(
+        {
+            f"P{i:03d}": {
+                f"arterial__{d}__image": rng.standard_normal((224, 224)).astype(np.float32)
+                for d in ("r1a", "r1b")
+            }
+            for i in range(5)
+        }
+    )
+    return dataset.load()
+
+
+def _features(partitions, extractor, compute: dict) -> np.ndarray:
+    inventory = pd.DataFrame(
+        [(p, d, "arterial") for p in sorted(partitions) for d in ("r1a", "r1b")],
+        columns=["patient_id", "delineation", "phase"],
+    )
+    contract = _params()[0]
+    table = extract_deep_features(partitions, inventory, extractor, "arterial", contract, compute)
+    return table.filter(like="arterial_f").to_numpy()
+
+
+def _in_process_tf_threads() -> int:
+    import tensorflow as tf
+
+    return tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
+
+
+@pytest.mark.slow
+def test_deep_features_are_identical_on_workers_with_the_same_tf_threads(crop_partitions):
+    """10 crops, batch size 1: 5 tasks of 2 crops. Random seeded weights, rebuilt on each
+    worker from the client's provenance. TF's CPU sums depend on its intra-op thread count
+    (1 vs 2 threads: up to 9e-8 apart, docs/scaling.md), so the workers run with this
+    process's count here, and the features are then bitwise identical."""
+    extractor = make_extractor({"weights": "random", "seed": 7, "batch_size": 1})
+    here = _features(crop_partitions, extractor, {"mode": "synchronous"})
+    assert here.shape == (10, 1024) and here.dtype == np.float32
+    threads = _in_process_tf_threads()
+    for n_workers in (1, 2):
+        compute = {"mode": "local", "n_workers": n_workers, "threads_per_worker": threads}
+        try:
+            there = _features(crop_partitions, extractor, compute)
+        finally:
+            close_run_engine()
+        assert there.tobytes() == here.tobytes(), f"LocalCluster({n_workers}) x {threads}"
+
+
+def test_a_worker_refuses_a_weights_file_that_is_not_the_recorded_one(tmp_path):
+    from hcc_nomogram.features.densenet import WeightsProvenance
+
+    weights = tmp_path / "w.weights.h5"
+    weights.write_bytes(b"not the recorded file")
+    provenance = WeightsProvenance(
+        "local_file", str(weights), False, False, file=str(weights), file_md5="0" * 32
+    )
+    with pytest.raises(InputDataError, match=r"w\.weights\.h5.*not the one the run recorded"):
+        ExtractorSpec(provenance, batch_size=4, clip=3.0).resolved()
+
+
+def test_crops_are_cut_into_the_same_tasks_whatever_the_engine():
+    refs = [CropRef(f"P{i}", {}, "k") for i in range(37)]
+    tasks = task_batches(refs, batch_size=2)  # 2 model batches of 2 per task
+    assert [len(t) for t in tasks] == [4] * 9 + [1]
+    assert [r for t in tasks for r in t] == refs
+
+
+# --------------------------------------------------------------------------------------
+# One cluster per `kedro run` (hcc_nomogram.compute.run_engine + hooks.ComputeHooks)
+# --------------------------------------------------------------------------------------
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def compute_log():
+    handler, log = _Lines(), logging.getLogger("hcc_nomogram.compute")
+    log.addHandler(handler)
+    yield handler.lines
+    log.removeHandler(handler)
+
+
+def _local_project(root: Path, cohort: Path, on_bad_patient: str = "exclude") -> Path:
+    make_project(root, cohort)
+    parameters = root / "conf/local/parameters.yml"
+    text = parameters.read_text().replace("mode: synchronous", "mode: local\n  n_workers: 1")
+    parameters.write_text(text + f"preprocessing:\n  on_bad_patient: {on_bad_patient}\n")
+    return root
+
+
+@pytest.mark.slow
+def test_one_cluster_per_run_closed_after_the_run_and_after_a_failure(
+    tiny_demo_cohort, tmp_path, compute_log
+):
+    # both preprocessing nodes (image checks, then crops) use the engine: one cluster
+    run_project(_local_project(tmp_path / "ok", tiny_demo_cohort), ["preprocessing"])
+    starts = [line for line in compute_log if line.startswith("compute: started")]
+    assert len(starts) == 1, compute_log
+    assert compute_log[-1] == "compute: cluster closed"  # by the hook, after the run
+    assert not close_run_engine()  # nothing left open
+
+    # a failing run (a patient with an empty mask, on_bad_patient: raise) closes it too
+    compute_log.clear()
+    broken = tmp_path / "broken_cohort"
+    shutil.copytree(tiny_demo_cohort, broken)
+    mask = broken / "images/HCC0001/portal_mask_r2.nii.gz"
+    sitk.WriteImage(sitk.ReadImage(str(mask)) * 0, str(mask))
+    with pytest.raises(EmptyMaskError, match="HCC0001"):
+        run_project(_local_project(tmp_path / "fails", broken, "raise"), ["preprocessing"])
+    assert [line for line in compute_log if line.startswith("compute: started")]
+    assert compute_log[-1] == "compute: cluster closed"
+    assert not close_run_engine()

@@ -1,11 +1,12 @@
 """Where per-patient work runs: in-process, on local cores, or on an existing Dask cluster.
 
 The ``compute`` parameter block (``conf/base/parameters.yml``, docs/scaling.md) selects the
-engine behind the per-patient nodes (image validation, registration and crops):
+engine behind the per-patient nodes (image validation, registration and crops) and the
+DenseNet extraction (:mod:`hcc_nomogram.features.extraction`):
 
 - ``mode: local`` (default): a ``dask.distributed.LocalCluster`` of ``n_workers`` processes
   (default: the cores this process may use) with ``threads_per_worker`` threads each, started
-  when the work starts and closed when it ends;
+  by the first node that needs it and closed when the run ends (:func:`run_engine`);
 - ``mode: address``: an existing cluster at ``scheduler_address`` (``dask scheduler`` +
   ``dask worker``, or dask-jobqueue on SLURM); the workers need this package installed and
   the images readable at the manifest's paths;
@@ -23,10 +24,13 @@ Every worker process sets SimpleITK's global default number of threads to
 
 from __future__ import annotations
 
+import atexit
 import logging
+import multiprocessing.util
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, Literal
 
 from distributed import WorkerPlugin
@@ -157,7 +161,9 @@ class Engine:
 
 @contextmanager
 def compute_engine(settings: ComputeSettings) -> Iterator[Engine]:
-    """An :class:`Engine` for ``settings``; a cluster it started is closed on exit."""
+    """An :class:`Engine` of its own for ``settings``, closed on exit (tests, benchmarks).
+
+    The pipelines' nodes share one engine per run instead: :func:`run_engine`."""
     if settings.mode == "synchronous":
         yield Engine(settings)
         return
@@ -165,10 +171,7 @@ def compute_engine(settings: ComputeSettings) -> Iterator[Engine]:
 
     if settings.mode == "address":
         with Client(settings.scheduler_address, timeout="30s") as client:
-            client.register_plugin(ItkThreads(settings.threads_per_worker))
-            engine = Engine(settings, client)
-            logger.info("compute: %s", engine.describe())
-            yield engine
+            yield _ready(Engine(settings, client))
         return
     with (
         LocalCluster(
@@ -181,7 +184,60 @@ def compute_engine(settings: ComputeSettings) -> Iterator[Engine]:
         ) as cluster,
         Client(cluster) as client,
     ):
-        client.register_plugin(ItkThreads(settings.threads_per_worker))
-        engine = Engine(settings, client)
-        logger.info("compute: %s", engine.describe())
-        yield engine
+        yield _ready(Engine(settings, client))
+
+
+def _ready(engine: Engine) -> Engine:
+    engine.client.register_plugin(ItkThreads(engine.settings.threads_per_worker))
+    logger.info("compute: started %s", engine.describe())
+    return engine
+
+
+class _RunEngine:
+    """The one engine of a run: started on first use, closed by :func:`close_run_engine`."""
+
+    lock = threading.Lock()
+    engine: Engine | None = None
+    stack: ExitStack | None = None
+    exit_handlers = False
+
+
+def run_engine(settings: ComputeSettings) -> Engine:
+    """The engine shared by every node of this run (one cluster per ``kedro run``).
+
+    Started lazily by the first node that needs it, reused by later nodes with the same
+    settings (a node with other settings closes it and starts its own), and closed by
+    :class:`~hcc_nomogram.hooks.ComputeHooks` after the run or after a failure, and at the
+    exit of this process as a safety net (also in a ``ParallelRunner`` subprocess)."""
+    if settings.mode == "synchronous":
+        return Engine(settings)
+    with _RunEngine.lock:
+        if _RunEngine.engine is not None and _RunEngine.engine.settings == settings:
+            return _RunEngine.engine
+        _close_locked()
+        stack = ExitStack()
+        _RunEngine.engine = stack.enter_context(compute_engine(settings))
+        _RunEngine.stack = stack
+        if not _RunEngine.exit_handlers:  # atexit: before Dask's own exit handlers (LIFO);
+            atexit.register(close_run_engine)  # Finalize: in multiprocessing children too
+            multiprocessing.util.Finalize(None, close_run_engine, exitpriority=100)
+            _RunEngine.exit_handlers = True
+        return _RunEngine.engine
+
+
+def close_run_engine() -> bool:
+    """Close the run's engine (and the cluster it started); ``True`` if one was open."""
+    with _RunEngine.lock:
+        return _close_locked()
+
+
+def _close_locked() -> bool:
+    stack, _RunEngine.stack, _RunEngine.engine = _RunEngine.stack, None, None
+    if stack is None:
+        return False
+    try:
+        stack.close()
+    except Exception as error:  # noqa: BLE001  closing must never hide the run's own outcome
+        logger.warning("compute: closing the cluster failed: %s", error)
+    logger.info("compute: cluster closed")
+    return True

@@ -162,3 +162,21 @@ class ProvenanceHooks:
             run_params.get("pipeline_names") or run_params.get("pipeline_name") or "__default__",
             ", ".join(f"{k}={v}" for k, v in package_versions().items()),
         )
+
+
+class ComputeHooks:
+    """One Dask cluster per run: the first node that needs it starts it
+    (:func:`hcc_nomogram.compute.run_engine`), later nodes reuse it, and it is closed here
+    when the run ends or fails (and at interpreter exit, should neither hook run)."""
+
+    @hook_impl
+    def after_pipeline_run(self, run_params, run_result, pipeline, catalog):  # noqa: ARG002
+        from hcc_nomogram.compute import close_run_engine
+
+        close_run_engine()
+
+    @hook_impl
+    def on_pipeline_error(self, error, run_params, pipeline, catalog):  # noqa: ARG002
+        from hcc_nomogram.compute import close_run_engine
+
+        close_run_engine()

@@ -3,6 +3,7 @@
 from kedro.config import OmegaConfigLoader
 
 from hcc_nomogram.hooks import (
+    ComputeHooks,
     ParameterCheckHooks,
     ProvenanceHooks,
     ShortFailureHooks,
@@ -10,7 +11,13 @@ from hcc_nomogram.hooks import (
 )
 
 # pluggy calls the last registered first: parameters are checked before the upstream inputs.
-HOOKS = (ShortFailureHooks(), UpstreamCheckHooks(), ProvenanceHooks(), ParameterCheckHooks())
+HOOKS = (
+    ComputeHooks(),
+    ShortFailureHooks(),
+    UpstreamCheckHooks(),
+    ProvenanceHooks(),
+    ParameterCheckHooks(),
+)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

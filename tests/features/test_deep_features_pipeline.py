@@ -76,6 +76,7 @@ def make_catalog(crops, save_version: str, extractor) -> DataCatalog:
     params = {}
     for key, value in _params().items():
         _flatten(f"params:{key}", value, params)
+    params["params:compute"] = {"mode": "synchronous"}  # the stand-in runs in this process
     for name, value in params.items():
         catalog[name] = MemoryDataset(value, copy_mode="assign")
     manifest = pd.DataFrame(

@@ -34,11 +34,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import random
 import shutil
 import tempfile
+import threading
 import urllib.request
 import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -421,11 +424,10 @@ def build_extractor(
     import keras
 
     prov = resolved.provenance
-    if resolved.path is None:
-        keras.utils.set_random_seed(int(prov.seed or 0))
-    model = keras.applications.DenseNet121(
-        include_top=False, weights=None, pooling="avg", input_shape=(INPUT_SIZE, INPUT_SIZE, 3)
-    )
+    with _seeded_build(None if resolved.path is not None else int(prov.seed or 0)):
+        model = keras.applications.DenseNet121(
+            include_top=False, weights=None, pooling="avg", input_shape=(INPUT_SIZE, INPUT_SIZE, 3)
+        )
     if resolved.path is not None:
         load_weights_checked(model, resolved.path)
     model.trainable = False
@@ -439,6 +441,33 @@ def build_extractor(
     if prov.input_mode == "imagenet_pixels":
         prov = replace(prov, clip=float(clip))
     return DenseNetExtractor(model, prov, batch_size=batch_size, clip=clip)
+
+
+_BUILD_LOCK = threading.Lock()
+
+
+@contextmanager
+def _seeded_build(seed: int | None) -> Iterator[None]:
+    """Seed Keras for a random-weights build (``seed`` not ``None``), one build at a time.
+
+    Keras draws each initializer's seed from Python's global ``random``; any other thread of
+    this process drawing from it meanwhile (a Dask scheduler's or worker's event loop) would
+    change the weights. During the build Keras draws from a private ``random.Random(seed)``
+    instead: the same numbers as ``random.seed(seed)`` in a quiet process, whatever else runs."""
+    with _BUILD_LOCK:
+        if seed is None:
+            yield
+            return
+        import keras
+        from keras.src.random import seed_generator
+
+        keras.utils.set_random_seed(seed)
+        shared = seed_generator.python_random
+        seed_generator.python_random = random.Random(seed)  # noqa: S311  weights, not secrets
+        try:
+            yield
+        finally:
+            seed_generator.python_random = shared
 
 
 def load_weights_checked(model, path: Path) -> None:

@@ -2,28 +2,32 @@
 
 :func:`lazy_preprocessing` returns two ``{patient_id: callable}`` dictionaries -- crops and QC
 records -- that an :class:`~hcc_nomogram.datasets.AtomicPartitionedDataset` calls while saving.
-The first call starts the :mod:`hcc_nomogram.compute` engine (synchronous, a local Dask
+The first call starts the run's :mod:`hcc_nomogram.compute` engine (synchronous, a local Dask
 cluster, or an existing one), which runs :func:`preprocess_task` for every patient in sorted
 patient-ID order -- the order the dataset writes partitions in -- with a bounded number of
-patients in flight, and hands the results back in that order: each patient's crops are written
-as they arrive and dropped, only its small QC record is kept for the second output, and no
-patient's volumes ever leave the worker that read them. The engine is closed once the last
-patient is handed back, or at the first error (``on_bad_patient: raise``). Were the QC records
-saved first (e.g. Kedro's ``--async`` saving), crops would wait in memory; results are the same.
+patients in flight, and hands the results back in that order; no patient's volumes ever leave
+the worker that read them. Each patient runs once, and the two outputs do not depend on the
+order Kedro saves them in: saved crops first (the declared order), each patient's crops are
+written as they arrive and dropped, only its small QC record is kept for the second output;
+saved QC records first (or both at once, Kedro's ``--async``), the crops not yet written wait
+in a temporary folder beyond the last ``_Stream.MAX_HELD`` patients, so memory stays bounded.
+At the first error (``on_bad_patient: raise``) the patients still in flight are cancelled.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hcc_nomogram.compute import ComputeSettings, compute_engine
+from hcc_nomogram.compute import ComputeSettings, run_engine
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.imaging.patient import (
     PatientSource,
@@ -94,19 +98,23 @@ def validate_cohort(
     settings: ValidationSettings,
     compute: ComputeSettings | None = None,
 ) -> Iterator[tuple[str, list[str], InputDataError | None]]:
-    """``(patient_id, warnings, error)`` of every source, in the order of ``sources``; the
-    engine is closed when the iterator is exhausted or closed."""
+    """``(patient_id, warnings, error)`` of every source, in the order of ``sources``, on the
+    run's engine (:func:`~hcc_nomogram.compute.run_engine`)."""
     task = functools.partial(validate_task, contract=contract, settings=settings)
-    with compute_engine(compute or ComputeSettings(mode="synchronous")) as engine:
-        logger.info("preprocessing: checking %d patients on %s", len(sources), engine.describe())
-        for source, (warnings, error) in zip(sources, engine.map_ordered(task, sources)):
+    engine = run_engine(compute or ComputeSettings(mode="synchronous"))
+    logger.info("preprocessing: checking %d patients on %s", len(sources), engine.describe())
+    results = engine.map_ordered(task, sources)
+    try:
+        for source, (warnings, error) in zip(sources, results, strict=True):
             yield source.patient_id, warnings, error
+    finally:
+        results.close()  # cancels the checks still in flight when the caller stops early
 
 
 class _PatientJob:
     def __init__(self, source: PatientSource, stream: _Stream):
         self.source, self.stream = source, stream
-        self._crops: dict[str, np.ndarray] | None = None
+        self._crops: dict[str, np.ndarray] | Path | None = None  # in memory, or spilled
         self._qc: dict[str, Any] | None = None
         self._handed_over = False
 
@@ -121,9 +129,8 @@ class _PatientJob:
             if self._handed_over:
                 raise RuntimeError(f"crops of patient {self.source.patient_id} requested twice.")
             self._run()
-            crops, self._crops = self._crops, None  # hand over, keep nothing large
             self._handed_over = True
-            return crops
+            return self.stream.take_crops(self)
 
     def qc(self) -> dict[str, Any]:
         with self.stream.lock:
@@ -132,7 +139,14 @@ class _PatientJob:
 
 
 class _Stream:
-    """The engine's results for every job, in job order; started on the first request."""
+    """The engine's results for every job, in job order; started on the first request.
+
+    Whichever output is saved first drives the stream: crops not yet handed over are kept in
+    memory for at most ``MAX_HELD`` patients, older ones wait in a temporary folder (written
+    only when the QC records are saved before the crops), so memory stays bounded and every
+    patient runs once whatever order Kedro saves the two outputs in."""
+
+    MAX_HELD = 2
 
     def __init__(self, contract, settings: PreprocessingSettings, compute: ComputeSettings):
         self.contract, self.settings, self.compute = contract, settings, compute
@@ -141,12 +155,14 @@ class _Stream:
         self.progress: _Progress | None = None
         self._results: Iterator | None = None
         self._next = 0
+        self._held: list[_PatientJob] = []
+        self._spill: tempfile.TemporaryDirectory | None = None
 
     def _run_all(self) -> Iterator:
         task = functools.partial(preprocess_task, contract=self.contract, settings=self.settings)
-        with compute_engine(self.compute) as engine:
-            logger.info("preprocessing: %d patients on %s", len(self.jobs), engine.describe())
-            yield from engine.map_ordered(task, [job.source for job in self.jobs])
+        engine = run_engine(self.compute)
+        logger.info("preprocessing: %d patients on %s", len(self.jobs), engine.describe())
+        return engine.map_ordered(task, [job.source for job in self.jobs])
 
     def advance_to(self, job: _PatientJob) -> None:
         if self._results is None:
@@ -156,18 +172,40 @@ class _Stream:
             current = self.jobs[self._next]
             crops, qc, error, seconds = next(self._results)
             self._next += 1
-            if self._next == len(self.jobs):
-                self._results.close()  # the engine (and a cluster it started) closes now
             if error is not None:
                 if self.settings.on_bad_patient == "raise":
-                    self._results.close()
+                    self._results.close()  # cancels the patients still in flight
                     raise error
                 logger.warning(
                     "preprocessing: excluding patient %s: %s", current.source.patient_id, error
                 )
                 crops, qc = None, excluded_record(current.source.patient_id, error)
             current._crops, current._qc = crops, qc
+            if crops is not None and not current._handed_over:
+                self._hold(current)
             self.progress.tick(current.source.patient_id, seconds)
+
+    def _hold(self, job: _PatientJob) -> None:
+        self._held.append(job)
+        if len(self._held) > self.MAX_HELD:
+            oldest = self._held.pop(0)
+            if self._spill is None:
+                self._spill = tempfile.TemporaryDirectory(prefix="hcc-nomogram-crops-")
+            path = Path(self._spill.name) / f"{oldest.source.patient_id}.npz"
+            np.savez(path, **oldest._crops)
+            oldest._crops = path
+
+    def take_crops(self, job: _PatientJob) -> dict[str, np.ndarray] | None:
+        """Hand ``job``'s crops over and keep nothing of them."""
+        crops, job._crops = job._crops, None
+        if job in self._held:
+            self._held.remove(job)
+        if isinstance(crops, Path):
+            path = crops
+            with np.load(path) as archive:
+                crops = {key: archive[key] for key in archive.files}
+            path.unlink()
+        return crops
 
 
 def lazy_preprocessing(

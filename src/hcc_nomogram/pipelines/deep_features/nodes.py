@@ -3,25 +3,33 @@
 The one node that touches a file is :func:`build_densenet_extractor`, which loads the network
 weights named by ``params:deep_features.weights`` (a model artefact, with its MD5 recorded in
 ``densenet_weights_provenance``). Crops arrive as the lazy loaders of the partitioned
-``preprocessed_crops`` dataset.
+``preprocessed_crops`` dataset; the extraction runs on the ``compute`` engine, whose workers
+read the crops from those loaders themselves (:mod:`hcc_nomogram.features.extraction`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hcc_nomogram.compute import ComputeSettings, run_engine
 from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.features.densenet import (
-    INPUT_SIZE,
     N_FEATURES,
     DenseNetExtractor,
     feature_names,
     make_extractor,
+)
+from hcc_nomogram.features.extraction import (
+    CropRef,
+    checked_crop,
+    extract_on_engine,
+    load_partition,
+    read_crops,
 )
 from hcc_nomogram.parameters import DataContract, check_consistent, typed
 from hcc_nomogram.pipelines.deep_features.params import DeepFeaturesParams, IccSettings
@@ -51,29 +59,6 @@ def _patient_id(partition_key: str) -> str:
     return key[: -len(".npz")] if key.endswith(".npz") else key
 
 
-def _load(partition: Callable[[], Mapping[str, np.ndarray]] | Mapping[str, np.ndarray]):
-    return partition() if callable(partition) else partition
-
-
-def _checked_crop(archive: Mapping[str, np.ndarray], key: str, patient: str) -> np.ndarray:
-    crop = np.asarray(archive[key])
-    if crop.shape != (INPUT_SIZE, INPUT_SIZE):
-        raise InputDataError(
-            f"crop {key!r} has shape {crop.shape}, expected ({INPUT_SIZE}, {INPUT_SIZE}).",
-            patient=patient,
-            file=f"preprocessed_crops/{patient}.npz",
-            fix="re-run the preprocessing pipeline (crops are resampled to 224x224).",
-        )
-    if not np.issubdtype(crop.dtype, np.number) or not np.isfinite(crop).all():
-        raise InputDataError(
-            f"crop {key!r} contains NaN/infinite or non-numeric values.",
-            patient=patient,
-            file=f"preprocessed_crops/{patient}.npz",
-            fix="check the image and its z-scoring in the preprocessing pipeline.",
-        )
-    return crop.astype(np.float32, copy=False)
-
-
 def collect_phase_crops(
     preprocessed_crops: Mapping[str, Any], phase: str, data_contract: dict[str, Any]
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -87,7 +72,7 @@ def collect_phase_crops(
     rows, crops = [], []
     for key in sorted(preprocessed_crops):
         patient = _patient_id(key)
-        archive = _load(preprocessed_crops[key])
+        archive = load_partition(preprocessed_crops[key])
         for delineation in delineations:
             name = f"{phase}__{delineation}__image"
             if name not in archive:
@@ -100,7 +85,7 @@ def collect_phase_crops(
                         fix="re-run the preprocessing pipeline for this patient.",
                     )
                 continue
-            crops.append(_checked_crop(archive, name, patient))
+            crops.append(checked_crop(archive, name, patient))
             rows.append((patient, delineation))
     if not rows:
         raise InputDataError(
@@ -114,17 +99,17 @@ def collect_phase_crops(
 
 def listed_crops(
     preprocessed_crops: Mapping[str, Any], inventory: pd.DataFrame, phase: str, id_col: str
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The crops of ``phase`` that ``inventory`` lists, in its order: ``(index, (N, 224, 224))``."""
+) -> tuple[pd.DataFrame, list[CropRef]]:
+    """The crops of ``phase`` that ``inventory`` lists, in its order: ``(index, refs)``, one
+    :class:`~hcc_nomogram.features.extraction.CropRef` (patient, partition loader, key) per
+    crop; :func:`~hcc_nomogram.features.extraction.read_crops` reads them."""
     index = inventory.query("phase == @phase")[[id_col, DELINEATION_COLUMN]].reset_index(drop=True)
-    keys, crops = {_patient_id(key): key for key in preprocessed_crops}, []
-    for patient, rows in index.groupby(id_col, sort=False):
-        archive = _load(preprocessed_crops[keys[patient]])
-        crops += [
-            _checked_crop(archive, f"{phase}__{d}__image", patient)
-            for d in rows[DELINEATION_COLUMN]
-        ]
-    return index, np.stack(crops)
+    keys = {_patient_id(key): key for key in preprocessed_crops}
+    refs = [
+        CropRef(patient, preprocessed_crops[keys[patient]], f"{phase}__{delineation}__image")
+        for patient, delineation in index.itertuples(index=False)
+    ]
+    return index, refs
 
 
 def check_preprocessed_crops(
@@ -147,26 +132,35 @@ def check_preprocessed_crops(
     return inventory
 
 
-def extract_deep_features(
+def extract_deep_features(  # noqa: PLR0913, PLR0917  Kedro node: one argument per input
     preprocessed_crops: Mapping[str, Any],
     crop_inventory: pd.DataFrame,
     densenet_extractor: DenseNetExtractor,
     phase: str,
     data_contract: dict[str, Any],
+    compute: dict[str, Any],
 ) -> pd.DataFrame:
     """Deep features of the crops ``crop_inventory`` lists for ``phase``: one row per patient x
-    delineation, 1024 ``<phase>_fNNNN`` columns."""
-    index, crops = listed_crops(
+    delineation, 1024 ``<phase>_fNNNN`` columns. They are computed on the run's ``compute``
+    engine (:mod:`hcc_nomogram.features.extraction`: workers read their crops and build the
+    model once each), or in this process in ``synchronous`` mode."""
+    settings = ComputeSettings.from_params(compute)
+    index, refs = listed_crops(
         preprocessed_crops, crop_inventory, phase, typed(DataContract, data_contract).id_column
     )
     logger.info(
         "deep_features[%s]: %d crops of %d patients through DenseNet-121 (%s weights).",
         phase,
-        len(crops),
+        len(refs),
         index.iloc[:, 0].nunique(),
         densenet_extractor.weights_source,
     )
-    features = densenet_extractor.extract(crops)
+    if settings.mode == "synchronous":
+        features = densenet_extractor.extract(read_crops(refs))
+    else:
+        engine = run_engine(settings)
+        logger.info("deep_features[%s]: on %s", phase, engine.describe())
+        features = extract_on_engine(engine, densenet_extractor, refs)
     table = pd.concat(
         [index, pd.DataFrame(features, columns=feature_names(phase, N_FEATURES))], axis=1
     )
@@ -283,7 +277,8 @@ def select_reproducible_features(
 def assemble_model_input_features(
     cohort_manifest: Any, data_contract: dict[str, Any], *phase_features: pd.DataFrame
 ) -> pd.DataFrame:
-    """``patient_id, center, cohort`` + the reproducible features of every phase (primary delineation).
+    """``patient_id, center, cohort`` + the reproducible features of every phase (primary
+    delineation).
 
     ``cohort_manifest`` is a :class:`~hcc_nomogram.datasets.CohortManifest` or a DataFrame
     (e.g. ``clinical_table``) holding the ID, center and cohort columns.

@@ -16,7 +16,7 @@ from .nodes import (
     select_reproducible_features,
 )
 
-SHARED_PARAMETERS = {"params:data_contract", "params:deep_features.icc"}
+SHARED_PARAMETERS = {"params:data_contract", "params:deep_features.icc", "params:compute"}
 
 
 def create_phase_pipeline() -> Pipeline:
@@ -31,6 +31,7 @@ def create_phase_pipeline() -> Pipeline:
                     "densenet_extractor",
                     "params:phase",
                     "params:data_contract",
+                    "params:compute",
                 ],
                 "deep_features",
                 name="extract_deep_features",

@@ -28,7 +28,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:preprocessing",
                     "params:compute",
                 ],
-                # crops first: see hcc_nomogram.imaging.batch (each patient computed once)
+                # saved in any order: see hcc_nomogram.imaging.batch (each patient runs once)
                 outputs=["preprocessed_crops", "preprocessing_qc_records"],
                 name="preprocess_patients",
             ),
