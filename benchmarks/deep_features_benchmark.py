@@ -88,7 +88,9 @@ def main() -> None:
     args = parser.parse_args()
     compute = {"mode": args.compute}
     if args.compute == "local":
-        compute.update(n_workers=args.workers, threads_per_worker=args.threads)
+        compute.update(
+            n_workers=args.workers, threads_per_worker=args.threads, extraction="workers"
+        )
 
     import tensorflow as tf
 

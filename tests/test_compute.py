@@ -202,6 +202,7 @@ def test_deep_features_are_identical_on_workers_with_the_same_tf_threads(crop_pa
     threads = _in_process_tf_threads()
     for n_workers in (1, 2):
         compute = {"mode": "local", "n_workers": n_workers, "threads_per_worker": threads}
+        compute["extraction"] = "workers"  # auto keeps it in this process on one machine
         try:
             there = _features(crop_partitions, extractor, compute)
         finally:

@@ -34,15 +34,15 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, Literal
 
 from distributed import WorkerPlugin
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from hcc_nomogram.parameters import StrictModel
 
 logger = logging.getLogger(__name__)
 
 
-class ComputeSettings(BaseModel):
+class ComputeSettings(StrictModel):
     """``compute`` (``conf/base/parameters.yml``): the engine of the per-patient work."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: Literal["local", "synchronous", "address"] = "local"
     n_workers: int | None = Field(None, ge=1)  # local: None = the usable cores
@@ -51,6 +51,10 @@ class ComputeSettings(BaseModel):
     tasks_per_worker: int = Field(2, ge=1)  # in flight (submitted, not yet handed back)
     memory_limit: str = "auto"  # local: per worker ("4GiB", "auto" = RAM / n_workers)
     dashboard_address: str | None = None  # local: e.g. ":8787"; None = no dashboard
+    # DenseNet extraction: auto = on the workers with mode address (other machines, GPU nodes),
+    # in this process otherwise (on one machine TensorFlow already uses every core, and each
+    # worker would build its own model); workers / in_process force one or the other.
+    extraction: Literal["auto", "workers", "in_process"] = "auto"
 
     @model_validator(mode="after")
     def _address_given(self) -> ComputeSettings:
@@ -60,6 +64,13 @@ class ComputeSettings(BaseModel):
                 f"(got mode={self.mode!r}, scheduler_address={self.scheduler_address!r})"
             )
         return self
+
+    @property
+    def extract_on_workers(self) -> bool:
+        """Whether the DenseNet extraction runs on the engine's workers (see ``extraction``)."""
+        if self.mode == "synchronous" or self.extraction == "in_process":
+            return False
+        return self.extraction == "workers" or self.mode == "address"
 
     @property
     def local_workers(self) -> int:

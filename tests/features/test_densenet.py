@@ -66,6 +66,18 @@ def test_features_shape_and_batch_independence(random_extractor, crops):
     assert random_extractor.model.trainable is False
 
 
+def test_a_crops_features_do_not_depend_on_the_crops_it_is_extracted_with(random_extractor, crops):
+    """predict extracts a few new patients' crops, deep_features a whole cohort's: TensorFlow's
+    CPU kernels round differently per batch size (~1e-8), so every batch is padded to
+    batch_size (8) and the features are bitwise the same alone, in 3, or in 8 + 4."""
+    together = random_extractor.extract(crops)
+    alone = np.concatenate([random_extractor.extract(crops[i : i + 1]) for i in range(3)])
+    many = random_extractor.extract(np.concatenate([crops[::-1]] * 4))  # 12 crops: 8 + 4
+    assert alone.tobytes() == together.tobytes()
+    assert many.shape == (12, 1024) and many[[2, 1, 0]].tobytes() == together.tobytes()
+    assert many[9:12].tobytes() == many[:3].tobytes()
+
+
 def test_input_modes(random_extractor, crops):
     x = random_extractor.to_input(crops[:1])
     assert x.shape == (1, 224, 224, 3)

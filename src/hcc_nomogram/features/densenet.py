@@ -373,30 +373,31 @@ class DenseNetExtractor:
         return np.repeat(x[..., None], 3, axis=-1)
 
     def _batches(self, crops: np.ndarray) -> Iterator[np.ndarray]:
+        """Network inputs of exactly ``batch_size`` crops each; the last batch is padded with
+        zeros. TensorFlow's CPU kernels round differently for different batch sizes (~1e-8),
+        so a crop's features would otherwise depend on how many crops share its call (a new
+        patient alone in ``predict`` vs the whole cohort in ``deep_features``); they do not
+        depend on the other crops of the batch or on the crop's position in it."""
         for start in range(0, len(crops), self.batch_size):
-            yield self.to_input(crops[start : start + self.batch_size])
+            batch = self.to_input(crops[start : start + self.batch_size])
+            pad = self.batch_size - len(batch)
+            yield np.concatenate([batch, np.zeros((pad, *batch.shape[1:]), batch.dtype)])
 
     def extract(self, crops: np.ndarray) -> np.ndarray:
         """Pooled deep features, float32 (N, 1024), computed in batches of ``batch_size``."""
         crops = check_crop_stack(crops)
         if len(crops) == 0:
             return np.zeros((0, N_FEATURES), dtype=np.float32)
-        return np.concatenate(
-            [
-                np.asarray(self.model.predict_on_batch(b), dtype=np.float32)
-                for b in self._batches(crops)
-            ]
-        )
+        model = self.model
+        features = [np.asarray(model.predict_on_batch(b), np.float32) for b in self._batches(crops)]
+        return np.concatenate(features)[: len(crops)]
 
     def feature_maps(self, crops: np.ndarray) -> np.ndarray:
         """Last activation (layer ``relu``) before pooling, float32 (N, 7, 7, 1024)."""
         crops = check_crop_stack(crops)
-        return np.concatenate(
-            [
-                np.asarray(self.feature_map_model.predict_on_batch(b), dtype=np.float32)
-                for b in self._batches(crops)
-            ]
-        )
+        model = self.feature_map_model
+        maps = [np.asarray(model.predict_on_batch(b), np.float32) for b in self._batches(crops)]
+        return np.concatenate(maps)[: len(crops)]
 
 
 def check_crop_stack(crops: np.ndarray) -> np.ndarray:

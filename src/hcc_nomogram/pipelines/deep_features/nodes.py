@@ -143,8 +143,8 @@ def extract_deep_features(  # noqa: PLR0913, PLR0917  Kedro node: one argument p
     """Deep features of the crops ``crop_inventory`` lists for ``phase``: one row per patient x
     delineation, 1024 ``<phase>_fNNNN`` columns. They are computed on the run's ``compute``
     engine (:mod:`hcc_nomogram.features.extraction`: workers read their crops and build the
-    model once each), or in this process in ``synchronous`` mode."""
-    settings = ComputeSettings.from_params(compute)
+    model once each) when ``compute.extraction`` says so, else in this process."""
+    settings = typed(ComputeSettings, compute)
     index, refs = listed_crops(
         preprocessed_crops, crop_inventory, phase, typed(DataContract, data_contract).id_column
     )
@@ -155,7 +155,7 @@ def extract_deep_features(  # noqa: PLR0913, PLR0917  Kedro node: one argument p
         index.iloc[:, 0].nunique(),
         densenet_extractor.weights_source,
     )
-    if settings.mode == "synchronous":
+    if not settings.extract_on_workers:
         features = densenet_extractor.extract(read_crops(refs))
     else:
         engine = run_engine(settings)
