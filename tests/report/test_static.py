@@ -8,9 +8,9 @@ import logging
 
 import pytest
 import synthetic as S
-from pydantic import ValidationError
 
 from hcc_nomogram.datasets import Skipped
+from hcc_nomogram.errors import InputDataError
 from hcc_nomogram.pipelines.reporting.nodes import render_static_images
 from hcc_nomogram.report import plots
 from hcc_nomogram.report.nomogram import nomogram_figure
@@ -82,5 +82,5 @@ def test_never_skips_without_looking_for_a_browser(caplog):
 
 
 def test_unknown_mode_rejected():
-    with pytest.raises(ValidationError, match="static_images"):
+    with pytest.raises(InputDataError, match=r"reporting\.static_images"):
         render_static_images({**S.REPORTING, "static_images": "svg"})
