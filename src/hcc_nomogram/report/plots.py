@@ -54,6 +54,15 @@ class KMAxes:
         return [g for g in order if g in set(present)]
 
 
+def _identity_line(fig: go.Figure, *, row: int, col: int) -> None:
+    """The dashed y = x line of perfect calibration in one panel."""
+    line = {"dash": "dash", "color": "grey"}
+    diagonal = go.Scatter(
+        x=[0, 1], y=[0, 1], mode="lines", showlegend=False, line=line, hoverinfo="skip"
+    )
+    fig.add_trace(diagonal, row=row, col=col)
+
+
 def _km_frame(
     fig: go.Figure, groups: Sequence, ticks: np.ndarray, max_time: float, axes: KMAxes
 ) -> None:
@@ -457,18 +466,7 @@ def calibration_figure(
                 row=1,
                 col=j,
             )
-        fig.add_trace(
-            go.Scatter(
-                x=[0, 1],
-                y=[0, 1],
-                mode="lines",
-                showlegend=False,
-                line={"dash": "dash", "color": "grey"},
-                hoverinfo="skip",
-            ),
-            row=1,
-            col=j,
-        )
+        _identity_line(fig, row=1, col=j)
         fig.update_xaxes(title_text="Predicted survival", range=[0, 1], row=1, col=j)
         fig.update_yaxes(
             title_text="Observed survival (KM)" if j == 1 else None, range=[0, 1], row=1, col=j
@@ -715,18 +713,7 @@ def smooth_calibration_figure(
                     row=row,
                     col=col,
                 )
-        fig.add_trace(
-            go.Scatter(
-                x=[0, 1],
-                y=[0, 1],
-                mode="lines",
-                showlegend=False,
-                line={"dash": "dash", "color": "grey"},
-                hoverinfo="skip",
-            ),
-            row=row,
-            col=col,
-        )
+        _identity_line(fig, row=row, col=col)
         fig.update_xaxes(title_text="Predicted risk", range=[0, 1], row=row, col=col)
         fig.update_yaxes(
             title_text="Observed risk" if col == 1 else None, range=[0, 1], row=row, col=col
