@@ -281,3 +281,20 @@ def test_one_cluster_per_run_closed_after_the_run_and_after_a_failure(
     assert [line for line in compute_log if line.startswith("compute: started")]
     assert compute_log[-1] == "compute: cluster closed"
     assert not close_run_engine()
+
+
+@pytest.mark.parametrize(
+    ("settings", "on_workers"),
+    [
+        ({"mode": "local"}, False),  # one machine: TensorFlow already uses every core here
+        ({"mode": "address", "scheduler_address": "tcp://h:8786"}, True),
+        ({"mode": "local", "extraction": "workers"}, True),
+        (
+            {"mode": "address", "scheduler_address": "tcp://h:8786", "extraction": "in_process"},
+            False,
+        ),
+        ({"mode": "synchronous", "extraction": "workers"}, False),  # no workers to run on
+    ],
+)
+def test_where_the_densenet_extraction_runs(settings, on_workers):
+    assert ComputeSettings(**settings).extract_on_workers is on_workers
