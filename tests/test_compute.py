@@ -21,12 +21,16 @@ from project_helpers import make_project, run_project
 
 from hcc_nomogram.compute import ComputeSettings, Engine, close_run_engine, compute_engine
 from hcc_nomogram.datasets import NpzDataset
-from hcc_nomogram.errors import EmptyMaskError, InputDataError
+from hcc_nomogram.errors import EmptyMaskError, InputDataError, ModelFitError
 from hcc_nomogram.features.densenet import make_extractor
 from hcc_nomogram.features.extraction import CropRef, ExtractorSpec, task_batches
 from hcc_nomogram.parameters import check_parameters
 from hcc_nomogram.pipelines.deep_features.nodes import extract_deep_features
 from hcc_nomogram.pipelines.preprocessing import create_pipeline
+from hcc_nomogram.stats.design import Term
+from hcc_nomogram.stats.nomogram import develop_model
+from hcc_nomogram.stats.validation import bootstrap_optimism
+from tests.stats.synthetic_cohort import make_analysis_table
 
 ENGINES = {
     "synchronous": {"mode": "synchronous"},
@@ -129,6 +133,39 @@ def test_closing_early_cancels_the_pending_tasks(local_engine):
     assert next(results) == 0
     results.close()
     time.sleep(0.2)
+    assert len(local_engine.client.futures) == 0
+
+
+def _develop_or_fail(terms, cutoff: float):
+    """The whole Cox development on a resample; a resample whose first patient lived less
+    than ``cutoff`` months fails (``ModelFitError``), so that some resamples are skipped. A
+    closure, shipped by value to the workers."""
+
+    def develop(df: pd.DataFrame):
+        if df["os_months"].iloc[0] < cutoff:
+            raise ModelFitError("planted failure")
+        fit = develop_model(
+            df, terms, name="m", time_col="os_months", event_col="os_event", engine="numpy"
+        )
+        return fit.model.predict_lp
+
+    return develop
+
+
+def test_bootstrap_resamples_give_the_same_result_on_the_engine(local_engine):
+    df = make_analysis_table(n_train=120, n_valid=10, seed=5)
+    train = df[df.cohort == "training"].reset_index(drop=True)
+    terms = [
+        Term("bclc", "bclc", reference="B"),
+        Term("afp", "afp_ng_ml", kind="continuous", cutoff=400),
+        Term("signature", "signature_score", kind="continuous", step=0.2),
+    ]
+    develop = _develop_or_fail(terms, cutoff=float(train["os_months"].quantile(0.3)))
+    kwargs = dict(time_col="os_months", event_col="os_event", n_bootstrap=23, seed=4)
+    here = bootstrap_optimism(train, develop, **kwargs)
+    there = bootstrap_optimism(train, develop, map_ordered=local_engine.map_ordered, **kwargs)
+    assert 0 < here.n_failed < 23  # skipped resamples are counted the same way on workers
+    assert there == here  # every float bitwise: the mean is taken in resample order
     assert len(local_engine.client.futures) == 0
 
 

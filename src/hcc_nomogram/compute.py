@@ -82,6 +82,14 @@ class ComputeSettings(StrictModel):
             return max(1, os.cpu_count() or 1)
 
 
+#: Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which switches off
+#: glibc's dynamic mmap threshold: every large array (a CT volume, an ITK image) is then a
+#: fresh ``mmap`` and its pages are faulted in again; a patient's registration + crops ran
+#: about 25 % slower on a worker than in one process (docs/scaling.md). Workers started here
+#: keep glibc's defaults (``None`` drops the variable; one set in the environment still wins).
+WORKER_ENVIRONMENT = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
 def set_itk_threads(threads: int) -> None:
     """SimpleITK's global default number of threads (for every filter of this process)."""
     import SimpleITK as sitk
@@ -178,6 +186,7 @@ def compute_engine(settings: ComputeSettings) -> Iterator[Engine]:
     if settings.mode == "synchronous":
         yield Engine(settings)
         return
+    import dask.config
     from distributed import Client, LocalCluster
 
     if settings.mode == "address":
@@ -185,6 +194,7 @@ def compute_engine(settings: ComputeSettings) -> Iterator[Engine]:
             yield _ready(Engine(settings, client))
         return
     with (
+        dask.config.set(WORKER_ENVIRONMENT),
         LocalCluster(
             n_workers=settings.local_workers,
             threads_per_worker=settings.threads_per_worker,

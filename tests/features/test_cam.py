@@ -8,6 +8,7 @@ import pytest
 from hcc_nomogram.features.cam import (
     class_activation_map,
     compute_cam,
+    compute_cams,
     signature_feature_weights,
     upsample,
 )
@@ -37,6 +38,17 @@ def test_compute_cam_shape_and_consistency(random_extractor, crops):
     assert cam.shape == (224, 224) and np.isfinite(cam).all()
     low = class_activation_map(random_extractor.feature_maps(crops[0])[0], weights)
     np.testing.assert_allclose(cam, upsample(low), rtol=1e-4, atol=1e-6)
+
+
+def test_cams_of_several_crops_in_one_call_equal_one_crop_at_a_time(random_extractor, crops):
+    weights = [{0: 1.0, 5: -0.5}, {}, {1023: 2.0, 7: 0.3}]
+    three = [crops[0], crops[1], crops[2]]
+    together = compute_cams(random_extractor, three, weights)
+    assert np.array_equal(together[1], np.zeros((224, 224)))  # no weights: no model call
+    for i in (0, 2):  # bitwise: a crop's map does not depend on the others in its batch
+        assert np.array_equal(together[i], compute_cam(random_extractor, three[i], weights[i]))
+    with pytest.raises(ValueError, match="3 crops but 2"):
+        compute_cams(random_extractor, three, weights[:2])
 
 
 def test_upsample_is_bilinear_with_half_pixel_centres():

@@ -67,6 +67,7 @@ def _run(table, params):
             "analysis_table": MemoryDataset(table),
             "params:nomogram": MemoryDataset(params),
             "params:data_contract": MemoryDataset(DATA_CONTRACT),
+            "params:compute": MemoryDataset({"mode": "synchronous"}),
         }
     )
     for name in ("clinical", "integrated"):

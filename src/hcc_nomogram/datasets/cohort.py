@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -70,16 +71,21 @@ class CohortManifest:
             "conf/base/parameters.yml (data_contract).",
         )
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        """Patient ID -> row position (IDs are unique, checked above); built on first use."""
+        return {pid: i for i, pid in enumerate(self.table[self.id_column].astype(str))}
+
     def row(self, patient_id: str) -> pd.Series:
-        match = self.table[self.table[self.id_column].astype(str) == str(patient_id)]
-        if match.empty:
+        position = self._positions.get(str(patient_id))
+        if position is None:
             raise InputDataError(
                 "patient is not in the manifest.",
                 patient=patient_id,
                 file=self.source,
                 fix="check the patient ID spelling.",
             )
-        return match.iloc[0]
+        return self.table.iloc[position]
 
     def path(self, patient_id: str, column: str) -> Path:
         self.require_columns([column])

@@ -15,7 +15,7 @@ was fitted on, see :func:`signature_feature_weights`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -81,8 +81,25 @@ def compute_cam(
     ndarray (224, 224): its 7x7 source map has mean ``sum_j w_j * f_j`` (the signature
     contribution).
     """
-    maps = extractor.feature_maps(np.asarray(crop)[None])[0]
-    return upsample(class_activation_map(maps, feature_weights))
+    return compute_cams(extractor, [crop], [feature_weights])[0]
+
+
+def compute_cams(
+    extractor: DenseNetExtractor,
+    crops: Sequence[np.ndarray],
+    feature_weights: Sequence[Mapping[int, float]],
+) -> list[np.ndarray]:
+    """:func:`compute_cam` of each crop with its own weights, the DenseNet run once over all
+    of them (batches of the extractor's ``batch_size``: a crop's map does not depend on the
+    other crops of its batch). A crop without weights gets a map of zeros."""
+    if len(crops) != len(feature_weights):
+        raise ValueError(f"{len(crops)} crops but {len(feature_weights)} weight mappings")
+    used = [i for i, w in enumerate(feature_weights) if w]
+    maps = extractor.feature_maps(np.stack([crops[i] for i in used])) if used else []
+    cams = [np.zeros(np.shape(crop), dtype=np.float64) for crop in crops]
+    for i, feature_map in zip(used, maps, strict=True):
+        cams[i] = upsample(class_activation_map(feature_map, feature_weights[i]))
+    return cams
 
 
 def signature_feature_weights(
@@ -105,6 +122,7 @@ __all__ = [
     "FEATURE_MAP_SIZE",
     "class_activation_map",
     "compute_cam",
+    "compute_cams",
     "signature_feature_weights",
     "upsample",
 ]

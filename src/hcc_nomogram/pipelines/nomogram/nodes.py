@@ -6,11 +6,13 @@ Risk direction everywhere: ``linear_predictor`` and ``total_points`` are HIGHER 
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import numpy as np
 import pandas as pd
 
+from hcc_nomogram.compute import ComputeSettings, run_engine
 from hcc_nomogram.datasets.tables import (
     check_cohort_values,
     check_outcomes,
@@ -348,10 +350,18 @@ def _ibs(train, sub, lp, model: NomogramModel, *, t_max: float) -> dict:
     return dict(ibs=brier.ibs, ibs_from=brier.t_start, ibs_to=brier.t_end)
 
 
-def validate_by_bootstrap(
-    cohort: pd.DataFrame, params: NomogramParams, model: dict, data_contract
+def _develop_predictor(df: pd.DataFrame, p: NomogramParams, spec: ModelSpec, dc: DataContract):
+    """The whole development of ``spec`` on ``df`` -> its linear predictor (higher = worse)."""
+    return _develop(df, p, spec, dc, engine="numpy").model.predict_lp
+
+
+def validate_by_bootstrap(  # noqa: PLR0913  a Kedro node: one argument per declared input
+    cohort: pd.DataFrame, params: NomogramParams, model: dict, data_contract, compute
 ) -> pd.DataFrame:
-    """Optimism-corrected C in training: screening + stepwise repeated in every resample."""
+    """Optimism-corrected C in training: screening + stepwise repeated in every resample.
+
+    The resamples run on the run's compute engine (``compute``, docs/scaling.md), in chunks;
+    the result does not depend on where they run."""
     p, spec, dc = (
         typed(NomogramParams, params),
         typed(ModelSpec, model),
@@ -360,17 +370,21 @@ def validate_by_bootstrap(
     if spec.use_signature and p.signature is None:
         return _not_available(NomogramModel.unavailable(spec.name, "no signature column"))
     time_col, event_col = outcome_columns(dc, p.primary_outcome, setting="nomogram.primary_outcome")
-
-    def develop(df):
-        return _develop(df, p, spec, dc, engine="numpy").model.predict_lp
-
+    engine = run_engine(typed(ComputeSettings, compute))
+    logger.info(
+        "nomogram %s: %d bootstrap resamples on %s",
+        spec.name,
+        p.bootstrap.n_resamples,
+        engine.describe(),
+    )
     res = bootstrap_optimism(
         _training(cohort, dc).reset_index(drop=True),
-        develop,
+        functools.partial(_develop_predictor, p=p, spec=spec, dc=dc),
         time_col=time_col,
         event_col=event_col,
         n_bootstrap=p.bootstrap.n_resamples,
         seed=p.bootstrap.seed,
+        map_ordered=engine.map_ordered,
     )
     return pd.DataFrame(
         [

@@ -40,7 +40,11 @@ def _model_pipeline() -> Pipeline:
                 ["nomogram_model", "nomogram_predictions", *COMMON],
                 "discrimination",
             ),
-            _node(nodes.validate_by_bootstrap, DEVELOP, "bootstrap_validation"),
+            _node(
+                nodes.validate_by_bootstrap,
+                [*DEVELOP, "params:compute"],
+                "bootstrap_validation",
+            ),
             _node(
                 nodes.assess_calibration,
                 ["nomogram_predictions", "params:nomogram"],
@@ -87,6 +91,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 parameters={
                     "params:nomogram": "params:nomogram",
                     "params:data_contract": "params:data_contract",
+                    "params:compute": "params:compute",
                     "params:model": f"params:nomogram.models.{m}",
                 },
             )

@@ -18,7 +18,7 @@ import pandas as pd
 from hcc_nomogram.datasets import CohortManifest
 from hcc_nomogram.datasets.tables import check_patient_ids, cohort_rows, outcome_columns
 from hcc_nomogram.errors import InputDataError
-from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
+from hcc_nomogram.features.cam import compute_cams, signature_feature_weights
 from hcc_nomogram.features.densenet import DenseNetExtractor, feature_names, make_extractor
 from hcc_nomogram.imaging.patient import (
     PatientSource,
@@ -441,19 +441,18 @@ def compute_patient_cams(
     weights = dict(zip(signature_model.features, signature_model.coefficients))
     scale = dict(zip(signature_model.features, signature_model.sd))
     phases = _phases(deep_features, dc)
-    out = {}
-    for pid, arrays in predict_crops.items():
-        out[pid] = {}
-        for phase in phases:
-            crop = arrays[f"{phase}__{primary}__image"]
-            w = signature_feature_weights(weights, phase, scale)
-            cam = compute_cam(predict_extractor, crop, w) if w else np.zeros(crop.shape)
-            out[pid][phase] = {
-                "image": crop,
-                "mask": arrays.get(f"{phase}__{primary}__mask"),
-                "cam": cam.astype(np.float32),
-                "has_weights": bool(w),
-            }
+    weights_of = {phase: signature_feature_weights(weights, phase, scale) for phase in phases}
+    cells = [(pid, phase) for pid in predict_crops for phase in phases]
+    crops = [predict_crops[pid][f"{phase}__{primary}__image"] for pid, phase in cells]
+    cams = compute_cams(predict_extractor, crops, [weights_of[phase] for _pid, phase in cells])
+    out: dict[str, dict] = {pid: {} for pid in predict_crops}
+    for (pid, phase), crop, cam in zip(cells, crops, cams, strict=True):
+        out[pid][phase] = {
+            "image": crop,
+            "mask": predict_crops[pid].get(f"{phase}__{primary}__mask"),
+            "cam": cam.astype(np.float32),
+            "has_weights": bool(weights_of[phase]),
+        }
     return out
 
 

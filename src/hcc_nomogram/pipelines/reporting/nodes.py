@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hcc_nomogram.datasets import Skipped
@@ -120,7 +119,7 @@ def compute_cam_panels(
     (``signature_columns.scale``), i.e. in linear-predictor units: the 7x7 map of a crop
     averages to that phase's contribution to ``signature_lp`` (up to the centring constant).
     """
-    from hcc_nomogram.features.cam import compute_cam, signature_feature_weights
+    from hcc_nomogram.features.cam import compute_cams, signature_feature_weights
 
     settings, dc = typed(ReportSettings, reporting), typed(DataContract, data_contract)
     cols = settings.signature_columns
@@ -138,24 +137,26 @@ def compute_cam_panels(
         else None
     )
     deli = dc.primary_delineation
-    panels = []
-    for pid in sections.sample_patients(list(preprocessed_crops), settings.n_example_patients):
-        arrays = sections._load(preprocessed_crops, pid)
-        row = []
-        for phase in dc.phases:
-            crop = arrays[f"{phase}__{deli}__image"]
-            w = signature_feature_weights(weights, phase, scale)
-            cam = compute_cam(extractor, crop, w) if w else np.zeros_like(crop, dtype=float)
-            row.append(
-                {
-                    "image": crop,
-                    "mask": arrays.get(f"{phase}__{deli}__mask"),
-                    "overlay": min_max(cam),
-                    "title": f"{pid} {phase}" + ("" if w else " (no selected feature)"),
-                }
-            )
-        panels.append(row)
-    return panels
+    patients = sections.sample_patients(list(preprocessed_crops), settings.n_example_patients)
+    arrays = {pid: sections._load(preprocessed_crops, pid) for pid in patients}
+    weights_of = {phase: signature_feature_weights(weights, phase, scale) for phase in dc.phases}
+    cells = [(pid, phase) for pid in patients for phase in dc.phases]
+    cams = compute_cams(  # one DenseNet call for every crop shown
+        extractor,
+        [arrays[pid][f"{phase}__{deli}__image"] for pid, phase in cells],
+        [weights_of[phase] for _pid, phase in cells],
+    )
+    panels: dict[str, list[dict]] = {pid: [] for pid in patients}
+    for (pid, phase), cam in zip(cells, cams, strict=True):
+        panels[pid].append(
+            {
+                "image": arrays[pid][f"{phase}__{deli}__image"],
+                "mask": arrays[pid].get(f"{phase}__{deli}__mask"),
+                "overlay": min_max(cam),
+                "title": f"{pid} {phase}" + ("" if weights_of[phase] else " (no selected feature)"),
+            }
+        )
+    return list(panels.values())
 
 
 def build_cam_section(
