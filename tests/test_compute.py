@@ -17,7 +17,7 @@ import pytest
 import SimpleITK as sitk
 from kedro.runner import SequentialRunner
 from pipelines.test_preprocessing_pipeline import _catalog, _empty, _params, _write_cohort
-from project_helpers import make_project, run_project
+from project_helpers import REPO_ROOT, make_project, run_project
 
 from hcc_nomogram.compute import ComputeSettings, Engine, close_run_engine, compute_engine
 from hcc_nomogram.datasets import NpzDataset
@@ -134,6 +134,24 @@ def test_closing_early_cancels_the_pending_tasks(local_engine):
     results.close()
     time.sleep(0.2)
     assert len(local_engine.client.futures) == 0
+
+
+def _malloc_trim_threshold() -> str | None:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_workers_keep_glibc_malloc_defaults(local_engine):
+    # Dask's nanny would start them with MALLOC_TRIM_THRESHOLD_=65536 (about 25 % slower
+    # registrations); an existing cluster gets the same setting from conf/dask (docs/scaling.md)
+    import dask.config
+
+    from hcc_nomogram.compute import WORKER_ENVIRONMENT
+
+    on_workers = local_engine.client.run(_malloc_trim_threshold)
+    assert len(on_workers) == 2 and set(on_workers.values()) == {None}
+    shipped = dask.config.collect([str(REPO_ROOT / "conf/dask")], env={})
+    for key, value in WORKER_ENVIRONMENT.items():
+        assert dask.config.get(key, config=shipped, default="missing") == value
 
 
 def _develop_or_fail(terms, cutoff: float):

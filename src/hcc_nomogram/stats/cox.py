@@ -114,15 +114,14 @@ def breslow_cumhaz(time, event, lp) -> tuple[np.ndarray, np.ndarray]:
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=bool)
     risk = np.exp(np.asarray(lp, dtype=float))
-    t_ev = np.unique(time[event])
+    t_ev, d = np.unique(time[event], return_counts=True)  # deaths at each event time
     order = np.argsort(time)
     ts, rs = time[order], risk[order]
     # sum of risk over the risk set {time >= t}: reverse cumulative sum
     rev = np.cumsum(rs[::-1])[::-1]
     first = np.searchsorted(ts, t_ev, side="left")
     at_risk = rev[first]
-    d = np.array([np.sum(event & (time == t)) for t in t_ev], dtype=float)
-    return t_ev, np.cumsum(d / at_risk)
+    return t_ev, np.cumsum(d.astype(float) / at_risk)
 
 
 def efron_loglik(time, event, X, coef, *, derivatives: bool = True):
@@ -147,8 +146,11 @@ def efron_loglik(time, event, X, coef, *, derivatives: bool = True):
     ds1 = np.zeros_like(rs1)
     np.add.at(ds1, grp[e], wx[e])
     has = d > 0
-    j = np.repeat(np.flatnonzero(has), d[has].astype(int))
-    frac = np.concatenate([np.arange(k) / k for k in d[has].astype(int)]) if j.size else np.zeros(0)
+    ties = d[has].astype(int)
+    j = np.repeat(np.flatnonzero(has), ties)
+    # Efron's r/d for the r-th (0-based) of the d deaths at each time: 0/d, 1/d, ..., (d-1)/d
+    rank = np.arange(j.size) - np.repeat(np.cumsum(ties) - ties, ties)
+    frac = rank / np.repeat(ties, ties)
     phi = rs0[j] - frac * ds0[j]
     ll = float(eta[e].sum() - np.sum(np.log(phi) + shift))
     if not derivatives:

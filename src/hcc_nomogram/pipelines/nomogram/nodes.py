@@ -432,25 +432,34 @@ def assess_calibration(predictions: pd.DataFrame, params) -> tuple[pd.DataFrame,
 
 
 def assess_smooth_calibration(
-    predictions: pd.DataFrame, params
+    predictions: pd.DataFrame, params, compute=None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Calibration slope, O/E calibration-in-the-large and the smoothed calibration curve
     (ICI / E50 / E90) at each calibration horizon and cohort (Austin et al. 2020; see
     :mod:`hcc_nomogram.stats.calibration_smooth`): (metrics table, curve table). A statistic
-    that cannot be estimated (e.g. no event before the horizon) is NaN with a ``note``."""
+    that cannot be estimated (e.g. no event before the horizon) is NaN with a ``note``.
+
+    Each cohort x horizon (with its bootstrap band) is one task on the run's compute engine
+    (``compute``; default: in this process); the tables keep cohort x horizon order."""
     p = typed(NomogramParams, params)
     if predictions.empty:
         na = pd.DataFrame([{"available": False, "note": "model not available"}])
         return na, na
+    cells = [  # (model, cohort, horizon, (time, event, survival, horizon)); columns checked here
+        (sub["model"].iloc[0], g, h, (sub["time"], sub["event"], _survival_column(sub, h), h))
+        for g, sub in predictions.groupby(COHORT, sort=False)
+        for h in p.calibration.horizons_months
+    ]
+    settings = ComputeSettings(mode="synchronous") if compute is None else compute
+    engine = run_engine(typed(ComputeSettings, settings))
+    rows = engine.map_ordered(
+        functools.partial(_smooth_calibration_cell, p=p), [cell[3] for cell in cells]
+    )
     metrics, curves = [], []
-    for g, sub in predictions.groupby(COHORT, sort=False):
-        model = sub["model"].iloc[0]
-        for h in p.calibration.horizons_months:
-            s = _survival_column(sub, h)
-            row, curve = _smooth_calibration_row(sub["time"], sub["event"], s, h, p)
-            metrics.append({"model": model, COHORT: g, "horizon": h, **row})
-            if curve is not None:
-                curves.append(curve.assign(model=model, cohort=g, horizon=h))
+    for (model, g, h, _), (row, curve) in zip(cells, rows, strict=True):
+        metrics.append({"model": model, COHORT: g, "horizon": h, **row})
+        if curve is not None:
+            curves.append(curve.assign(model=model, cohort=g, horizon=h))
     curve_table = (
         pd.concat(curves, ignore_index=True)[
             ["model", COHORT, "horizon", "predicted_risk", "observed_risk", "ci_lower", "ci_upper"]
@@ -459,6 +468,12 @@ def assess_smooth_calibration(
         else pd.DataFrame([{"available": False, "note": "no curve could be fitted"}])
     )
     return pd.DataFrame(metrics).assign(available=True), curve_table
+
+
+def _smooth_calibration_cell(cell: tuple, p: NomogramParams):
+    """:func:`_smooth_calibration_row` of one ``(time, event, survival, horizon)``: the pure
+    function run on the engine's workers."""
+    return _smooth_calibration_row(*cell, p)
 
 
 def _survival_column(sub: pd.DataFrame, horizon: float) -> pd.Series:

@@ -52,7 +52,7 @@ def _model_pipeline() -> Pipeline:
             ),
             _node(
                 nodes.assess_smooth_calibration,
-                ["nomogram_predictions", "params:nomogram"],
+                ["nomogram_predictions", "params:nomogram", "params:compute"],
                 ["calibration_metrics", "calibration_curve"],
             ),
             _node(
