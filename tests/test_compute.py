@@ -136,10 +136,6 @@ def test_closing_early_cancels_the_pending_tasks(local_engine):
     assert len(local_engine.client.futures) == 0
 
 
-def _malloc_trim_threshold() -> str | None:
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
-
-
 def test_workers_keep_glibc_malloc_defaults(local_engine):
     # Dask's nanny would start them with MALLOC_TRIM_THRESHOLD_=65536 (about 25 % slower
     # registrations); an existing cluster gets the same setting from conf/dask (docs/scaling.md)
@@ -147,7 +143,10 @@ def test_workers_keep_glibc_malloc_defaults(local_engine):
 
     from hcc_nomogram.compute import WORKER_ENVIRONMENT
 
-    on_workers = local_engine.client.run(_malloc_trim_threshold)
+    def malloc_trim_threshold() -> str | None:  # nested: shipped by value to the workers
+        return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+    on_workers = local_engine.client.run(malloc_trim_threshold)
     assert len(on_workers) == 2 and set(on_workers.values()) == {None}
     shipped = dask.config.collect([str(REPO_ROOT / "conf/dask")], env={})
     for key, value in WORKER_ENVIRONMENT.items():
@@ -184,7 +183,10 @@ def test_bootstrap_resamples_give_the_same_result_on_the_engine(local_engine):
     there = bootstrap_optimism(train, develop, map_ordered=local_engine.map_ordered, **kwargs)
     assert 0 < here.n_failed < 23  # skipped resamples are counted the same way on workers
     assert there == here  # every float bitwise: the mean is taken in resample order
-    assert len(local_engine.client.futures) == 0
+    deadline = time.monotonic() + 5  # the last release reaches the client asynchronously
+    while local_engine.client.futures and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(local_engine.client.futures) == 0  # nothing left on the workers
 
 
 @pytest.mark.parametrize(
