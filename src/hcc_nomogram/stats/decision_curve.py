@@ -114,13 +114,17 @@ def _strategy_rows(name, positive, outcome: dict) -> list[tuple]:
     thresholds = outcome["thresholds"]
     n = time.shape[0]
     rows = []
+    rate_of: dict[bytes, float] = {}  # thresholds that treat the same patients share one KM
     for p_t, pos in zip(thresholds, positive, strict=True):
         n_pos = int(pos.sum())
         odds = p_t / (1 - p_t)
         if n_pos == 0:
             rate, tp, fp, nb, ok = 0.0, 0.0, 0.0, 0.0, True
         else:
-            rate = event_probability_at(time[pos], event[pos], horizon)[0]
+            key = np.packbits(pos).tobytes()
+            if key not in rate_of:
+                rate_of[key] = event_probability_at(time[pos], event[pos], horizon)[0]
+            rate = rate_of[key]
             ok = bool(np.isfinite(rate))
             tp = rate * n_pos / n
             fp = (1 - rate) * n_pos / n
