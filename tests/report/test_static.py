@@ -5,6 +5,9 @@ is: ``BROWSER_PATH`` naming a file that does not exist, so the machine's Chromiu
 """
 
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 import synthetic as S
@@ -84,3 +87,47 @@ def test_never_skips_without_looking_for_a_browser(caplog):
 def test_unknown_mode_rejected():
     with pytest.raises(InputDataError, match=r"reporting\.static_images"):
         render_static_images({**S.REPORTING, "static_images": "svg"})
+
+
+BROKEN_BROWSER_RUN = """
+import logging, sys, time
+import plotly.graph_objects as go
+from hcc_nomogram.datasets import Skipped
+from hcc_nomogram.pipelines.reporting.nodes import render_static_images
+from hcc_nomogram.report import static
+
+static.RENDER_TIMEOUT_S = 5.0
+logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
+figures = {"a": go.Figure(go.Scatter(y=[1, 2])), "b": go.Figure(go.Bar(y=[3]))}
+t0 = time.monotonic()
+out = render_static_images({"static_images": "auto"}, **figures)
+assert all(isinstance(v, Skipped) for v in out.values()), out
+try:
+    render_static_images({"static_images": "always"}, **figures)
+except static.BrowserFailedError as error:
+    print("ALWAYS:", error)
+print(f"SECONDS {time.monotonic() - t0:.1f}")
+"""
+
+
+def test_a_browser_that_cannot_start_fails_instead_of_hanging(tmp_path):
+    # kaleido's server thread dies when the browser cannot start, and its callers would wait
+    # forever; the renderer gives up after RENDER_TIMEOUT_S and names the browser and the fix.
+    # In a child process: the dead server is a per-process singleton.
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'this browser cannot start' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    run = subprocess.run(  # noqa: S603  our interpreter, our script
+        [sys.executable, "-c", BROKEN_BROWSER_RUN],
+        env={**os.environ, "BROWSER_PATH": str(fake)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"the browser {fake} did not render a figure within 5 s" in run.stdout
+    assert "are not written" in run.stdout  # auto: skipped with a warning
+    assert "ALWAYS: the browser" in run.stdout  # always: the error, at once (no second wait)
+    seconds = float(run.stdout.rsplit("SECONDS", 1)[1])
+    assert seconds < 60

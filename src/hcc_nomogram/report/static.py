@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 from PIL import Image
@@ -39,25 +41,64 @@ def browser_path() -> str | None:
     return path if path and Path(path).is_file() else None
 
 
-def _start_server() -> None:
-    """One kaleido server per process (kaleido stops it at exit)."""
+class BrowserFailedError(NoBrowserError):
+    """A Chrome/Chromium was found but did not render a figure (it could not start, or hung)."""
+
+
+#: Seconds one figure may take (the first includes the browser's start, a few seconds).
+RENDER_TIMEOUT_S = 120.0
+_FAILED: list[str] = []  # the message of a browser that failed once: later figures fail fast
+
+
+def _start_server() -> str:
+    """One kaleido server per process (kaleido stops it at exit); returns the browser."""
     import kaleido
 
     path = browser_path()
     if path is None:
         raise NoBrowserError(f"No Chrome/Chromium found for static images: {BROWSER_FIX}.")
     kaleido.start_sync_server(path=path, silence_warnings=True)
+    return path
 
 
-def figure_png(fig: go.Figure, *, width: int, height: int | None = None) -> bytes:
+def figure_png(
+    fig: go.Figure, *, width: int, height: int | None = None, timeout_s: float | None = None
+) -> bytes:
     """PNG bytes of ``fig`` at ``width`` x ``height`` px (``height``: the figure's own, else
-    500). Raises :class:`NoBrowserError` without a browser."""
-    _start_server()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-        return fig.to_image(
-            format="png", width=width, height=height or int(fig.layout.height or 500)
+    500). Raises :class:`NoBrowserError` without a browser, and :class:`BrowserFailedError`
+    when the browser does not render it within ``timeout_s`` (default
+    :data:`RENDER_TIMEOUT_S`; kaleido would wait forever for
+    a browser that cannot start; every later figure of this process then fails at once)."""
+    if _FAILED:
+        raise BrowserFailedError(_FAILED[0])
+    path = _start_server()
+    timeout_s = RENDER_TIMEOUT_S if timeout_s is None else timeout_s
+    outcome: dict[str, Any] = {}
+
+    def render() -> None:
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+                outcome["png"] = fig.to_image(
+                    format="png", width=width, height=height or int(fig.layout.height or 500)
+                )
+        except Exception as error:  # noqa: BLE001  re-raised in the caller's thread below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=render, name="hcc-nomogram-static-image", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        _FAILED.append(
+            f"the browser {path} did not render a figure within {timeout_s:g} s: it probably "
+            f"cannot start on this machine (try `{path} --headless --no-sandbox --disable-gpu "
+            f"--dump-dom about:blank` to see why). Fix: {BROWSER_FIX} that starts here, or set "
+            "`reporting.static_images: never`"
         )
+        raise BrowserFailedError(_FAILED[0])
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["png"]
 
 
 def figures_to_images(figures: Mapping[str, go.Figure], *, width: int) -> dict[str, Image.Image]:

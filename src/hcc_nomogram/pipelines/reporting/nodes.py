@@ -24,6 +24,7 @@ from hcc_nomogram.report.provenance import provenance_section, weights_banner
 from hcc_nomogram.report.settings import ReportSettings
 from hcc_nomogram.report.static import (
     BROWSER_FIX,
+    BrowserFailedError,
     NoBrowserError,
     browser_path,
     figures_to_images,
@@ -442,7 +443,13 @@ def render_static_images(reporting: dict, **figures) -> dict[str, Any]:
             raise NoBrowserError(f"{message} (reporting.static_images: always)")
         logger.warning(message)
         return {name: Skipped("no Chrome/Chromium for kaleido") for name in figures}
-    return figures_to_images(figures, width=settings.static_width)
+    try:
+        return figures_to_images(figures, width=settings.static_width)
+    except BrowserFailedError as error:
+        if mode == "always":
+            raise
+        logger.warning("The PNG copies of the report figures are not written: %s.", error)
+        return {name: Skipped("Chrome/Chromium did not render") for name in figures}
 
 
 def assemble_clinical_report(reporting: dict, *sections_: dict) -> str:
