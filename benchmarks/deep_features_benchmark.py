@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hcc_nomogram.compute import close_run_engine
+from hcc_nomogram.compute import ComputeSettings, close_run_engine, run_engine
 from hcc_nomogram.datasets import NpzDataset
 from hcc_nomogram.features.densenet import make_extractor
 from hcc_nomogram.pipelines.deep_features.nodes import (
@@ -67,6 +67,16 @@ def synthetic_partitions(n_patients: int, phase: str, folder: Path) -> dict:
 
 def folder_partitions(folder: Path) -> dict:
     return {p.stem: NpzDataset(str(p)).load for p in sorted(folder.glob("*.npz"))}
+
+
+def workers_peak_rss_mib(compute: dict) -> list[float] | None:
+    """Peak RSS of each Dask worker process (each holds its own model), or None in process."""
+    if compute["mode"] == "synchronous":
+        return None
+    client = run_engine(ComputeSettings(**compute)).client
+    # ru_maxrss is in KiB on Linux; a lambda is shipped by value to the workers
+    peaks = client.run(lambda: __import__("resource").getrusage(0).ru_maxrss / 1024)
+    return [round(peaks[worker], 1) for worker in sorted(peaks)]
 
 
 def peak_rss_mib() -> float:
@@ -149,6 +159,7 @@ def main() -> None:
         "ratio_pipeline_over_bare_predict_on_batch": round(min(batch_s) / min(pipeline_s), 3),
         "max_abs_feature_difference": max_diff,
         "peak_rss_mib": round(peak_rss_mib(), 1),
+        "workers_peak_rss_mib": workers_peak_rss_mib(compute),
         "cpu_count": os.cpu_count(),
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "devices": [d.name for d in tf.config.list_physical_devices()],

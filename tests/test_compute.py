@@ -153,6 +153,18 @@ def test_workers_keep_glibc_malloc_defaults(local_engine):
         assert dask.config.get(key, config=shipped, default="missing") == value
 
 
+def test_the_run_scheduler_keeps_short_debug_logs(local_engine):
+    # Dask's 1,000-entry message logs hold every task's arguments: the client (home of a
+    # LocalCluster's scheduler) grew with the cohort until they were full (docs/scaling.md)
+    from hcc_nomogram.compute import SCHEDULER_CONFIG
+
+    assert SCHEDULER_CONFIG == {"distributed.admin.low-level-log-length": 100}
+    scheduler = local_engine.client.cluster.scheduler
+    assert scheduler.transition_log.maxlen == 100
+    streams = scheduler.stream_comms.values()
+    assert len(streams) == 2 and {s.recent_message_log.maxlen for s in streams} == {100}
+
+
 def _develop_or_fail(terms, cutoff: float):
     """The whole Cox development on a resample; a resample whose first patient lived less
     than ``cutoff`` months fails (``ModelFitError``), so that some resamples are skipped. A

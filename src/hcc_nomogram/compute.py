@@ -89,6 +89,15 @@ class ComputeSettings(StrictModel):
 #: keep glibc's defaults (``None`` drops the variable; one set in the environment still wins).
 WORKER_ENVIRONMENT = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
+#: Dask keeps the last ``distributed.admin.low-level-log-length`` (default 1,000) messages of
+#: each scheduler -> worker stream, and as many transitions, for debugging. Every
+#: 'compute-task' message holds its task's arguments (a patient's one-row manifest and the
+#: settings, ~18 kB unpickled), and a ``LocalCluster``'s scheduler lives in the run's process:
+#: the client's memory grew with the cohort until those logs were full (peak RSS +20 % from
+#: 50 to 500 patients; ``benchmarks/scaling_benchmark.py``). 100 entries still show a
+#: developer the last messages.
+SCHEDULER_CONFIG = {"distributed.admin.low-level-log-length": 100}
+
 
 def set_itk_threads(threads: int) -> None:
     """SimpleITK's global default number of threads (for every filter of this process)."""
@@ -194,7 +203,7 @@ def compute_engine(settings: ComputeSettings) -> Iterator[Engine]:
             yield _ready(Engine(settings, client))
         return
     with (
-        dask.config.set(WORKER_ENVIRONMENT),
+        dask.config.set({**WORKER_ENVIRONMENT, **SCHEDULER_CONFIG}),
         LocalCluster(
             n_workers=settings.local_workers,
             threads_per_worker=settings.threads_per_worker,
