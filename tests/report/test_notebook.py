@@ -17,10 +17,15 @@ def test_notebook_runs_against_a_demo_run(demo_project, monkeypatch):
     NotebookClient(
         nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
-    outputs = "\n".join(
+    # A print's pieces can reach the notebook as several stream outputs (ipykernel flushes
+    # stdout on a timer, more often under load): stream texts are joined as they were written.
+    outputs = "".join(
         str(o.get("text", ""))
+        if o.get("output_type") == "stream"
+        else "\n"
         + str(o.get("data", {}).get("text/plain", ""))
         + str(o.get("data", {}).get("text/html", ""))
+        + "\n"
         for c in nb.cells
         if c.cell_type == "code"
         for o in c.get("outputs", [])
