@@ -39,6 +39,7 @@ import numpy as np
 from hcc_nomogram.compute import ComputeSettings, close_run_engine, run_engine
 from hcc_nomogram.datasets import NpzDataset
 from hcc_nomogram.features.densenet import make_extractor
+from hcc_nomogram.parameters import typed
 from hcc_nomogram.pipelines.deep_features.nodes import (
     check_preprocessed_crops,
     collect_phase_crops,
@@ -73,9 +74,8 @@ def workers_peak_rss_mib(compute: dict) -> list[float] | None:
     """Peak RSS of each Dask worker process (each holds its own model), or None in process."""
     if compute["mode"] == "synchronous":
         return None
-    client = run_engine(ComputeSettings(**compute)).client
-    # ru_maxrss is in KiB on Linux; a lambda is shipped by value to the workers
-    peaks = client.run(lambda: __import__("resource").getrusage(0).ru_maxrss / 1024)
+    client = run_engine(typed(ComputeSettings, compute)).client
+    peaks = client.run(peak_rss_mib)  # a function of __main__: shipped by value to the workers
     return [round(peaks[worker], 1) for worker in sorted(peaks)]
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "report"))
 
 import synthetic as S  # noqa: E402
-from kedro.framework.hooks import hook_impl  # noqa: E402
+from node_timer import NodeTimer  # noqa: E402
 
 from hcc_nomogram.parameters import DataContract, typed  # noqa: E402
 from hcc_nomogram.report import sections  # noqa: E402
@@ -61,21 +61,6 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-class NodeTimer:
-    """Kedro hooks: wall time per node."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
-
-    @hook_impl
-    def before_node_run(self, node):
-        self.seconds[node.name] = time.perf_counter()
-
-    @hook_impl
-    def after_node_run(self, node):
-        self.seconds[node.name] = time.perf_counter() - self.seconds[node.name]
-
-
 def count_calls(module, name: str, counter: Counter) -> None:
     """Count calls of ``module.name`` (the real function still runs)."""
     real = getattr(module, name)
@@ -90,7 +75,6 @@ def count_calls(module, name: str, counter: Counter) -> None:
 def pipeline_run() -> None:
     import plotly.io
     from conftest import FakeExtractor, synthetic_catalog, synthetic_pipeline
-    from kedro.framework.hooks.manager import _create_hook_manager
     from kedro.io import MemoryDataset
     from kedro.runner import SequentialRunner
 
@@ -100,8 +84,8 @@ def pipeline_run() -> None:
     calls: Counter = Counter()
     count_calls(html.go.Figure, "to_html", calls)
     count_calls(static.go.Figure, "to_image", calls)
-    timer, hooks = NodeTimer(), _create_hook_manager()
-    hooks.register(timer)
+    timer = NodeTimer()
+    hooks = timer.hook_manager()
     with tempfile.TemporaryDirectory() as tmp:
         catalog = synthetic_catalog(Path(tmp))
         # the PNGs as a default run makes them (the tests' settings may turn them off)

@@ -81,32 +81,16 @@ def run_once(manifest: Path, out: Path, compute: dict) -> dict:
             "preprocessing_qc": CSVDataset(filepath=str(out / "qc.csv")),
         }
     )
-    from kedro.framework.hooks import hook_impl
-    from kedro.framework.hooks.manager import _create_hook_manager
+    from node_timer import NodeTimer
 
     from hcc_nomogram.compute import ComputeSettings, close_run_engine, run_engine
     from hcc_nomogram.parameters import typed
 
-    class NodeTimes:
-        def __init__(self):
-            self.started: dict[str, float] = {}
-            self.seconds: dict[str, float] = {}
-
-        @hook_impl
-        def before_node_run(self, node):
-            self.started[node.name] = time.perf_counter()
-
-        @hook_impl
-        def after_node_run(self, node):
-            self.seconds[node.name] = time.perf_counter() - self.started[node.name]
-
-    times = NodeTimes()
-    hooks = _create_hook_manager()
-    hooks.register(times)
+    times = NodeTimer()
     start = time.perf_counter()
     run_engine(typed(ComputeSettings, compute))  # the cluster the nodes then share (as kedro run)
     engine_s = time.perf_counter() - start
-    SequentialRunner().run(create_pipeline(), catalog, hook_manager=hooks)
+    SequentialRunner().run(create_pipeline(), catalog, hook_manager=times.hook_manager())
     wall = time.perf_counter() - start
     close_run_engine()
     crops = out / "crops"
@@ -223,6 +207,11 @@ def main() -> None:
     _print_table(str(label), runs)
 
 
+def _work_s(row: dict) -> float:
+    """The per-patient work of a run: image checks + crops (no cluster start)."""
+    return row["checks_s"] + row["crops_s"]
+
+
 def _print_table(label: str, runs: dict[str, list[dict]]) -> None:
     rows = {name: _median_run(results) for name, results in runs.items()}
     rounds = len(next(iter(runs.values())))
@@ -230,17 +219,13 @@ def _print_table(label: str, runs: dict[str, list[dict]]) -> None:
         print(f"median of {rounds} interleaved rounds; wall s of each round:")
         for name, results in runs.items():
             print(f"  {name:18s} " + " ".join(f"{r['wall_s']:.1f}" for r in results))
-        if "LocalCluster(1)" in runs:
-            for name, results in runs.items():
-                if name.startswith("LocalCluster") and name != "LocalCluster(1)":
-                    ratios = [
-                        a["wall_s"] / b["wall_s"]
-                        for a, b in zip(runs["LocalCluster(1)"], results, strict=True)
-                    ]
-                    print(
-                        f"  speed-up of {name} in each round: "
-                        + " ".join(f"{r:.2f}x" for r in ratios)
-                    )
+        one_worker = runs.get("LocalCluster(1)", [])
+        for name, results in runs.items():
+            if one_worker and name.startswith("LocalCluster") and name != "LocalCluster(1)":
+                ratios = (a["wall_s"] / b["wall_s"] for a, b in zip(one_worker, results))
+                print(
+                    f"  speed-up of {name} in each round: " + " ".join(f"{r:.2f}x" for r in ratios)
+                )
     reference = next(iter(rows.values()))["crops_sha256"]
     one = rows.get("LocalCluster(1)", {}).get("wall_s")
     print(
@@ -255,9 +240,7 @@ def _print_table(label: str, runs: dict[str, list[dict]]) -> None:
         n = max(1, row["patients_with_crops"])
         local = one and name.startswith("LocalCluster")
         speed = f"{one / row['wall_s']:.2f}x" if local else "-"
-        work = row["checks_s"] + row["crops_s"]
-        work_one = rows.get("LocalCluster(1)", {})
-        work_speed = f"{(work_one['checks_s'] + work_one['crops_s']) / work:.2f}x" if local else "-"
+        work_speed = f"{_work_s(rows['LocalCluster(1)']) / _work_s(row):.2f}x" if local else "-"
         print(
             f"{name:18s} {row['wall_s']:8.1f} {row['wall_s'] / n:10.3f} {speed:>9s} "
             f"{row['engine_start_s']:8.1f} {row['checks_s']:9.1f} {row['crops_s']:8.1f} "

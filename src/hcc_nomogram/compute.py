@@ -92,7 +92,7 @@ WORKER_ENVIRONMENT = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD
 #: Dask keeps the last ``distributed.admin.low-level-log-length`` (default 1,000) messages of
 #: each scheduler -> worker stream, and as many transitions, for debugging. Every
 #: 'compute-task' message holds its task's arguments (a patient's one-row manifest and the
-#: settings, ~18 kB unpickled), and a ``LocalCluster``'s scheduler lives in the run's process:
+#: settings), and a ``LocalCluster``'s scheduler lives in the run's process:
 #: the client's memory grew with the cohort until those logs were full (peak RSS +20 % from
 #: 50 to 500 patients; ``benchmarks/scaling_benchmark.py``). 100 entries still show a
 #: developer the last messages.

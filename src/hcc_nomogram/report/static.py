@@ -61,18 +61,15 @@ def _start_server() -> str:
     return path
 
 
-def figure_png(
-    fig: go.Figure, *, width: int, height: int | None = None, timeout_s: float | None = None
-) -> bytes:
+def figure_png(fig: go.Figure, *, width: int, height: int | None = None) -> bytes:
     """PNG bytes of ``fig`` at ``width`` x ``height`` px (``height``: the figure's own, else
     500). Raises :class:`NoBrowserError` without a browser, and :class:`BrowserFailedError`
-    when the browser does not render it within ``timeout_s`` (default
-    :data:`RENDER_TIMEOUT_S`; kaleido would wait forever for
-    a browser that cannot start; every later figure of this process then fails at once)."""
+    when the browser does not render it within :data:`RENDER_TIMEOUT_S` (kaleido would wait
+    forever for a browser that cannot start; every later figure of this process then fails at
+    once)."""
     if _FAILED:
         raise BrowserFailedError(_FAILED[0])
     path = _start_server()
-    timeout_s = RENDER_TIMEOUT_S if timeout_s is None else timeout_s
     outcome: dict[str, Any] = {}
 
     def render() -> None:
@@ -87,13 +84,13 @@ def figure_png(
 
     worker = threading.Thread(target=render, name="hcc-nomogram-static-image", daemon=True)
     worker.start()
-    worker.join(timeout_s)
+    worker.join(RENDER_TIMEOUT_S)
     if worker.is_alive():
         _FAILED.append(
-            f"the browser {path} did not render a figure within {timeout_s:g} s: it probably "
-            f"cannot start on this machine (try `{path} --headless --no-sandbox --disable-gpu "
-            f"--dump-dom about:blank` to see why). Fix: {BROWSER_FIX} that starts here, or set "
-            "`reporting.static_images: never`"
+            f"the browser {path} did not render a figure within {RENDER_TIMEOUT_S:g} s: it "
+            f"probably cannot start on this machine (try `{path} --headless --no-sandbox "
+            f"--disable-gpu --dump-dom about:blank` to see why). Fix: {BROWSER_FIX} that starts "
+            "here, or set `reporting.static_images: never`"
         )
         raise BrowserFailedError(_FAILED[0])
     if "error" in outcome:
